@@ -4,6 +4,9 @@
 //!   (which includes the tidy rules and the replay of every fuzz corpus), and a `cargo check` of
 //!   the crates that are not default members.
 //! * `cargo xtask tidy`: the tidy rules alone, with a report of every violation.
+//! * `cargo xtask bench [NAME...]`: the release-mode benchmark programs of the layers (all of
+//!   them when no name is given), each printing its own table. Speed is measured here, never in
+//!   a test.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -65,13 +68,54 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
+/// The benchmarks: name, the package that holds the program, and the example's name.
+const BENCHES: &[(&str, &str, &str)] = &[
+    ("log", "ese-log", "commit_rate"),
+    ("btree", "ese-btree", "btree_bench"),
+];
+
+fn bench(names: &[String]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let (flags, names): (Vec<&String>, Vec<&String>) =
+        names.iter().partition(|n| n.starts_with("--"));
+    for name in &names {
+        if !BENCHES.iter().any(|(n, _, _)| n == name) {
+            let known: Vec<&str> = BENCHES.iter().map(|(n, _, _)| *n).collect();
+            return Err(format!(
+                "no benchmark {name:?}; known: {}",
+                known.join(", ")
+            ));
+        }
+    }
+    for (name, package, example) in BENCHES {
+        if !names.is_empty() && !names.iter().any(|n| n == name) {
+            continue;
+        }
+        let mut args = vec![
+            "run",
+            "--release",
+            "--package",
+            package,
+            "--example",
+            example,
+        ];
+        if !flags.is_empty() {
+            args.push("--");
+            args.extend(flags.iter().map(|f| f.as_str()));
+        }
+        run(&format!("bench {name}"), &cargo, &args)?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("tidy") => tidy_report(),
+        Some("bench") => bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test|tidy>");
+            eprintln!("usage: cargo xtask <test|tidy|bench [NAME...] [--quick]>");
             return ExitCode::from(2);
         }
     };

@@ -6,6 +6,22 @@
 //!
 //! It must not know about B-trees, logs or caches: it reads and writes bytes and pages.
 
+pub mod crash;
+pub mod error;
+pub mod faulty;
+pub mod fuzz;
+pub mod header;
+pub mod page;
 pub mod storage;
 
+pub use crash::{CrashDirectory, CrashStorage};
+pub use error::Error;
+pub use faulty::{Fault, FaultOp, FaultyStorage, InjectedFault, is_injected};
+pub use header::{
+    DbHeader, DbState, HeaderCopy, HeaderError, HeaderRead, Signature, page_offset, read_header,
+    write_header,
+};
+pub use page::{
+    Page, PageError, PageFlags, PageHeader, PageMut, PageView, seal, seal_checked, verify,
+};
 pub use storage::{Directory, FileStorage, FsDirectory, MemDirectory, MemStorage, Storage};

@@ -1,0 +1,912 @@
+//! The log writer: appending, group commit, file rollover, checkpoint and circular logging.
+//!
+//! # Positions and durability
+//!
+//! [`Log::append`] copies a record's frame into the in-memory log buffer and returns its
+//! position, the Lgpos of its first byte. Positions are handed out under the buffer lock, so
+//! they are totally ordered in append order. [`Log::flushed`] is the *flush tip*: every record
+//! whose position is below it is on stable storage. A record at `lgpos` is durable exactly when
+//! `lgpos < log.flushed()`, which is the test the cache's write-ahead rule needs.
+//!
+//! # The group commit protocol
+//!
+//! ```text
+//!   A: append ─ leader: take buffer ─ write ─ fsync ─ publish tip, wake all
+//!   B:   append ─ follower: sleep ───────────────────────────┐ covered → return
+//!   C:     append ─ follower: sleep ─────────────────────────┤ covered → return
+//!   D:         append (during A's fsync) ─ follower: sleep ──┘ not covered → leader for D
+//!                                                              and everything appended since
+//! ```
+//!
+//! A durable commit appends its record, then calls [`Log::flush_to`] with the record's
+//! position. If no flush is in progress the caller becomes the *leader*: it takes
+//! **everything** in the buffer (not just its own record), releases the buffer lock so appends
+//! continue, writes the sectors, syncs once, publishes the new flush tip and wakes every
+//! follower. A caller that finds a leader at work is a *follower*: it sleeps on a condition
+//! variable until that leader publishes, then re-checks the tip. Most followers find that the
+//! leader's fsync covered them and return without any I/O; the first that is not covered
+//! becomes the next leader and takes everything appended during the previous fsync. With `k`
+//! concurrent committers one fsync thus serves up to `k` commits.
+//!
+//! Followers wait on the condition variable, not on a lock the leader holds through its I/O:
+//! a covered follower must be able to return while the next leader is already syncing, or the
+//! next batch would hold only the leader's own record. A follower that becomes leader yields
+//! once before taking the buffer, so the committers woken with it can append and join.
+//!
+//! A flush seals its last sector: the next record starts on a fresh sector, so a durable sector
+//! is never rewritten and a torn write can only damage records that were never acknowledged.
+//!
+//! # Lazy commits
+//!
+//! [`CommitMode::Lazy`] (JET_bitCommitLazyFlush) only appends. The record becomes durable with
+//! the next flush: a durable commit, an explicit [`Log::flush_to`] or [`Log::flush_all`], a
+//! checkpoint, a buffer that has reached [`LogConfig::buffer_bytes`], or the periodic flush of
+//! a [`LazyFlusher`] (ESE's log flush thread), which bounds how long a lazy commit may wait.
+//!
+//! # Sticky failure
+//!
+//! If a write or fsync fails, the leader records the error and every caller from then on
+//! (waiting committers, later appends and commits) gets it. A failed fsync is never retried:
+//! the kernel may already have dropped the dirty pages, so a later "successful" fsync would be
+//! a lie. The instance must restart and recover from what is durable.
+//!
+//! # Rollover
+//!
+//! Records never span files. When a record does not fit in the rest of the current file, the
+//! remaining sectors are written empty and the record goes to the first sector of the next
+//! generation. The leader creates that file as `<base>tmp.log` (zero-filled, header written,
+//! synced), then renames `<base>.log` to `<base>XXXXX.log` and `<base>tmp.log` to
+//! `<base>.log`, syncing the directory after each step, so a crash never loses a generation.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use ese_core::Lgpos;
+use ese_core::limits::SECTOR_BYTES;
+use ese_pageio::{Directory, Storage};
+use parking_lot::{Condvar, Mutex};
+
+use crate::checkpoint::{Checkpoint, CheckpointFile, read_checkpoint};
+use crate::error::Error;
+use crate::format::{
+    Attachment, FILE_BYTES_DEFAULT, FILE_BYTES_MAX, FILE_SECTORS_MIN, FileHeader, GENERATION_MAX,
+    SECTOR_HEADER_BYTES, SECTOR_PAYLOAD_BYTES, SectorHeader, after_sector, archive_name,
+    current_name, new_signature, parse_archive_name, sector_start, tmp_name, unix_nanos,
+};
+use crate::reader::{LogReader, scan_generation};
+use crate::record::{LogRecord, RECORD_MAX_BYTES};
+
+// The cache and every session share one log through an `Arc`.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Log>();
+};
+
+/// How [`Log::commit`] waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitMode {
+    /// Return once the record is on stable storage.
+    Durable,
+    /// Return at once; the record is flushed later (JET_bitCommitLazyFlush).
+    Lazy,
+}
+
+/// How to open a log stream.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// The directory holding the log files and the checkpoint file (JET_paramLogFilePath).
+    pub directory: Arc<dyn Directory>,
+    /// The three-character prefix of every file name (JET_paramBaseName).
+    pub base_name: String,
+    /// The size of every log file in bytes (JET_paramLogFileSize, which is in KiB and 64–32768;
+    /// tests may go down to [`FILE_SECTORS_MIN`] sectors).
+    pub file_bytes: u64,
+    /// Delete generations that lie entirely before the checkpoint (JET_paramCircularLog).
+    pub circular: bool,
+    /// How many unflushed bytes the buffer holds before an append flushes it
+    /// (JET_paramLogBuffers, in 512-byte units).
+    pub buffer_bytes: usize,
+}
+
+impl LogConfig {
+    /// ESE's defaults: base "edb", 5120 KiB files, no circular logging, 126 sectors of buffer.
+    pub fn new(directory: Arc<dyn Directory>) -> Self {
+        Self {
+            directory,
+            base_name: "edb".to_owned(),
+            file_bytes: FILE_BYTES_DEFAULT,
+            circular: false,
+            buffer_bytes: 126 * SECTOR_BYTES,
+        }
+    }
+
+    /// A configuration for tests: 8 KiB files that roll over constantly, a 4 KiB buffer.
+    pub fn test_min(directory: Arc<dyn Directory>) -> Self {
+        Self {
+            file_bytes: 16 * SECTOR_BYTES as u64,
+            buffer_bytes: 8 * SECTOR_BYTES,
+            ..Self::new(directory)
+        }
+    }
+
+    /// Sets the file size from JET_paramLogFileSize, in KiB, checking ESE's range (64–32768).
+    pub fn with_log_file_size_kb(mut self, kb: u64) -> Result<Self, Error> {
+        if !(64..=32768).contains(&kb) {
+            return Err(Error::InvalidParameter {
+                what: "JET_paramLogFileSize must be 64 to 32768 KiB",
+            });
+        }
+        self.file_bytes = kb * 1024;
+        Ok(self)
+    }
+
+    fn file_sectors(&self) -> Result<u32, Error> {
+        if self.file_bytes % SECTOR_BYTES as u64 != 0 {
+            return Err(Error::InvalidParameter {
+                what: "log file size is not a whole number of sectors",
+            });
+        }
+        let sectors = self.file_bytes / SECTOR_BYTES as u64;
+        if sectors < u64::from(FILE_SECTORS_MIN) || self.file_bytes > FILE_BYTES_MAX {
+            return Err(Error::InvalidParameter {
+                what: "log file size is out of range",
+            });
+        }
+        // At most FILE_BYTES_MAX / 512, which fits a u32.
+        Ok(sectors as u32)
+    }
+
+    fn check(&self) -> Result<u32, Error> {
+        let b = self.base_name.as_bytes();
+        if b.len() != 3 || !b.iter().all(u8::is_ascii_alphanumeric) {
+            return Err(Error::InvalidParameter {
+                what: "base name must be exactly 3 letters or digits",
+            });
+        }
+        self.file_sectors()
+    }
+}
+
+/// Unflushed sector images and the append position.
+#[derive(Debug)]
+struct Buffer {
+    /// Where the next record starts.
+    head: Lgpos,
+    /// The position of the last record appended in this run ([`Lgpos::MIN`] if none).
+    last_start: Lgpos,
+    /// Sector images (payload only; headers are filled in by the flush), back to back.
+    images: Vec<u8>,
+    /// The generation, sector and used_end of each image.
+    slots: Vec<(u32, u16, u16)>,
+}
+
+/// A batch taken by a flush leader.
+#[derive(Debug)]
+struct Batch {
+    images: Vec<u8>,
+    slots: Vec<(u32, u16, u16)>,
+    /// The flush tip once the batch is durable.
+    end: Lgpos,
+}
+
+impl Buffer {
+    /// Makes sure the sector at `(generation, sector)` has an image and returns its index.
+    fn image_for(&mut self, generation: u32, sector: u16) -> usize {
+        match self.slots.last() {
+            Some(&(g, s, _)) if g == generation && s == sector => self.slots.len() - 1,
+            _ => {
+                self.images.resize(self.images.len() + SECTOR_BYTES, 0);
+                self.slots
+                    .push((generation, sector, SECTOR_HEADER_BYTES as u16));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    /// Copies `frame` in at the head and returns its position.
+    fn place(&mut self, frame: &[u8], file_sectors: u32) -> Result<Lgpos, Error> {
+        let head = self.head;
+        if head.generation > GENERATION_MAX {
+            return Err(Error::LogSequenceEnd);
+        }
+        let room = (SECTOR_BYTES - usize::from(head.offset))
+            + (file_sectors as usize - 1 - usize::from(head.sector)) * SECTOR_PAYLOAD_BYTES;
+        if frame.len() > room {
+            // Close this file: its remaining sectors are written empty, so a finished file
+            // is valid to its last sector.
+            if head.generation >= GENERATION_MAX {
+                return Err(Error::LogSequenceEnd);
+            }
+            for s in u32::from(head.sector)..file_sectors {
+                self.image_for(head.generation, s as u16);
+            }
+            self.head = sector_start(head.generation + 1, 1);
+        }
+        let start = self.head;
+        let mut rest = frame;
+        // Bounded: every turn consumes at least one byte, and the frame fits the file.
+        while !rest.is_empty() {
+            let Lgpos {
+                generation,
+                sector,
+                offset,
+            } = self.head;
+            let i = self.image_for(generation, sector);
+            let off = usize::from(offset);
+            let n = rest.len().min(SECTOR_BYTES - off);
+            let base = i * SECTOR_BYTES;
+            self.images[base + off..base + off + n].copy_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            let end = off + n;
+            self.slots[i].2 = end as u16;
+            self.head = if end == SECTOR_BYTES {
+                after_sector(generation, sector, file_sectors)
+            } else {
+                Lgpos::new(generation, sector, end as u16)
+            };
+        }
+        self.last_start = start;
+        Ok(start)
+    }
+
+    /// Takes every pending image and seals the last one: the head moves past it.
+    fn take(&mut self, file_sectors: u32) -> Option<Batch> {
+        let &(g, s, _) = self.slots.last()?;
+        if self.head.generation == g && self.head.sector == s {
+            self.head = after_sector(g, s, file_sectors);
+        }
+        Some(Batch {
+            images: std::mem::take(&mut self.images),
+            slots: std::mem::take(&mut self.slots),
+            end: self.head,
+        })
+    }
+
+    fn pending_bytes(&self) -> usize {
+        self.images.len()
+    }
+}
+
+/// The state only the flush leader touches.
+#[derive(Debug)]
+struct Writer {
+    file: Arc<dyn Storage>,
+    generation: u32,
+    /// The checksum of the last sector written to `file` (its header's at first).
+    prev_crc: u32,
+    epoch: u32,
+    attachments: Vec<Attachment>,
+}
+
+/// The write-ahead log of one instance (ESE's LOG). Shared between sessions via `Arc`.
+#[derive(Debug)]
+pub struct Log {
+    dir: Arc<dyn Directory>,
+    base: String,
+    file_sectors: u32,
+    circular: bool,
+    buffer_bytes: usize,
+    signature: [u8; 16],
+    buf: Mutex<Buffer>,
+    /// Whether a flush leader is at work; followers wait on `flushed_cv`.
+    leader: Mutex<bool>,
+    flushed_cv: Condvar,
+    /// The file being written; only the leader locks it during a flush.
+    writer: Mutex<Writer>,
+    checkpoint: Mutex<CheckpointFile>,
+    /// [`Log::flushed`], packed with [`Lgpos::to_u64`].
+    flushed: AtomicU64,
+    /// [`Log::head`], packed with [`Lgpos::to_u64`].
+    head: AtomicU64,
+    is_failed: AtomicBool,
+    failure: Mutex<Option<Error>>,
+    /// How many batches have been written and synced.
+    flushes: AtomicU64,
+}
+
+fn dir_op<T>(op: &'static str, r: std::io::Result<T>) -> Result<T, Error> {
+    r.map_err(|e| Error::write(op, &e))
+}
+
+/// Creates generation `generation` under the scratch name: zero-filled, header written,
+/// synced, and its name made durable. Returns the storage and the header's checksum.
+fn create_generation(
+    dir: &dyn Directory,
+    base: &str,
+    header: &FileHeader,
+) -> Result<(Arc<dyn Storage>, u32), Error> {
+    let tmp = tmp_name(base);
+    let file = dir_op("log file create", dir.open(&tmp, true))?;
+    let total = u64::from(header.file_sectors) * SECTOR_BYTES as u64;
+    // Writing the zeros (instead of set_len) allocates the blocks now, so later flushes do
+    // not pay for allocation in their fdatasync.
+    const CHUNK: usize = 1 << 20;
+    let mut first = vec![0u8; (total as usize).min(CHUNK)];
+    let mut encoded = [0u8; SECTOR_BYTES];
+    header.encode(&mut encoded);
+    first[..SECTOR_BYTES].copy_from_slice(&encoded);
+    dir_op("log file write", file.write_at(0, &first))?;
+    let zeros = vec![0u8; CHUNK];
+    let mut at = first.len() as u64;
+    // Bounded by the file size.
+    while at < total {
+        let n = ((total - at) as usize).min(CHUNK);
+        dir_op("log file write", file.write_at(at, &zeros[..n]))?;
+        at += n as u64;
+    }
+    dir_op("log file sync", file.sync())?;
+    dir_op("log directory sync", dir.sync())?;
+    Ok((file, FileHeader::crc_of(&encoded)))
+}
+
+impl Log {
+    /// Opens the log stream described by `config`, creating it if the directory holds none.
+    /// Finds the end of the log (ignoring a torn tail) and resumes appending there.
+    pub fn open(config: LogConfig) -> Result<Log, Error> {
+        let file_sectors = config.check()?;
+        let dir = config.directory.clone();
+        let base = config.base_name.clone();
+        let cur = current_name(&base);
+        let tmp = tmp_name(&base);
+        let names = dir
+            .list()
+            .map_err(|e| Error::read("log directory list", &e))?;
+        let archives: Vec<u32> = names
+            .iter()
+            .filter_map(|n| parse_archive_name(&base, n))
+            .collect();
+        let newest_archive = archives.iter().copied().max();
+        let has = |n: &str| names.iter().any(|x| x == n);
+
+        if has(&tmp) {
+            // A rollover or creation that did not finish. Its file has no records: records
+            // are written only once it is the current file. Finish the rename if the old
+            // current file was already archived, else start over.
+            let header = dir
+                .open(&tmp, false)
+                .ok()
+                .and_then(|f| {
+                    let mut b = [0u8; SECTOR_BYTES];
+                    f.read_at(0, &mut b).ok().map(|_| b)
+                })
+                .and_then(|b| FileHeader::decode(&b).ok());
+            let next = newest_archive.map_or(1, |g| g.saturating_add(1));
+            match header {
+                Some(h) if !has(&cur) && h.generation == next => {
+                    dir_op("log rename", dir.rename(&tmp, &cur))?;
+                }
+                _ => dir_op("log remove", dir.remove(&tmp))?,
+            }
+            dir_op("log directory sync", dir.sync())?;
+        }
+        let cur_exists = dir
+            .exists(&cur)
+            .map_err(|e| Error::read("log lookup", &e))?;
+
+        let fresh = !cur_exists;
+        let (writer, head, signature, oldest) = if !cur_exists {
+            if let Some(g) = newest_archive {
+                return Err(Error::MissingLogFile {
+                    generation: g.saturating_add(1),
+                });
+            }
+            let header = FileHeader {
+                generation: 1,
+                file_sectors,
+                signature: new_signature(),
+                prev_last_crc: 0,
+                created_unix_nanos: unix_nanos(),
+                attachments: Vec::new(),
+            };
+            let (file, crc) = create_generation(&*dir, &base, &header)?;
+            dir_op("log rename", dir.rename(&tmp, &cur))?;
+            dir_op("log directory sync", dir.sync())?;
+            let writer = Writer {
+                file,
+                generation: 1,
+                prev_crc: crc,
+                epoch: 1,
+                attachments: Vec::new(),
+            };
+            (writer, sector_start(1, 1), header.signature, 1)
+        } else {
+            let scan = scan_generation_current(&*dir, &cur, newest_archive)?;
+            if scan.header.file_sectors != file_sectors {
+                return Err(Error::LogFileSizeMismatch {
+                    expected_bytes: config.file_bytes,
+                    found_bytes: u64::from(scan.header.file_sectors) * SECTOR_BYTES as u64,
+                });
+            }
+            if let Some(e) = scan.corrupt.clone() {
+                return Err(e);
+            }
+            let file = dir
+                .open(&cur, false)
+                .map_err(|e| Error::read("log open", &e))?;
+            let generation = scan.header.generation;
+            let writer = Writer {
+                file,
+                generation,
+                prev_crc: scan.last_crc,
+                epoch: scan.max_epoch.wrapping_add(1),
+                attachments: scan.header.attachments.clone(),
+            };
+            let oldest = archives.iter().copied().min().unwrap_or(generation);
+            (writer, scan.head(), scan.header.signature, oldest)
+        };
+
+        let checkpoint = CheckpointFile::open_or_create(
+            &*dir,
+            &base,
+            Checkpoint {
+                lgpos: sector_start(oldest, 1),
+                signature,
+                seq: 0,
+            },
+            fresh,
+        )?;
+        Ok(Log {
+            dir,
+            base,
+            file_sectors,
+            circular: config.circular,
+            buffer_bytes: config.buffer_bytes.max(SECTOR_BYTES),
+            signature,
+            buf: Mutex::new(Buffer {
+                head,
+                last_start: Lgpos::MIN,
+                images: Vec::new(),
+                slots: Vec::new(),
+            }),
+            leader: Mutex::new(false),
+            flushed_cv: Condvar::new(),
+            writer: Mutex::new(writer),
+            checkpoint: Mutex::new(checkpoint),
+            flushed: AtomicU64::new(head.to_u64()),
+            head: AtomicU64::new(head.to_u64()),
+            is_failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            flushes: AtomicU64::new(0),
+        })
+    }
+
+    /// The largest frame this log accepts: a record must fit one file.
+    pub fn max_record_bytes(&self) -> usize {
+        RECORD_MAX_BYTES.min((self.file_sectors as usize - 1) * SECTOR_PAYLOAD_BYTES)
+    }
+
+    /// The signature of this log stream, stored in every file header and the checkpoint.
+    pub fn signature(&self) -> [u8; 16] {
+        self.signature
+    }
+
+    /// The databases recorded in the headers of files created from now on.
+    pub fn set_attachments(&self, attachments: &[Attachment]) -> Result<(), Error> {
+        if attachments.len() > crate::format::ATTACHMENT_SLOTS {
+            return Err(Error::InvalidParameter {
+                what: "more attachments than a log file header holds",
+            });
+        }
+        self.writer.lock().attachments = attachments.to_vec();
+        Ok(())
+    }
+
+    fn check_failed(&self) -> Result<(), Error> {
+        if self.is_failed.load(Ordering::Acquire) {
+            let e = self.failure.lock().clone();
+            return Err(e.unwrap_or(Error::LogWriteFail {
+                op: "earlier failure",
+                kind: std::io::ErrorKind::Other,
+            }));
+        }
+        Ok(())
+    }
+
+    fn fail(&self, e: Error) -> Error {
+        let mut f = self.failure.lock();
+        let first = f.get_or_insert(e).clone();
+        self.is_failed.store(true, Ordering::Release);
+        first
+    }
+
+    /// Appends `rec` to the log buffer and returns its position. The record is not durable
+    /// until the flush tip passes it (see [`Log::flush_to`]).
+    pub fn append(&self, rec: &LogRecord) -> Result<Lgpos, Error> {
+        let max = self.max_record_bytes();
+        let frame = rec.encode().ok_or(Error::RecordTooLarge {
+            bytes: rec.frame_len(),
+            max_bytes: max,
+        })?;
+        if frame.len() > max {
+            return Err(Error::RecordTooLarge {
+                bytes: frame.len(),
+                max_bytes: max,
+            });
+        }
+        self.check_failed()?;
+        let full = self.buf.lock().pending_bytes() >= self.buffer_bytes;
+        if full {
+            // Back-pressure: flush what is there (joining a flush in progress), then append.
+            self.flush_all()?;
+        }
+        let mut buf = self.buf.lock();
+        // Checked under the buffer lock, so no append lands after a failure is published and
+        // then pretends to have succeeded.
+        self.check_failed()?;
+        let lgpos = buf.place(&frame, self.file_sectors)?;
+        self.head.store(buf.head.to_u64(), Ordering::Release);
+        Ok(lgpos)
+    }
+
+    /// Appends a commit record (or any record) and, for [`CommitMode::Durable`], returns only
+    /// once it is on stable storage (JetCommitTransaction).
+    pub fn commit(&self, rec: &LogRecord, mode: CommitMode) -> Result<Lgpos, Error> {
+        let lgpos = self.append(rec)?;
+        if mode == CommitMode::Durable {
+            self.flush_to(lgpos)?;
+        }
+        Ok(lgpos)
+    }
+
+    /// The flush tip: every record positioned before it is durable. Lock-free.
+    pub fn flushed(&self) -> Lgpos {
+        Lgpos::from_u64(self.flushed.load(Ordering::Acquire))
+    }
+
+    /// Where the next record will start: at or after the end of the last record appended.
+    pub fn head(&self) -> Lgpos {
+        Lgpos::from_u64(self.head.load(Ordering::Acquire))
+    }
+
+    /// Returns once every record positioned at or before `lgpos` is durable (the write-ahead
+    /// rule: call it with a page's newest record position before writing the page). Concurrent
+    /// callers share one write and one fsync; see the module documentation.
+    pub fn flush_to(&self, lgpos: Lgpos) -> Result<(), Error> {
+        let target = lgpos.min(self.buf.lock().last_start);
+        let mut waited = false;
+        // Bounded in practice: each turn either returns or waits for a leader to finish.
+        loop {
+            if target < self.flushed() {
+                return Ok(());
+            }
+            self.check_failed()?;
+            let mut leading = self.leader.lock();
+            // A leader that went before may have covered us while we waited for the lock.
+            if target < self.flushed() {
+                return Ok(());
+            }
+            if *leading {
+                // Follower: sleep until the current leader publishes its flush, then re-check.
+                self.flushed_cv.wait(&mut leading);
+                waited = true;
+                continue;
+            }
+            *leading = true;
+            drop(leading);
+            if waited {
+                // The previous leader's committers were woken with us and are about to append
+                // their next records; give them the moment it takes to join this batch.
+                std::thread::yield_now();
+            }
+            let result = self.lead();
+            *self.leader.lock() = false;
+            self.flushed_cv.notify_all();
+            return result;
+        }
+    }
+
+    /// The leader's work: take the whole buffer, write it, sync it, publish the new tip.
+    fn lead(&self) -> Result<(), Error> {
+        self.check_failed()?;
+        let mut writer = self.writer.lock();
+        let batch = {
+            let mut buf = self.buf.lock();
+            let batch = buf.take(self.file_sectors);
+            // Sealing moved the head past the last sector; keep head() >= flushed().
+            self.head.store(buf.head.to_u64(), Ordering::Release);
+            batch
+        };
+        let Some(batch) = batch else {
+            return Ok(());
+        };
+        match self.write_batch(&mut writer, batch.images, &batch.slots) {
+            Ok(()) => {
+                self.flushed.store(batch.end.to_u64(), Ordering::Release);
+                self.flushes.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// How many flushes (one write and one fsync per file touched) this log has made since it
+    /// was opened; with group commit, far fewer than its durable commits.
+    pub fn flush_count(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
+    }
+
+    /// Makes every record appended so far durable.
+    pub fn flush_all(&self) -> Result<(), Error> {
+        self.flush_to(Lgpos::MAX)
+    }
+
+    /// Writes one batch, file by file: each file's run of sectors in one write, then one sync.
+    fn write_batch(
+        &self,
+        w: &mut Writer,
+        mut images: Vec<u8>,
+        slots: &[(u32, u16, u16)],
+    ) -> Result<(), Error> {
+        let mut i = 0;
+        // Bounded by the number of slots: each turn consumes a run of at least one.
+        while i < slots.len() {
+            let generation = slots[i].0;
+            let run = slots[i..].iter().take_while(|s| s.0 == generation).count();
+            if generation != w.generation {
+                self.roll(w, generation)?;
+            }
+            let first = slots[i].1;
+            let last = slots[i + run - 1].1;
+            for (k, &(_, sector, used_end)) in slots[i..i + run].iter().enumerate() {
+                let at = (i + k) * SECTOR_BYTES;
+                let h = SectorHeader {
+                    crc: 0,
+                    generation,
+                    sector,
+                    used_end,
+                    flush_first: first,
+                    flush_last: last,
+                    epoch: w.epoch,
+                    prev_crc: w.prev_crc,
+                };
+                w.prev_crc = h.seal(&mut images[at..at + SECTOR_BYTES]);
+            }
+            let bytes = &images[i * SECTOR_BYTES..(i + run) * SECTOR_BYTES];
+            let offset = u64::from(first) * SECTOR_BYTES as u64;
+            w.file
+                .write_at(offset, bytes)
+                .map_err(|e| Error::write("log write", &e))?;
+            w.file.sync().map_err(|e| Error::write("log sync", &e))?;
+            i += run;
+        }
+        Ok(())
+    }
+
+    /// Makes `generation` (the successor of the writer's) the current file.
+    fn roll(&self, w: &mut Writer, generation: u32) -> Result<(), Error> {
+        if generation != w.generation.wrapping_add(1) || generation > GENERATION_MAX {
+            return Err(Error::LogSequenceEnd);
+        }
+        let header = FileHeader {
+            generation,
+            file_sectors: self.file_sectors,
+            signature: self.signature,
+            prev_last_crc: w.prev_crc,
+            created_unix_nanos: unix_nanos(),
+            attachments: w.attachments.clone(),
+        };
+        let dir = &*self.dir;
+        let (file, crc) = create_generation(dir, &self.base, &header)?;
+        let cur = current_name(&self.base);
+        dir_op(
+            "log rename",
+            dir.rename(&cur, &archive_name(&self.base, w.generation)),
+        )?;
+        dir_op("log directory sync", dir.sync())?;
+        dir_op("log rename", dir.rename(&tmp_name(&self.base), &cur))?;
+        dir_op("log directory sync", dir.sync())?;
+        w.file = file;
+        w.generation = generation;
+        w.prev_crc = crc;
+        Ok(())
+    }
+
+    /// Records `lgpos` as the checkpoint in `<base>.chk`, after making the log durable up to
+    /// it. With circular logging, generations that lie entirely before it are then deleted.
+    /// The checkpoint never moves backwards: a position at or before the current one is
+    /// ignored. A position past [`Log::head`] is [`Error::PositionBeyondEnd`].
+    pub fn write_checkpoint(&self, lgpos: Lgpos) -> Result<(), Error> {
+        let head = self.head();
+        if lgpos > head {
+            return Err(Error::PositionBeyondEnd { lgpos, head });
+        }
+        self.flush_to(lgpos)?;
+        let mut chk = self.checkpoint.lock();
+        if lgpos <= chk.last().lgpos {
+            // The checkpoint only moves forward (generations before it may already be gone).
+            return Ok(());
+        }
+        chk.write(lgpos)?;
+        if self.circular {
+            let names = dir_op("log directory list", self.dir.list())?;
+            let mut removed = false;
+            for name in names {
+                if let Some(g) = parse_archive_name(&self.base, &name) {
+                    if g < lgpos.generation {
+                        dir_op("log remove", self.dir.remove(&name))?;
+                        removed = true;
+                    }
+                }
+            }
+            if removed {
+                dir_op("log directory sync", self.dir.sync())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The checkpoint as last written to `<base>.chk`, read back from the file.
+    pub fn read_checkpoint(&self) -> Result<Lgpos, Error> {
+        read_checkpoint(&*self.dir, &self.base).map(|c| c.lgpos)
+    }
+
+    /// A reader over this log's files (for recovery, or tests, after flushing).
+    pub fn reader(&self) -> Result<LogReader, Error> {
+        LogReader::open(self.dir.clone(), &self.base)
+    }
+
+    /// The generation of the current log file.
+    pub fn current_generation(&self) -> u32 {
+        self.writer.lock().generation
+    }
+}
+
+/// A background thread that flushes the log every interval while there is something to flush,
+/// so a lazy commit becomes durable within about one interval. Dropping it stops the thread.
+#[derive(Debug)]
+pub struct LazyFlusher {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LazyFlusher {
+    /// Starts flushing `log` every `interval`. The thread holds only a weak reference: it ends
+    /// by itself once the log is dropped. A flush failure is left for the next caller to see
+    /// (it is sticky).
+    pub fn start(log: &Arc<Log>, interval: std::time::Duration) -> LazyFlusher {
+        let weak = Arc::downgrade(log);
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("ese-log-flush".into())
+            .spawn(move || {
+                // Ends when told to stop, when the flusher is dropped, or when the log is gone.
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(interval)
+                {
+                    let Some(log) = weak.upgrade() else { break };
+                    if log.head() > log.flushed() && log.flush_all().is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok();
+        LazyFlusher {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for LazyFlusher {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Scans the current file and checks that it follows the newest archive.
+fn scan_generation_current(
+    dir: &dyn Directory,
+    cur: &str,
+    newest_archive: Option<u32>,
+) -> Result<crate::reader::GenerationScan, Error> {
+    let storage = dir
+        .open(cur, false)
+        .map_err(|e| Error::read("log open", &e))?;
+    let mut b = [0u8; SECTOR_BYTES];
+    let expected = newest_archive.map_or(1, |g| g.saturating_add(1));
+    storage
+        .read_at(0, &mut b)
+        .map_err(|_| Error::LogFileCorrupt {
+            generation: expected,
+            sector: 0,
+            reason: "file is shorter than its header",
+        })?;
+    let header = FileHeader::decode(&b).map_err(|i| Error::LogFileCorrupt {
+        generation: expected,
+        sector: 0,
+        reason: i.0,
+    })?;
+    if newest_archive.is_some_and(|g| g >= header.generation) {
+        return Err(Error::InvalidLogSequence {
+            generation: header.generation,
+        });
+    }
+    scan_generation(dir, cur, header.generation, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tests::arb_record;
+    use ese_pageio::MemDirectory;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any sequence of records, appended with any mix of durable and lazy commits and
+        /// checkpoints, reads back identical across file rollovers and a reopen.
+        #[test]
+        fn any_records_read_back_across_rollovers(
+            ops in proptest::collection::vec((arb_record(), 0u8..4), 1..120),
+            split in 0usize..120,
+        ) {
+            let dir = Arc::new(MemDirectory::new());
+            let mut log = Log::open(LogConfig::test_min(dir.clone())).unwrap();
+            let mut expect = Vec::new();
+            for (i, (rec, how)) in ops.iter().enumerate() {
+                if i == split {
+                    log.flush_all().unwrap();
+                    drop(log);
+                    log = Log::open(LogConfig::test_min(dir.clone())).unwrap();
+                }
+                let lgpos = match how {
+                    0 => log.commit(rec, CommitMode::Durable).unwrap(),
+                    1 => log.commit(rec, CommitMode::Lazy).unwrap(),
+                    _ => log.append(rec).unwrap(),
+                };
+                prop_assert!(lgpos >= log.flushed() || *how == 0);
+                prop_assert!(lgpos < log.head());
+                prop_assert!(log.flushed() <= log.head());
+                expect.push((lgpos, rec.clone()));
+            }
+            log.flush_all().unwrap();
+            let (got, end) = log.reader().unwrap().read_all().unwrap();
+            prop_assert_eq!(got, expect);
+            prop_assert_eq!(end.head, log.flushed());
+        }
+    }
+
+    #[test]
+    fn the_buffer_places_records_and_seals_flushes() {
+        let mut b = Buffer {
+            head: sector_start(1, 1),
+            last_start: Lgpos::MIN,
+            images: Vec::new(),
+            slots: Vec::new(),
+        };
+        let n = 8;
+        // A frame that spans a sector boundary.
+        let frame = vec![0xab; SECTOR_PAYLOAD_BYTES + 10];
+        assert_eq!(b.place(&frame, n).unwrap(), Lgpos::new(1, 1, 24));
+        assert_eq!(b.head, Lgpos::new(1, 2, 34));
+        let batch = b.take(n).unwrap();
+        assert_eq!(batch.slots, vec![(1, 1, 512), (1, 2, 34)]);
+        assert_eq!(
+            batch.end,
+            sector_start(1, 3),
+            "a flush seals its last sector"
+        );
+        assert!(b.take(n).is_none());
+        // A frame that does not fit the rest of the file closes it with empty sectors.
+        let big = vec![1u8; 5 * SECTOR_PAYLOAD_BYTES + 1];
+        assert_eq!(b.place(&big, n).unwrap(), sector_start(2, 1));
+        let batch = b.take(n).unwrap();
+        let closing: Vec<_> = batch.slots.iter().filter(|s| s.0 == 1).collect();
+        assert_eq!(
+            closing,
+            [
+                &(1, 3, 24),
+                &(1, 4, 24),
+                &(1, 5, 24),
+                &(1, 6, 24),
+                &(1, 7, 24)
+            ]
+        );
+        b.head = sector_start(GENERATION_MAX, 7);
+        assert_eq!(b.place(&big, n), Err(Error::LogSequenceEnd));
+    }
+}

@@ -1,0 +1,227 @@
+//! Sticky failure: a failed log write or fsync fails the committer and every later append and
+//! commit, and is never retried; what was durably committed before survives a restart.
+
+mod common;
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::{read_all, record};
+use ese_log::{CommitMode, Error, Log, LogConfig};
+use ese_pageio::{Directory, Fault, FaultOp, FaultyStorage, MemDirectory, Storage};
+use parking_lot::Mutex;
+
+/// A directory whose files are wrapped, so a test can arm faults on the file the log writes.
+#[derive(Debug, Default)]
+struct FaultyDir {
+    inner: MemDirectory,
+    files: Mutex<Vec<Arc<FaultyStorage>>>,
+    disk_full: Arc<AtomicBool>,
+}
+
+#[derive(Debug)]
+struct FullDisk {
+    inner: Arc<dyn Storage>,
+    full: Arc<AtomicBool>,
+}
+
+impl Storage for FullDisk {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.inner.read_at(offset, buf)
+    }
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        if self.full.load(Ordering::SeqCst) {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+        }
+        self.inner.write_at(offset, data)
+    }
+    fn len(&self) -> io::Result<u64> {
+        self.inner.len()
+    }
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.inner.set_len(len)
+    }
+    fn sync(&self) -> io::Result<()> {
+        self.inner.sync()
+    }
+}
+
+impl FaultyDir {
+    fn last_file(&self) -> Arc<FaultyStorage> {
+        self.files.lock().last().expect("test step").clone()
+    }
+}
+
+impl Directory for FaultyDir {
+    fn open(&self, name: &str, create: bool) -> io::Result<Arc<dyn Storage>> {
+        let inner = self.inner.open(name, create)?;
+        let full: Arc<dyn Storage> = Arc::new(FullDisk {
+            inner,
+            full: self.disk_full.clone(),
+        });
+        let f = Arc::new(FaultyStorage::new(full));
+        self.files.lock().push(f.clone());
+        Ok(f)
+    }
+    fn exists(&self, name: &str) -> io::Result<bool> {
+        self.inner.exists(name)
+    }
+    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        self.inner.rename(from, to)
+    }
+    fn remove(&self, name: &str) -> io::Result<()> {
+        self.inner.remove(name)
+    }
+    fn list(&self) -> io::Result<Vec<String>> {
+        self.inner.list()
+    }
+    fn sync(&self) -> io::Result<()> {
+        self.inner.sync()
+    }
+}
+
+fn assert_halted(log: &Log, expect: &Error) {
+    assert_eq!(
+        &log.append(&record(1)).expect_err("the log is halted"),
+        expect
+    );
+    assert_eq!(
+        &log.commit(&record(3), CommitMode::Lazy)
+            .expect_err("the log is halted"),
+        expect
+    );
+    assert_eq!(
+        &log.commit(&record(3), CommitMode::Durable)
+            .expect_err("the log is halted"),
+        expect
+    );
+}
+
+#[test]
+fn a_failed_sync_halts_the_log_for_good() {
+    for op in [FaultOp::Sync, FaultOp::Write] {
+        let dir = Arc::new(FaultyDir::default());
+        let mut config = LogConfig::test_min(dir.clone());
+        config.file_bytes = 64 * 512;
+        let log = Log::open(config).expect("test step");
+        let mut durable = Vec::new();
+        for i in 0..10 {
+            let r = record(i);
+            durable.push((log.commit(&r, CommitMode::Durable).expect("test step"), r));
+        }
+        // The log file was the first file opened (as edbtmp.log, then renamed).
+        let file = dir.files.lock()[0].clone();
+        // One failure only: the disk "works" again afterwards, and the log must not care.
+        file.arm(Fault::once(op, file.count(op)));
+        let lazy = log
+            .commit(&record(10), CommitMode::Lazy)
+            .expect("test step");
+        let err = log
+            .commit(&record(11), CommitMode::Durable)
+            .expect_err("the log is halted");
+        assert!(matches!(err, Error::LogWriteFail { .. }), "{err}");
+        assert_eq!(err.jet_code(), -510);
+        assert!(err.is_fatal());
+        assert_halted(&log, &err);
+        assert_eq!(log.flush_to(lazy).expect_err("the log is halted"), err);
+        assert!(log.flushed() <= lazy, "the failed flush is not published");
+        assert_eq!(file.fired(), 1, "the failed operation is never retried");
+        drop(log);
+        // After a restart, every durable commit is there.
+        let (got, _) = read_all(Arc::new(clone_dir(&dir.inner))).expect("test step");
+        assert!(got.len() >= durable.len());
+        assert_eq!(got[..durable.len()], durable[..]);
+    }
+}
+
+fn clone_dir(d: &MemDirectory) -> MemDirectory {
+    let out = MemDirectory::new();
+    for name in d.list().expect("test step") {
+        let bytes = d.file(&name).expect("test step").to_bytes();
+        out.open(&name, true)
+            .expect("test step")
+            .write_at(0, &bytes)
+            .expect("test step");
+    }
+    out
+}
+
+#[test]
+fn a_full_disk_is_log_disk_full_and_sticky() {
+    let dir = Arc::new(FaultyDir::default());
+    let log = Log::open(LogConfig::test_min(dir.clone())).expect("test step");
+    log.commit(&record(0), CommitMode::Durable)
+        .expect("test step");
+    dir.disk_full.store(true, Ordering::SeqCst);
+    let err = log
+        .commit(&record(1), CommitMode::Durable)
+        .expect_err("the log is halted");
+    assert!(matches!(err, Error::LogDiskFull { .. }), "{err}");
+    assert_eq!(err.jet_code(), -529);
+    dir.disk_full.store(false, Ordering::SeqCst);
+    assert_halted(&log, &err);
+}
+
+#[test]
+fn a_failed_rollover_is_sticky_too() {
+    let dir = Arc::new(FaultyDir::default());
+    let log = Log::open(LogConfig::test_min(dir.clone())).expect("test step");
+    let opened = dir.files.lock().len();
+    // Fail the first write of every file opened from now on: the next generation's creation.
+    let mut i = 0;
+    let err = loop {
+        if dir.files.lock().len() > opened {
+            dir.last_file().arm(Fault::sticky(FaultOp::Write, 0));
+        }
+        match log.commit(&record(i), CommitMode::Durable) {
+            Ok(_) => i += 1,
+            Err(e) => break e,
+        }
+        assert!(i < 1000, "the log never rolled over");
+    };
+    // The failure may hit the creation's first write, or the flush after a retried creation.
+    assert!(err.is_fatal(), "{err}");
+    assert_halted(&log, &err);
+}
+
+#[test]
+fn waiting_committers_all_see_the_failure() {
+    let dir = Arc::new(FaultyDir::default());
+    let mut config = LogConfig::test_min(dir.clone());
+    config.file_bytes = 256 * 512;
+    let log = Arc::new(Log::open(config).expect("test step"));
+    let file = dir.files.lock()[0].clone();
+    file.arm(Fault::sticky(FaultOp::Sync, file.count(FaultOp::Sync) + 20));
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut ok = Vec::new();
+                for i in 0..100 {
+                    let r = record(t * 100 + i);
+                    match log.commit(&r, CommitMode::Durable) {
+                        Ok(l) => ok.push((l, r)),
+                        Err(e) => return (ok, Some(e)),
+                    }
+                }
+                (ok, None)
+            })
+        })
+        .collect();
+    let mut acked = Vec::new();
+    for t in threads {
+        let (ok, err) = t.join().expect("test step");
+        assert!(err.is_some_and(|e| e.is_fatal()), "every committer fails");
+        acked.extend(ok);
+    }
+    assert_eq!(file.fired(), 1, "one failed fsync, never retried");
+    drop(log);
+    let (got, _) = read_all(Arc::new(clone_dir(&dir.inner))).expect("test step");
+    for rec in &acked {
+        assert!(
+            got.contains(rec),
+            "a durable commit is missing after restart"
+        );
+    }
+}

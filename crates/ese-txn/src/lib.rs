@@ -42,6 +42,7 @@ pub mod session;
 pub mod testing;
 pub mod undo;
 pub mod ver;
+pub mod wal;
 
 pub use error::Error;
 pub use log::{CommitLog, CommitMode, LogError, NoLog};

@@ -4,7 +4,7 @@
 //! tested without files and so that the log's API may change without touching visibility code.
 //! The adapter over `ese-log` (which has exactly these three record kinds:
 //! `BeginTransaction { trx, level }`, `Commit { trx, commit_trx }`, `Rollback { trx, level }`)
-//! is a few lines and arrives with the B-tree wiring.
+//! is [`crate::wal`].
 //!
 //! # When each call is made
 //!

@@ -71,6 +71,7 @@ fn test() -> Result<(), String> {
 /// The benchmarks: name, the package that holds the program, and the example's name.
 const BENCHES: &[(&str, &str, &str)] = &[
     ("log", "ese-log", "commit_rate"),
+    ("cache", "ese-cache", "hit_path"),
     ("btree", "ese-btree", "btree_bench"),
 ];
 

@@ -1,0 +1,402 @@
+//! Pins, eviction, the write-ahead rule and the checkpoint, one behaviour per test.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ese_cache::testing::MemLog;
+use ese_cache::{Cache, Error, WriteAheadLog, lgpos_to_bytes};
+use ese_core::{DbId, Lgpos, Pgno};
+use ese_pageio::MemStorage;
+
+use crate::common::*;
+
+#[test]
+fn a_page_written_then_evicted_reads_back_from_disk() {
+    let (log, cache, _disk) = mem_cache(4);
+    {
+        let mut page = cache.new_page(DB, Pgno(5)).unwrap();
+        fill(&mut page, 77);
+        page.mark_dirty(log.append(10));
+        assert!(page.is_dirty());
+    }
+    assert_eq!(cache.dirty_page_count(), 1);
+    assert!(cache.evict(DB, Pgno(5)).unwrap());
+    assert!(!cache.contains(DB, Pgno(5)));
+    assert_eq!(cache.dirty_page_count(), 0);
+    let page = cache.read(DB, Pgno(5)).unwrap();
+    assert_eq!(&page[BODY], &image(77)[..]);
+    assert_eq!((page.db(), page.pgno()), (DB, Pgno(5)));
+    let stats = cache.stats();
+    assert_eq!((stats.misses, stats.page_writes), (2, 1), "{stats:?}");
+}
+
+#[test]
+fn the_write_ahead_rule_holds_on_a_forced_eviction() {
+    let log = Arc::new(MemLog::new());
+    let disk = Arc::new(WalCheckingStorage::new(log.clone()));
+    let cache = Cache::new(config(2), log.clone());
+    cache.attach(DB, disk.clone(), PAGE).unwrap();
+
+    let x = {
+        let mut page = cache.new_page(DB, Pgno(1)).unwrap();
+        fill(&mut page, 1);
+        let x = log.append(50);
+        page.mark_dirty(x);
+        disk.changed(Pgno(1), x);
+        x
+    };
+    assert!(log.flushed() <= x, "the change is not durable yet");
+    assert!(disk.writes.lock().is_empty());
+    // Two more pages in a two-frame cache force page 1 out.
+    for p in 2..=3 {
+        let mut page = cache.new_page(DB, Pgno(p)).unwrap();
+        page.mark_dirty_unlogged();
+    }
+    assert!(!cache.contains(DB, Pgno(1)));
+    let writes = disk.writes.lock().clone();
+    let at = WalCheckingStorage::offset(Pgno(1));
+    let (_, flushed_then) = writes
+        .iter()
+        .find(|(o, _)| *o == at)
+        .copied()
+        .expect("page 1 was written");
+    assert!(
+        flushed_then > x,
+        "flushed {flushed_then} at the write, change at {x}"
+    );
+    assert!(log.flush_calls().contains(&x), "{:?}", log.flush_calls());
+    assert!(
+        disk.violations.lock().is_empty(),
+        "{:?}",
+        disk.violations.lock()
+    );
+}
+
+#[test]
+fn many_dirty_victims_are_written_and_read_back() {
+    let log = Arc::new(MemLog::new());
+    let disk = Arc::new(WalCheckingStorage::new(log.clone()));
+    let cache = Cache::new(config(4), log.clone());
+    cache.attach(DB, disk.clone(), PAGE).unwrap();
+    for round in 0..3u64 {
+        for p in 1..=32u32 {
+            let mut page = if round == 0 {
+                cache.new_page(DB, Pgno(p)).unwrap()
+            } else {
+                cache.write(DB, Pgno(p)).unwrap()
+            };
+            fill(&mut page, round * 1000 + u64::from(p));
+            let l = log.append(30);
+            page.mark_dirty(l);
+            disk.changed(Pgno(p), l);
+        }
+    }
+    for p in 1..=32u32 {
+        let page = cache.read(DB, Pgno(p)).unwrap();
+        assert_eq!(&page[BODY], &image(2000 + u64::from(p))[..], "page {p}");
+    }
+    let stats = cache.stats();
+    assert!(stats.evictions >= 90, "{stats:?}");
+    assert!(stats.page_writes >= 90, "{stats:?}");
+    assert!(
+        disk.violations.lock().is_empty(),
+        "{:?}",
+        disk.violations.lock()
+    );
+}
+
+#[test]
+fn the_checkpoint_is_the_oldest_first_change_or_the_head() {
+    let (log, cache, _disk) = mem_cache(8);
+    assert_eq!(cache.checkpoint_lgpos(), log.head(), "nothing dirty");
+
+    let l1 = log.append(10);
+    let l2 = log.append(10);
+    let l3 = log.append(10);
+    for (p, first, last) in [(1, l2, l3), (2, l1, l1)] {
+        let mut page = cache.new_page(DB, Pgno(p)).unwrap();
+        page.mark_dirty(first);
+        page.mark_dirty(last);
+    }
+    assert_eq!(cache.checkpoint_lgpos(), l1);
+    assert!(cache.evict(DB, Pgno(2)).unwrap());
+    assert_eq!(
+        cache.checkpoint_lgpos(),
+        l2,
+        "page 1's first change, not its last"
+    );
+
+    let cp = cache.checkpoint().unwrap();
+    assert_eq!(cp, l2);
+    assert_eq!(log.checkpoints(), vec![l2]);
+    assert!(
+        log.flushed() >= l2,
+        "the log is durable up to the checkpoint"
+    );
+
+    cache.flush_all().unwrap();
+    let head = log.head();
+    assert_eq!(cache.checkpoint().unwrap(), head);
+    assert_eq!(log.checkpoints(), vec![l2, head]);
+}
+
+#[test]
+fn a_held_write_latch_holds_the_checkpoint_back() {
+    let (log, cache, _disk) = mem_cache(8);
+    create_pages(&cache, &log, 1);
+    let before = cache.checkpoint().unwrap();
+    let mut page = cache.write(DB, Pgno(1)).unwrap();
+    // The holder may log at any moment; until it marks, the checkpoint must not pass the
+    // head as it was when the latch was taken.
+    log.append(5000);
+    assert!(cache.checkpoint_lgpos() <= before);
+    let l = log.append(10);
+    page.mark_dirty(l);
+    drop(page);
+    assert_eq!(cache.checkpoint_lgpos(), l);
+}
+
+#[test]
+fn flush_for_checkpoint_keeps_the_checkpoint_within_the_depth() {
+    let (log, cache, _disk) = mem_cache(64);
+    let depth = 8 * 1024;
+    let file = MemLog::log_file_size_bytes();
+    for p in 1..=40u32 {
+        let mut page = cache.new_page(DB, Pgno(p)).unwrap();
+        fill(&mut page, u64::from(p));
+        page.mark_dirty(log.append(1000));
+    }
+    let before = cache.checkpoint_lgpos();
+    let lag = |cp: Lgpos| lgpos_to_bytes(log.head(), file) - lgpos_to_bytes(cp, file);
+    assert!(lag(before) > depth);
+    let cp = cache.flush_for_checkpoint(depth).unwrap();
+    assert!(lag(cp) <= depth, "lag {} > depth {depth}", lag(cp));
+    assert_eq!(log.checkpoints().last(), Some(&cp));
+    // The newest pages stay dirty: only pages older than the depth were written.
+    assert!(cache.dirty_page_count() > 0);
+    assert!(cache.dirty_page_count() < 40);
+}
+
+#[test]
+fn the_background_flusher_advances_the_checkpoint() {
+    let log = Arc::new(MemLog::new());
+    let cfg = ese_cache::CacheConfig {
+        checkpoint_depth_max_bytes: 2000,
+        ..config(32)
+    };
+    let cache = Arc::new(Cache::new(cfg, log.clone()));
+    cache.attach(DB, Arc::new(MemStorage::new()), PAGE).unwrap();
+    for p in 1..=20u32 {
+        let mut page = cache.new_page(DB, Pgno(p)).unwrap();
+        page.mark_dirty(log.append(1000));
+    }
+    let flusher = Cache::spawn_flusher(&cache, Duration::from_millis(5));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while flusher.rounds() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(flusher.stop().is_none());
+    let file = MemLog::log_file_size_bytes();
+    let cp = *log.checkpoints().last().expect("a checkpoint was written");
+    assert!(lgpos_to_bytes(log.head(), file) - lgpos_to_bytes(cp, file) <= 2000);
+}
+
+#[test]
+fn a_cache_whose_frames_are_all_pinned_reports_out_of_buffers() {
+    let (log, cache, _disk) = mem_cache(4);
+    create_pages(&cache, &log, 6);
+    let held: Vec<_> = (1..=4).map(|p| cache.read(DB, Pgno(p)).unwrap()).collect();
+    match cache.read(DB, Pgno(5)) {
+        Err(Error::OutOfBuffers { capacity_pages: 4 }) => {}
+        other => panic!("expected OutOfBuffers, got {other:?}"),
+    }
+    // A pinned page is still a hit, and shared latches stack.
+    let again = cache.read(DB, Pgno(1)).unwrap();
+    assert_eq!(&again[BODY], &image(1)[..]);
+    drop(again);
+    drop(held);
+    assert_eq!(&cache.read(DB, Pgno(5)).unwrap()[BODY], &image(5)[..]);
+}
+
+#[test]
+fn databases_with_different_page_sizes_share_the_cache() {
+    let log = Arc::new(MemLog::new());
+    let cache = Cache::new(config(4), log.clone());
+    let sizes = [(DbId(1), 4096), (DbId(2), 8192), (DbId(3), 32768)];
+    for (db, size) in sizes {
+        cache.attach(db, Arc::new(MemStorage::new()), size).unwrap();
+    }
+    for round in 0..3u8 {
+        for (db, size) in sizes {
+            for p in 1..=3u32 {
+                let mut page = if round == 0 {
+                    cache.new_page(db, Pgno(p)).unwrap()
+                } else {
+                    cache.write(db, Pgno(p)).unwrap()
+                };
+                assert_eq!(page.len(), size);
+                page[100] = round;
+                page[size - 1] = db.0 as u8 ^ p as u8;
+                page.mark_dirty(log.append(10));
+            }
+        }
+    }
+    for (db, size) in sizes {
+        for p in 1..=3u32 {
+            let page = cache.read(db, Pgno(p)).unwrap();
+            assert_eq!(
+                (page.len(), page[100], page[size - 1]),
+                (size, 2, db.0 as u8 ^ p as u8)
+            );
+        }
+    }
+    assert!(matches!(
+        cache.attach(DbId(2), Arc::new(MemStorage::new()), 8192),
+        Err(Error::DatabaseAttached(DbId(2)))
+    ));
+    assert!(matches!(
+        cache.attach(DbId(9), Arc::new(MemStorage::new()), 1000),
+        Err(Error::InvalidPageSize(1000))
+    ));
+    assert!(matches!(
+        cache.read(DbId(7), Pgno(1)),
+        Err(Error::UnknownDatabase(DbId(7)))
+    ));
+    assert!(matches!(
+        cache.read(DbId(1), Pgno(0)),
+        Err(Error::InvalidPgno(Pgno(0)))
+    ));
+}
+
+#[test]
+fn detach_writes_and_drops_a_database() {
+    let (log, cache, disk) = mem_cache(8);
+    {
+        let mut page = cache.new_page(DB, Pgno(3)).unwrap();
+        fill(&mut page, 3);
+        page.mark_dirty(log.append(10));
+    }
+    {
+        let _held = cache.read(DB, Pgno(3)).unwrap();
+        assert!(matches!(cache.detach(DB), Err(Error::DatabaseInUse(DB))));
+    }
+    cache.detach(DB).unwrap();
+    assert!(!cache.contains(DB, Pgno(3)));
+    assert!(matches!(
+        cache.read(DB, Pgno(3)),
+        Err(Error::UnknownDatabase(DB))
+    ));
+    // Reattached, the page comes back from disk intact.
+    cache.attach(DB, disk, PAGE).unwrap();
+    assert_eq!(&cache.read(DB, Pgno(3)).unwrap()[BODY], &image(3)[..]);
+}
+
+#[test]
+fn a_mutation_without_a_mark_is_not_lost() {
+    let (_log, cache, _disk) = mem_cache(2);
+    {
+        let mut page = cache.new_page(DB, Pgno(1)).unwrap();
+        fill(&mut page, 9);
+    }
+    for p in 2..=4 {
+        drop(cache.new_page(DB, Pgno(p)).unwrap());
+    }
+    assert!(!cache.contains(DB, Pgno(1)));
+    assert_eq!(&cache.read(DB, Pgno(1)).unwrap()[BODY], &image(9)[..]);
+}
+
+#[test]
+fn a_scan_does_not_flush_the_hot_set_out() {
+    // 24 hot pages, each re-referenced after 24 scan pages and 23 other hot pages: a reuse
+    // distance of 47 pages, beyond a 32-frame cache, so LRU would lose every hot page. LRU-2
+    // ranks the scan pages (one reference each) below the hot pages and keeps the hot set.
+    let (log, cache, _disk) = mem_cache(32);
+    let hot = 24u32;
+    let scan = 600u32;
+    for p in 1..=hot + scan {
+        let mut page = cache.new_page(DB, Pgno(p)).unwrap();
+        fill(&mut page, u64::from(p));
+        page.mark_dirty(log.append(10));
+    }
+    cache.flush_all().unwrap();
+    for p in 1..=hot + scan {
+        cache.evict(DB, Pgno(p)).unwrap();
+    }
+    let step = |i: u32| {
+        let _scan = cache.read(DB, Pgno(hot + 1 + i % scan)).unwrap();
+        let h = cache.read(DB, Pgno(1 + i % hot)).unwrap();
+        assert_eq!(&h[BODY], &image(u64::from(1 + i % hot))[..]);
+    };
+    // Two rounds over the hot set give every hot page its second reference.
+    for i in 0..2 * hot {
+        step(i);
+    }
+    let before = cache.stats();
+    let measured = 400;
+    for i in 2 * hot..2 * hot + measured {
+        step(i);
+    }
+    let after = cache.stats();
+    let hot_hits = after.hits - before.hits;
+    assert!(
+        hot_hits >= u64::from(measured) * 95 / 100,
+        "{hot_hits} hot hits of {measured}: {after:?}"
+    );
+    for p in 1..=hot {
+        assert!(cache.contains(DB, Pgno(p)), "hot page {p} was evicted");
+    }
+}
+
+#[test]
+fn the_cache_hit_rate_tracks_the_lru2_simulation() {
+    use ese_cache::lruk::{LruKSim, LruSim, hit_count, opt_hits};
+    // Hot set of 80 pages taking half the references, plus a sequential scan over 2,000
+    // pages, through a 100-frame cache.
+    let (hot, cold, frames) = (80u64, 2000u64, 100usize);
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut scan = 0;
+    let trace: Vec<u64> = (0..40_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x % 2 == 0 {
+                (x >> 8) % hot
+            } else {
+                scan = (scan + 1) % cold;
+                hot + scan
+            }
+        })
+        .collect();
+    let (log, cache, _disk) = mem_cache(frames);
+    for p in 0..hot + cold {
+        let mut page = cache.new_page(DB, Pgno(p as u32 + 1)).unwrap();
+        page.mark_dirty(log.append(10));
+    }
+    cache.flush_all().unwrap();
+    for p in 0..hot + cold {
+        cache.evict(DB, Pgno(p as u32 + 1)).unwrap();
+    }
+    let before = cache.stats();
+    for &p in &trace {
+        drop(cache.read(DB, Pgno(p as u32 + 1)).unwrap());
+    }
+    let after = cache.stats();
+    let rate = |hits: u64| hits as f64 * 100.0 / trace.len() as f64;
+    let real = rate(after.hits - before.hits);
+    let lru = rate(hit_count(&mut LruSim::new(frames), &trace) as u64);
+    let lru2 = rate(hit_count(&mut LruKSim::with_history(frames, frames * 4), &trace) as u64);
+    let opt = rate(opt_hits(&trace, frames) as u64);
+    println!(
+        "hot 80 + scan 2000, 50% hot, {frames} frames: cache {real:.1}%, LRU {lru:.1}%, \
+         LRU-2+hist {lru2:.1}%, OPT {opt:.1}%"
+    );
+    assert!(
+        real > lru + 10.0,
+        "the cache ({real:.1}%) must beat LRU ({lru:.1}%)"
+    );
+    assert!(
+        real > lru2 - 5.0,
+        "the cache ({real:.1}%) is near LRU-2 ({lru2:.1}%)"
+    );
+}

@@ -1,0 +1,64 @@
+//! The option bits (`grbit`s) of the calls this crate implements, with ESE's values.
+//!
+//! Names drop ESE's `JET_bit` prefix: `JET_bitTermAbrupt` is [`TERM_ABRUPT`]. A call given a
+//! bit it does not know fails with `JET_errInvalidGrbit` (-900).
+
+/// JetInit2/3: JET_bitReplayReplicatedLogFiles (obsolete, accepted).
+pub const REPLAY_REPLICATED_LOG_FILES: u32 = 0x1;
+/// JetInit2/3: JET_bitReplayIgnoreMissingDB.
+pub const REPLAY_IGNORE_MISSING_DB: u32 = 0x4;
+/// JetInit2/3: JET_bitRecoveryWithoutUndo.
+pub const RECOVERY_WITHOUT_UNDO: u32 = 0x8;
+/// JetInit2/3: JET_bitTruncateLogsAfterRecovery.
+pub const TRUNCATE_LOGS_AFTER_RECOVERY: u32 = 0x10;
+/// JetInit2/3: JET_bitReplayMissingMapEntryDB.
+pub const REPLAY_MISSING_MAP_ENTRY_DB: u32 = 0x20;
+/// JetInit2/3: JET_bitLogStreamMustExist.
+pub const LOG_STREAM_MUST_EXIST: u32 = 0x40;
+/// JetInit2/3: JET_bitReplayIgnoreLostLogs.
+pub const REPLAY_IGNORE_LOST_LOGS: u32 = 0x80;
+/// JetInit2/3: JET_bitKeepDbAttachedAtEndOfRecovery.
+pub const KEEP_DB_ATTACHED_AT_END_OF_RECOVERY: u32 = 0x1000;
+/// Every public JetInit2/3 bit.
+pub const INIT_ALL: u32 = REPLAY_REPLICATED_LOG_FILES
+    | REPLAY_IGNORE_MISSING_DB
+    | RECOVERY_WITHOUT_UNDO
+    | TRUNCATE_LOGS_AFTER_RECOVERY
+    | REPLAY_MISSING_MAP_ENTRY_DB
+    | LOG_STREAM_MUST_EXIST
+    | REPLAY_IGNORE_LOST_LOGS
+    | KEEP_DB_ATTACHED_AT_END_OF_RECOVERY;
+
+/// JetTerm2: JET_bitTermComplete, clean shutdown after optional background work.
+pub const TERM_COMPLETE: u32 = 0x1;
+/// JetTerm2: JET_bitTermAbrupt, clean shutdown with optional work abandoned (JetTerm's mode).
+pub const TERM_ABRUPT: u32 = 0x2;
+/// JetTerm2: JET_bitTermStopBackup, stop a running backup instead of failing.
+pub const TERM_STOP_BACKUP: u32 = 0x4;
+/// JetTerm2: JET_bitTermDirty, leave everything dirty; the call returns JET_errDirtyShutdown.
+pub const TERM_DIRTY: u32 = 0x8;
+/// Every JetTerm2 bit.
+pub const TERM_ALL: u32 = TERM_COMPLETE | TERM_ABRUPT | TERM_STOP_BACKUP | TERM_DIRTY;
+
+/// JetEndSession: JET_bitForceSessionClosed (reserved, no effect).
+pub const FORCE_SESSION_CLOSED: u32 = 0x1;
+
+/// JetBeginTransaction2/3: JET_bitTransactionReadOnly.
+pub const TRANSACTION_READ_ONLY: u32 = 0x1;
+
+/// JetCommitTransaction: JET_bitCommitLazyFlush, return without waiting for the log flush.
+pub const COMMIT_LAZY_FLUSH: u32 = 0x1;
+/// JetCommitTransaction: JET_bitWaitLastLevel0Commit, wait for this session's last level-0
+/// commit to be durable; the only flag, usable outside a transaction.
+pub const WAIT_LAST_LEVEL0_COMMIT: u32 = 0x2;
+/// JetCommitTransaction: JET_bitWaitAllLevel0Commit, wait for every session's level-0
+/// commits; the only flag, usable outside a transaction.
+pub const WAIT_ALL_LEVEL0_COMMIT: u32 = 0x8;
+/// JetCommitTransaction: JET_bitForceNewLog, force a log rollover; the only flag.
+pub const FORCE_NEW_LOG: u32 = 0x10;
+/// Every JetCommitTransaction bit.
+pub const COMMIT_ALL: u32 =
+    COMMIT_LAZY_FLUSH | WAIT_LAST_LEVEL0_COMMIT | WAIT_ALL_LEVEL0_COMMIT | FORCE_NEW_LOG;
+
+/// JetRollback: JET_bitRollbackAll, undo every level.
+pub const ROLLBACK_ALL: u32 = 0x1;

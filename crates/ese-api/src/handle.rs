@@ -1,0 +1,337 @@
+//! Handles: `JET_INSTANCE` and `JET_SESID` as checked numbers, never as pointers.
+//!
+//! In esent.dll a `JET_SESID` is a `PIB*` and a `JET_INSTANCE` an `INST*`, and validation is
+//! "best effort". Here a handle is an opaque `u64` that names a slot of a `HandleTable` and
+//! is checked against the table on every call, so a stale, forged or foreign handle is an
+//! error, never undefined behaviour:
+//!
+//! ```text
+//!    63        48  47  46             24 23               0
+//!   +------------+------+----------------+------------------+
+//!   | engine tag | kind |   generation   |    slot index    |
+//!   +------------+------+----------------+------------------+
+//! ```
+//!
+//! * The **engine tag** tells the [`Engine`](crate::Engine) values of one process apart, so a
+//!   handle of one engine is refused by another (tags are handed out by a process-wide
+//!   counter, the only static in the crate; it holds no engine state).
+//! * The **kind** bit tells instance handles (0) from session handles (1), so a raw
+//!   `JET_SESID` passed where a `JET_INSTANCE` is expected (easy through a C ABI) is refused
+//!   instead of naming whatever instance shares its slot number.
+//! * The **generation** of a slot grows each time the slot is freed, so the handle of an
+//!   ended session stays invalid after its slot is reused. It wraps after 2^23 reuses of one
+//!   slot; a handle kept that long could then alias, which is the same bound ESE's own
+//!   pointer-recycling gives, and far more than any caller keeps a dead handle.
+//! * All ones (`!0`) is ESE's nil handle (`JET_sesidNil`, `JET_instanceNil`); no slot ever
+//!   encodes to it, because tag `0xFFFF` is never handed out.
+//!
+//! A slot can also hold a **tombstone**: the session was closed implicitly by the
+//! termination of its instance (not by `end_session`). Its handle then reports
+//! `JET_errNotInitialized` ("instance not initialised, or gone") rather than
+//! `JET_errInvalidSesid`, until the slot is reused.
+
+use std::sync::atomic::{AtomicU16, Ordering};
+
+const INDEX_BITS: u32 = 24;
+const GEN_BITS: u32 = 23;
+const KIND_SHIFT: u32 = INDEX_BITS + GEN_BITS;
+const TAG_SHIFT: u32 = KIND_SHIFT + 1;
+const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
+const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
+
+/// The largest number of slots a table may hold: what the index field can address.
+pub const SLOTS_MAX: usize = 1 << INDEX_BITS;
+
+// Every pool the tables hold is bounded well below what a handle can address.
+const _: () = assert!(ese_core::limits::MAX_SESSIONS_MAX as usize <= SLOTS_MAX);
+const _: () = assert!(ese_core::limits::MAX_INSTANCES_MAX as usize <= SLOTS_MAX);
+
+/// Hands out engine tags: 1, 2, ... up to 0xFFFE, then round again.
+static NEXT_TAG: AtomicU16 = AtomicU16::new(1);
+
+/// A fresh engine tag, never 0 and never 0xFFFF (which would let a handle equal nil).
+pub(crate) fn next_tag() -> u16 {
+    // Bounded: at most two turns, since only 0 and 0xFFFF are skipped.
+    loop {
+        let tag = NEXT_TAG.fetch_add(1, Ordering::Relaxed);
+        if tag != 0 && tag != u16::MAX {
+            return tag;
+        }
+    }
+}
+
+/// `JET_INSTANCE`: the handle of an instance (ESE's INST).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Instance(u64);
+
+impl Instance {
+    /// `JET_instanceNil`: no instance. Where ESE accepts it (legacy single-instance calls) it
+    /// names the process's one implicit instance.
+    pub const NIL: Instance = Instance(u64::MAX);
+
+    /// The raw value, as a C caller would hold it.
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+
+    /// A handle from its raw value; it is checked when used, never trusted.
+    pub const fn from_raw(raw: u64) -> Self {
+        Instance(raw)
+    }
+
+    /// Whether this is [`Instance::NIL`].
+    pub const fn is_nil(self) -> bool {
+        self.0 == u64::MAX
+    }
+}
+
+/// `JET_SESID`: the handle of a session (ESE's PIB).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Sesid(u64);
+
+impl Sesid {
+    /// `JET_sesidNil`: no session.
+    pub const NIL: Sesid = Sesid(u64::MAX);
+
+    /// The raw value, as a C caller would hold it.
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+
+    /// A handle from its raw value; it is checked when used, never trusted.
+    pub const fn from_raw(raw: u64) -> Self {
+        Sesid(raw)
+    }
+
+    /// Whether this is [`Sesid::NIL`].
+    pub const fn is_nil(self) -> bool {
+        self.0 == u64::MAX
+    }
+}
+
+/// What a slot holds.
+#[derive(Debug)]
+enum Entry<T> {
+    Free,
+    Live(T),
+    /// Closed by its instance's termination; see the module doc.
+    Tombstone,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    generation: u32,
+    entry: Entry<T>,
+}
+
+/// The answer of [`HandleTable::get`].
+#[derive(Debug)]
+pub(crate) enum Lookup<'a, T> {
+    /// The handle names a live entry.
+    Live(&'a T),
+    /// The handle names an entry closed by its instance's termination.
+    Tombstone,
+    /// The handle is nil, foreign, stale or forged.
+    Invalid,
+}
+
+/// Which kind of object a table's handles name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    /// `JET_INSTANCE`.
+    Instance = 0,
+    /// `JET_SESID`.
+    Session = 1,
+}
+
+/// Slots addressed by checked handles, reusing freed slots with a new generation.
+#[derive(Debug)]
+pub(crate) struct HandleTable<T> {
+    tag: u16,
+    kind: Kind,
+    slots: Vec<Slot<T>>,
+    /// Free and tombstoned slots, reused last-in first-out.
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl<T> HandleTable<T> {
+    /// An empty table whose handles carry `tag` and `kind`.
+    pub(crate) fn new(tag: u16, kind: Kind) -> Self {
+        HandleTable {
+            tag,
+            kind,
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+        }
+    }
+
+    /// How many live entries the table holds.
+    pub(crate) fn live(&self) -> usize {
+        self.live
+    }
+
+    fn encode(&self, index: u32, generation: u32) -> u64 {
+        (u64::from(self.tag) << TAG_SHIFT)
+            | ((self.kind as u64) << KIND_SHIFT)
+            | ((u64::from(generation) & GEN_MASK) << INDEX_BITS)
+            | (u64::from(index) & INDEX_MASK)
+    }
+
+    /// The slot index a handle names, if its tag and generation match a slot.
+    fn slot_of(&self, handle: u64) -> Option<usize> {
+        let prefix = (u64::from(self.tag) << 1) | self.kind as u64;
+        if handle == u64::MAX || (handle >> KIND_SHIFT) != prefix {
+            return None;
+        }
+        let index = (handle & INDEX_MASK) as usize;
+        let generation = (handle >> INDEX_BITS) & GEN_MASK;
+        let slot = self.slots.get(index)?;
+        (u64::from(slot.generation) == generation).then_some(index)
+    }
+
+    /// Stores the value `make` builds from its handle and returns the handle, or `None` if
+    /// the table cannot grow (ESE's `JET_errOutOfMemory`): the slot vector grows with
+    /// `try_reserve`, so an allocation failure is reported instead of aborting, and past
+    /// [`SLOTS_MAX`] slots no handle can be made.
+    pub(crate) fn insert_with(&mut self, make: impl FnOnce(u64) -> T) -> Option<u64> {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                if self.slots.len() >= SLOTS_MAX || self.slots.try_reserve(1).is_err() {
+                    return None;
+                }
+                self.slots.push(Slot {
+                    generation: 0,
+                    entry: Entry::Free,
+                });
+                // Fits: bounded by SLOTS_MAX just above.
+                (self.slots.len() - 1) as u32
+            }
+        };
+        // The slot is in range: it came from the free list or was just pushed.
+        let slot = &mut self.slots[index as usize];
+        if matches!(slot.entry, Entry::Tombstone) {
+            // A tombstone's handle must stop resolving once the slot is reused.
+            slot.generation = slot.generation.wrapping_add(1) & GEN_MASK as u32;
+        }
+        let generation = slot.generation;
+        let handle = self.encode(index, generation);
+        self.slots[index as usize].entry = Entry::Live(make(handle));
+        self.live += 1;
+        Some(handle)
+    }
+
+    /// Stores `value` and returns its handle (see [`HandleTable::insert_with`]).
+    #[cfg(test)]
+    pub(crate) fn insert(&mut self, value: T) -> Option<u64> {
+        self.insert_with(|_| value)
+    }
+
+    /// What `handle` names.
+    pub(crate) fn get(&self, handle: u64) -> Lookup<'_, T> {
+        match self.slot_of(handle).map(|i| &self.slots[i].entry) {
+            Some(Entry::Live(v)) => Lookup::Live(v),
+            Some(Entry::Tombstone) => Lookup::Tombstone,
+            Some(Entry::Free) | None => Lookup::Invalid,
+        }
+    }
+
+    /// Removes the live entry `handle` names; its handle is invalid from now on.
+    pub(crate) fn remove(&mut self, handle: u64) -> Option<T> {
+        self.take(handle, false)
+    }
+
+    /// Removes the live entry `handle` names, leaving a tombstone until the slot is reused.
+    pub(crate) fn bury(&mut self, handle: u64) -> Option<T> {
+        self.take(handle, true)
+    }
+
+    fn take(&mut self, handle: u64, tombstone: bool) -> Option<T> {
+        let index = self.slot_of(handle)?;
+        let slot = &mut self.slots[index];
+        if !matches!(slot.entry, Entry::Live(_)) {
+            return None;
+        }
+        let next = if tombstone {
+            Entry::Tombstone
+        } else {
+            slot.generation = slot.generation.wrapping_add(1) & GEN_MASK as u32;
+            Entry::Free
+        };
+        let Entry::Live(value) = std::mem::replace(&mut slot.entry, next) else {
+            return None;
+        };
+        self.live -= 1;
+        // Fits: slot indexes are below SLOTS_MAX.
+        self.free.push(index as u32);
+        Some(value)
+    }
+
+    /// Every live entry with its handle.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &T)> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, slot)| match &slot.entry {
+                // Fits: slot indexes are below SLOTS_MAX.
+                Entry::Live(v) => Some((self.encode(i as u32, slot.generation), v)),
+                _ => None,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_foreign_and_nil_handles_are_refused() {
+        let mut a = HandleTable::new(7, Kind::Session);
+        let b: HandleTable<&str> = HandleTable::new(8, Kind::Session);
+        let h1 = a.insert("one").unwrap();
+        assert!(matches!(a.get(h1), Lookup::Live(&"one")));
+        let mut instances: HandleTable<&str> = HandleTable::new(7, Kind::Instance);
+        let i1 = instances.insert("inst").unwrap();
+        assert_ne!(i1, h1, "same tag and slot, other kind");
+        assert!(
+            matches!(instances.get(h1), Lookup::Invalid),
+            "a sesid is no instance"
+        );
+        assert!(
+            matches!(a.get(i1), Lookup::Invalid),
+            "an instance is no sesid"
+        );
+        assert!(matches!(b.get(h1), Lookup::Invalid), "foreign tag");
+        assert!(matches!(a.get(u64::MAX), Lookup::Invalid), "nil");
+        assert_eq!(a.remove(h1), Some("one"));
+        assert!(matches!(a.get(h1), Lookup::Invalid), "ended");
+        let h2 = a.insert("two").unwrap();
+        assert_ne!(h1, h2, "the slot is reused with a new generation");
+        assert!(matches!(a.get(h1), Lookup::Invalid));
+        assert!(matches!(a.get(h2 ^ 1), Lookup::Invalid), "forged index");
+        assert_eq!(a.live(), 1);
+    }
+
+    #[test]
+    fn tombstones_report_until_the_slot_is_reused() {
+        let mut t = HandleTable::new(3, Kind::Session);
+        let h = t.insert(1).unwrap();
+        assert_eq!(t.bury(h), Some(1));
+        assert!(matches!(t.get(h), Lookup::Tombstone));
+        assert_eq!(t.remove(h), None);
+        let h2 = t.insert(2).unwrap();
+        assert!(matches!(t.get(h), Lookup::Invalid));
+        assert!(matches!(t.get(h2), Lookup::Live(&2)));
+        assert_eq!(t.iter().map(|(_, v)| *v).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn tags_skip_nil() {
+        for _ in 0..3 {
+            let t = next_tag();
+            assert!(t != 0 && t != u16::MAX);
+        }
+    }
+}

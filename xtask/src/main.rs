@@ -5,8 +5,9 @@
 //!   the crates that are not default members.
 //! * `cargo xtask tidy`: the tidy rules alone, with a report of every violation.
 //! * `cargo xtask bench [NAME...]`: the release-mode benchmark programs of the layers (all of
-//!   them when no name is given), each printing its own table. Speed is measured here, never in
-//!   a test.
+//!   them when no name is given), each printing its own table; `cargo xtask bench engines
+//!   [--quick]` runs the comparison with other engines in `bench/`. Speed is measured here,
+//!   never in a test.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -65,6 +66,19 @@ fn test() -> Result<(), String> {
         ],
     )?;
     run("test", &cargo, &["test", "--workspace", "--locked"])?;
+    // The engine comparison is its own workspace because it builds the peer engines; checking
+    // it here keeps it from rotting without putting the peers into every ordinary build.
+    run(
+        "check bench",
+        &cargo,
+        &[
+            "check",
+            "--manifest-path",
+            "bench/Cargo.toml",
+            "--all-targets",
+            "--locked",
+        ],
+    )?;
     Ok(())
 }
 
@@ -80,8 +94,9 @@ fn bench(names: &[String]) -> Result<(), String> {
     let (flags, names): (Vec<&String>, Vec<&String>) =
         names.iter().partition(|n| n.starts_with("--"));
     for name in &names {
-        if !BENCHES.iter().any(|(n, _, _)| n == name) {
-            let known: Vec<&str> = BENCHES.iter().map(|(n, _, _)| *n).collect();
+        if name.as_str() != "engines" && !BENCHES.iter().any(|(n, _, _)| n == name) {
+            let mut known: Vec<&str> = BENCHES.iter().map(|(n, _, _)| *n).collect();
+            known.push("engines");
             return Err(format!(
                 "no benchmark {name:?}; known: {}",
                 known.join(", ")
@@ -92,7 +107,8 @@ fn bench(names: &[String]) -> Result<(), String> {
         if !names.is_empty() && !names.iter().any(|n| n == name) {
             continue;
         }
-        let mut args = vec![
+        // The layer programs take no flags; `--quick` and the like are for `engines`.
+        let args = vec![
             "run",
             "--release",
             "--package",
@@ -100,11 +116,20 @@ fn bench(names: &[String]) -> Result<(), String> {
             "--example",
             example,
         ];
-        if !flags.is_empty() {
-            args.push("--");
-            args.extend(flags.iter().map(|f| f.as_str()));
-        }
         run(&format!("bench {name}"), &cargo, &args)?;
+    }
+    // The comparison with other engines builds them all and takes minutes: only when named.
+    if names.iter().any(|n| n.as_str() == "engines") {
+        let mut args = vec![
+            "run",
+            "--release",
+            "--locked",
+            "--manifest-path",
+            "bench/Cargo.toml",
+            "--",
+        ];
+        args.extend(flags.iter().map(|f| f.as_str()));
+        run("bench engines", &cargo, &args)?;
     }
     Ok(())
 }
@@ -116,7 +141,9 @@ fn main() -> ExitCode {
         Some("tidy") => tidy_report(),
         Some("bench") => bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test|tidy|bench [NAME...] [--quick]>");
+            eprintln!(
+                "usage: cargo xtask <test|tidy|bench [log|cache|btree|engines]... [--quick]>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,179 @@
+//! `ese-bench`: ese-rs against redb, LMDB, SQLite, sled and fjall, in one run, on one disk.
+//!
+//! The crate is its own Cargo workspace, so that ordinary builds of the engine never compile the
+//! peer engines; `cargo xtask bench engines [--quick]` runs it in release mode.
+//!
+//! ```text
+//!            workloads::run_all ──► one Engine at a time, in its own directory
+//!   main ──► fsync::probe       ──► the raw fdatasync rate of the same disk (before, after,
+//!            │                      and before each engine)
+//!            report::Report     ──► table on stdout, bench-engines.md, bench-engines.json
+//! ```
+//!
+//! Every engine sits behind one small trait, [`Engine`]: a write transaction is a closure that
+//! receives a [`Writer`] (put, delete) and is committed durably or lazily when the closure
+//! returns `Ok`; a read snapshot is a closure that receives a [`Reader`] (get, range). That
+//! shape lets one transaction hold any number of puts, and lets each adapter keep the peer's
+//! native transaction and table handle alive for the whole transaction, with no buffering.
+//!
+//! # Where the ese-rs adapter goes
+//!
+//! The engine's API layer (`ese-api`) does not exist yet, so there is no ese-rs adapter, and no
+//! stand-in pretends to be one. When `ese-api` lands:
+//! 1. add `ese-api = { path = "../crates/ese-api" }` to this crate's dependencies;
+//! 2. write `src/adapters/ese.rs`: one instance and one database in the engine's directory, one
+//!    table with a binary primary-key column (the 24-byte key) and a long-binary value column.
+//!    [`Engine::write`] = `begin_transaction`, then per put `prepare_update` (insert, or replace
+//!    after a `seek` hit) + `set_column` × 2 + `update`, per delete `make_key` + `seek` (EQ) +
+//!    `delete`, then `commit_transaction`, with `JET_bitCommitLazyFlush` for [`Commit::Lazy`].
+//!    [`Engine::read`] = a session in a read-only transaction, with `get` as `make_key`, `seek`
+//!    (EQ) and `retrieve_column`, and `range` as `make_key`, `seek` (GE), then
+//!    `retrieve_column` and `move_next` per row. Sessions are per thread (a pool, like the
+//!    SQLite adapter's readers);
+//! 3. register its `SPEC` *first* in [`engines`] under the name `ese-rs`, and set
+//!    [`DEFAULT_BASELINE`] to `Some("ese-rs")`, so every ratio is relative to ese-rs;
+//! 4. `tests/adapters.rs` then checks it against every peer on a tiny data set, unchanged.
+
+pub mod adapters;
+pub mod fsync;
+pub mod report;
+pub mod rng;
+pub mod workloads;
+
+use std::fmt;
+use std::path::Path;
+
+/// Bytes in every key, as the benchmark issue fixes.
+pub const KEY_BYTES: usize = 24;
+
+/// Bytes in every value, as the benchmark issue fixes.
+pub const VALUE_BYTES: usize = 150;
+
+/// Cache budget given to every engine that has a configurable cache (redb, SQLite, sled,
+/// fjall; LMDB uses the OS page cache). The full data set (200,000 rows, about 35 MB) fits, so
+/// read workloads compare in-memory lookup paths rather than cache policies.
+pub const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Name of the baseline engine when `--baseline` is not given and the engine is selected.
+/// Until the ese-rs adapter exists this is `None` and the first selected engine is the baseline.
+pub const DEFAULT_BASELINE: Option<&str> = None;
+
+/// A failure of an engine or of the harness, with what was being done when it happened.
+#[derive(Debug)]
+pub struct Error {
+    /// What the harness was doing, for example `"redb: commit"`.
+    pub context: String,
+    /// The underlying error, rendered.
+    pub message: String,
+}
+
+impl Error {
+    /// Builds an error from a context and a message.
+    pub fn new(context: impl Into<String>, message: impl fmt::Display) -> Self {
+        Self {
+            context: context.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.context, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result of every fallible call in this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Attaches a context to any displayable error, so adapters can write `.ctx("redb: commit")?`.
+pub trait Context<T> {
+    /// Maps the error into an [`Error`] that names `context`.
+    fn ctx(self, context: &str) -> Result<T>;
+}
+
+impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
+    fn ctx(self, context: &str) -> Result<T> {
+        self.map_err(|e| Error::new(context, e))
+    }
+}
+
+/// How a write transaction is committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    /// On disk when the commit returns (an fsync or fdatasync, or a group commit that includes one).
+    Durable,
+    /// Atomic and ordered, but may be lost in a crash until a later durable commit.
+    Lazy,
+}
+
+/// The writes of one transaction. Keys are [`KEY_BYTES`] long, values [`VALUE_BYTES`].
+pub trait Writer {
+    /// Inserts `key` or replaces its value.
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Removes `key`; removing an absent key is not an error.
+    fn delete(&mut self, key: &[u8]) -> Result<()>;
+}
+
+/// The reads of one consistent snapshot.
+pub trait Reader {
+    /// Copies the value of `key` into `value` (cleared first) and returns whether it was found.
+    fn get(&mut self, key: &[u8], value: &mut Vec<u8>) -> Result<bool>;
+    /// Visits up to `limit` rows in key order, starting at the first key `>= start`, and
+    /// returns how many were visited.
+    fn range(
+        &mut self,
+        start: &[u8],
+        limit: usize,
+        visit: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<usize>;
+}
+
+/// Body of a write transaction: it receives the transaction's [`Writer`].
+pub type WriteBody<'a> = dyn FnMut(&mut dyn Writer) -> Result<()> + 'a;
+
+/// Body of a read snapshot: it receives the snapshot's [`Reader`].
+pub type ReadBody<'a> = dyn FnMut(&mut dyn Reader) -> Result<()> + 'a;
+
+/// One embedded key-value engine, opened on one directory with one table of binary keys.
+///
+/// Engines are shared between threads: the multi-threaded workloads call [`Engine::read`] and
+/// [`Engine::write`] from several threads at once, and the engine serialises writers itself.
+pub trait Engine: Send + Sync {
+    /// Runs `body` in one write transaction and commits it as `commit` says if `body` returns
+    /// `Ok`; if `body` fails, the transaction is rolled back and the error returned.
+    fn write(&self, commit: Commit, body: &mut WriteBody<'_>) -> Result<()>;
+    /// Runs `body` against one consistent read snapshot.
+    fn read(&self, body: &mut ReadBody<'_>) -> Result<()>;
+}
+
+/// Opens an engine on an empty directory, creating its files there.
+pub type OpenFn = fn(&Path) -> Result<Box<dyn Engine>>;
+
+/// One engine that the benchmark can run: its name on the command line and its constructor.
+#[derive(Clone, Copy)]
+pub struct EngineSpec {
+    /// Short name used by `--engines`, `--baseline` and in the table.
+    pub name: &'static str,
+    /// What is measured, for the table's legend (crate and version, configuration).
+    pub description: &'static str,
+    /// Opens the engine on an empty directory.
+    pub open: OpenFn,
+}
+
+/// Every engine this build can run, in table order.
+///
+/// The ese-rs adapter goes FIRST in this list once `ese-api` exists (see the crate docs); it is
+/// deliberately absent until then rather than faked.
+pub fn engines() -> Vec<EngineSpec> {
+    vec![
+        // ese-rs: add `adapters::ese::SPEC` here, first, when ese-api exists.
+        adapters::redb::SPEC,
+        adapters::lmdb::SPEC,
+        adapters::sqlite::SPEC,
+        adapters::sled::SPEC,
+        adapters::fjall::SPEC,
+    ]
+}

@@ -1,0 +1,1009 @@
+//! Records: ese-rs's own byte layout for a row, and the editor JetSetColumn and
+//! JetRetrieveColumn work through.
+//!
+//! The model is ESE's (reference 10 §4, §7–§8 and 13 §3, §8): fixed columns (ids 1–127) always
+//! take their full width plus a null bit; variable columns (ids 128–255) take an end offset with
+//! a null bit; tagged columns (ids 256–65248) take space only when set, sorted by id, and may
+//! hold several values addressed by a 1-based itagSequence. The bytes are our own: nothing here
+//! has to be readable by esent.dll (ese-edb reads Windows' format).
+//!
+//! # Layout
+//!
+//! Little-endian throughout. `F` fixed columns (ids 1..=F), `V` variable columns
+//! (ids 128..128+V) and `T` tagged columns are stored:
+//!
+//! ```text
+//! +0  u8   format (1)
+//! +1  u8   F  (0..=127)
+//! +2  u8   V  (0..=128)
+//! +3  u8   reserved, 0
+//! +4  u16  T  (tagged columns present)
+//! +6  ⌈F/8⌉ bytes  fixed null bitmap: bit (fid-1) set = NULL; unused bits 0
+//!     Σ width(fid), fid 1..=F   fixed data; a NULL column's bytes are 0
+//!     V × u16      variable end offsets, from the start of the variable data;
+//!                  bit 15 set = NULL (and the offset repeats the previous end)
+//!     …            variable data
+//!     T × 5 bytes  tagged directory, ids strictly ascending:
+//!                    u16 fid | u8 flags | u16 end offset from the start of tagged data
+//!     …            tagged data, one slice per directory entry
+//! ```
+//!
+//! Tagged flags: `0x01` explicit NULL (the slice is empty; it hides the column's default),
+//! `0x02` multi-valued, `0x04` the single value is a separated long-value reference. A
+//! single value's slice is the value itself (or an 8-byte [`LvRef`]). A multi-valued slice
+//! (two values or more) is:
+//!
+//! ```text
+//! u16 n (≥ 2) | n × u16 end offset (bit 15 = separated LV) | value bytes…
+//! ```
+//!
+//! Offsets fit in 15 bits because no record exceeds [`FORMAT_MOST_BYTES`]. The encoding is
+//! canonical: [`Record::decode`] accepts exactly the bytes [`Record::encode`] can produce, so
+//! `encode(decode(b)) == b` for every accepted `b`, and anything else is
+//! [`Error::Corrupt`] (JET_errDatabaseCorrupted), never a panic.
+//!
+//! # Defaults and absent columns
+//!
+//! A record may end before a column that was added later: fixed ids above `F`, variable ids
+//! at or above `128 + V`, and absent tagged columns read their default (unless
+//! [`RetrieveGrbit::IGNORE_DEFAULT`]) — ESE's virtual defaults. A stored NULL never reads
+//! the default. [`Record::new_insert`] materializes fixed and variable defaults, as
+//! `JET_prepInsert` copies the table's default record. Growing the fixed or variable area to
+//! reach a higher id fills the ids in between with their defaults, so what they read does
+//! not change.
+//!
+//! # Sizes
+//!
+//! Every set is checked before it changes anything: a value of the wrong size gives
+//! JET_errInvalidBufferSize (fixed columns), a variable value longer than `cbMax` is cut with
+//! JET_wrnColumnMaxTruncated, a tagged value longer than `cbMax` is JET_errColumnTooBig, and
+//! a record that would encode beyond the table's limit is JET_errRecordTooBig with the
+//! record unchanged. Long values that belong in the long-value tree are the caller's to
+//! separate ([`Record::set_separated`]); that tree is not part of this module.
+
+use std::collections::BTreeMap;
+
+use ese_core::limits::{
+    COLUMN_MOST_BYTES, FIXED_COLUMNS_MAX, TAGGED_COLUMN_IDS, VARIABLE_COLUMNS_MAX,
+    record_most_bytes,
+};
+
+use crate::coltyp::{CodePage, ColumnClass, ColumnDef, ColumnGrbit, ColumnId, ColumnSet};
+use crate::error::{Error, Result, Warning};
+use crate::key::{KeyLayout, SegmentData};
+
+/// The format byte that opens every record.
+pub const FORMAT_VERSION: u8 = 1;
+/// Bytes before the fixed null bitmap.
+pub const HEADER_BYTES: usize = 6;
+/// Bytes of one tagged directory entry.
+pub const TAGGED_ENTRY_BYTES: usize = 5;
+/// Bytes of a separated long-value reference in a record.
+pub const LV_REF_BYTES: usize = 8;
+/// The largest record this format can describe: offsets are 15-bit.
+pub const FORMAT_MOST_BYTES: usize = 0x7FFF;
+
+const NULL_BIT: u16 = 0x8000;
+const FLAG_NULL: u8 = 0x01;
+const FLAG_MULTI: u8 = 0x02;
+const FLAG_SEPARATED: u8 = 0x04;
+const FIRST_VARIABLE_FID: u16 = 128;
+
+// Every record limit ESE has must be expressible with 15-bit offsets.
+const _: () = assert!(record_most_bytes(32 * 1024) <= FORMAT_MOST_BYTES);
+const _: () = assert!(FIXED_COLUMNS_MAX <= u8::MAX as usize);
+const _: () = assert!(VARIABLE_COLUMNS_MAX <= u8::MAX as usize);
+const _: () = assert!(*TAGGED_COLUMN_IDS.end() <= u16::MAX as u32);
+
+/// The bytes a record needs for `count` fixed columns holding `data_bytes` in all, with no
+/// variable or tagged column: the least any record of such a table can take.
+pub const fn fixed_area_bytes(count: usize, data_bytes: usize) -> usize {
+    HEADER_BYTES + count.div_ceil(8) + data_bytes
+}
+
+/// A separated long value: the id of its entry in the table's long-value tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LvRef(pub u64);
+
+/// A stored value: its bytes, or a reference to a separated long value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoredValue {
+    /// The value is in the record.
+    Intrinsic(Vec<u8>),
+    /// The value is in the long-value tree.
+    Separated(LvRef),
+}
+
+impl StoredValue {
+    fn encoded_len(&self) -> usize {
+        match self {
+            StoredValue::Intrinsic(v) => v.len(),
+            StoredValue::Separated(_) => LV_REF_BYTES,
+        }
+    }
+
+    fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            StoredValue::Intrinsic(v) => ValueRef::Intrinsic(v),
+            StoredValue::Separated(lv) => ValueRef::Separated(*lv),
+        }
+    }
+}
+
+/// A retrieved value, borrowed from the record or from the column's default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueRef<'a> {
+    /// The value's bytes.
+    Intrinsic(&'a [u8]),
+    /// A separated long value, to be read from the long-value tree.
+    Separated(LvRef),
+}
+
+/// JetSetColumn grbits this module acts on (`JET_bitSet…`, ESE's values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SetGrbit(pub u32);
+
+impl SetGrbit {
+    /// No flags: empty data means NULL.
+    pub const NONE: SetGrbit = SetGrbit(0);
+    /// JET_bitSetZeroLength (0x20): empty data is a zero-length value, not NULL (fixed
+    /// columns still become NULL).
+    pub const ZERO_LENGTH: SetGrbit = SetGrbit(0x20);
+    /// JET_bitSetUniqueMultiValues (0x80): fail with JET_errMultiValuedDuplicate if an
+    /// equal value (raw bytes) exists.
+    pub const UNIQUE_MULTI_VALUES: SetGrbit = SetGrbit(0x80);
+    /// JET_bitSetRevertToDefaultValue (0x200): removing a tagged column's last value
+    /// shows the default again instead of storing an explicit NULL.
+    pub const REVERT_TO_DEFAULT_VALUE: SetGrbit = SetGrbit(0x200);
+
+    /// Whether every bit of `other` is set.
+    pub const fn contains(self, other: SetGrbit) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for SetGrbit {
+    type Output = SetGrbit;
+    fn bitor(self, rhs: SetGrbit) -> SetGrbit {
+        SetGrbit(self.0 | rhs.0)
+    }
+}
+
+/// JetRetrieveColumn grbits this module acts on (`JET_bitRetrieve…`, ESE's values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RetrieveGrbit(pub u32);
+
+impl RetrieveGrbit {
+    /// No flags.
+    pub const NONE: RetrieveGrbit = RetrieveGrbit(0);
+    /// JET_bitRetrieveNull (0x10): do not skip NULL values. This format stores no NULL
+    /// inside a value list (setting NULL removes the value), so the flag changes nothing;
+    /// it is accepted for the API's sake.
+    pub const NULL: RetrieveGrbit = RetrieveGrbit(0x10);
+    /// JET_bitRetrieveIgnoreDefault (0x20): an absent column reads NULL, not its default.
+    pub const IGNORE_DEFAULT: RetrieveGrbit = RetrieveGrbit(0x20);
+
+    /// Whether every bit of `other` is set.
+    pub const fn contains(self, other: RetrieveGrbit) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// A column physically present in a record, as [`Record::present_columns`] lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PresentColumn {
+    /// The column.
+    pub id: ColumnId,
+    /// How many values are stored (0 for an explicit NULL).
+    pub values: usize,
+    /// Whether the column is an explicit NULL hiding a tagged default.
+    pub explicit_null: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FixedSlot {
+    width: usize,
+    value: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tagged {
+    /// An explicit NULL, stored to hide the column's default.
+    Null,
+    /// One value or more.
+    Values(Vec<StoredValue>),
+}
+
+impl Tagged {
+    fn data_len(&self) -> usize {
+        match self {
+            Tagged::Null => 0,
+            Tagged::Values(v) if v.len() == 1 => v[0].encoded_len(),
+            Tagged::Values(v) => {
+                2 + 2 * v.len() + v.iter().map(StoredValue::encoded_len).sum::<usize>()
+            }
+        }
+    }
+}
+
+/// A record being read or edited: ESE's copy buffer, decoded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    fixed: Vec<FixedSlot>,
+    variable: Vec<Option<Vec<u8>>>,
+    tagged: BTreeMap<u16, Tagged>,
+}
+
+/// The state of one column, saved so a set that overflows the record can be undone.
+enum Saved {
+    Fixed(usize),
+    Variable(usize),
+    Tagged(Option<Tagged>),
+}
+
+impl Record {
+    /// An empty record: every column absent.
+    pub fn new() -> Record {
+        Record::default()
+    }
+
+    /// The copy buffer `JET_prepInsert` starts from: every fixed and variable column of
+    /// `schema` present with its default (or NULL), tagged columns absent.
+    pub fn new_insert(schema: &ColumnSet) -> Result<Record> {
+        let mut record = Record::new();
+        let last_fixed = schema
+            .iter()
+            .filter(|c| c.class() == ColumnClass::Fixed)
+            .map(|c| c.id.fid())
+            .max();
+        if let Some(fid) = last_fixed {
+            record.grow_fixed(schema, usize::from(fid))?;
+        }
+        let last_var = schema
+            .iter()
+            .filter(|c| c.class() == ColumnClass::Variable)
+            .map(|c| c.id.fid())
+            .max();
+        if let Some(fid) = last_var {
+            record.grow_variable(schema, usize::from(fid - FIRST_VARIABLE_FID) + 1);
+        }
+        Ok(record)
+    }
+
+    /// Sets one value, as JetSetColumn does (reference 13 §3); returns
+    /// JET_wrnColumnMaxTruncated when a variable value was cut to `cbMax`.
+    ///
+    /// Empty `data` means NULL unless [`SetGrbit::ZERO_LENGTH`]. For tagged columns
+    /// `itag_sequence` 0 or beyond the last value appends, 1..=count replaces, and NULL at
+    /// 1..=count removes that value and renumbers the rest. Fixed and variable columns hold
+    /// one value and ignore `itag_sequence`. Nothing changes when an error is returned.
+    pub fn set(
+        &mut self,
+        schema: &ColumnSet,
+        id: ColumnId,
+        itag_sequence: u32,
+        data: &[u8],
+        grbit: SetGrbit,
+    ) -> Result<Option<Warning>> {
+        let col = schema.get(id)?;
+        let class = col.class();
+        let is_null = data.is_empty()
+            && (class == ColumnClass::Fixed || !grbit.contains(SetGrbit::ZERO_LENGTH));
+        if is_null {
+            if col.has(ColumnGrbit::NOT_NULL) {
+                return Err(Error::NullInvalid);
+            }
+            self.apply(schema, col, |r| {
+                r.set_null(schema, col, itag_sequence, grbit)
+            })?;
+            return Ok(None);
+        }
+        let mut warning = None;
+        let value: Vec<u8> = match class {
+            ColumnClass::Fixed => fixed_value(col, data)?,
+            ColumnClass::Variable => {
+                if data.len() > col.max_bytes {
+                    warning = Some(Warning::ColumnMaxTruncated);
+                    data[..col.max_bytes].to_vec()
+                } else {
+                    data.to_vec()
+                }
+            }
+            ColumnClass::Tagged => {
+                if let Some(size) = col.coltyp.fixed_size()
+                    && data.len() != size
+                {
+                    return Err(Error::InvalidBufferSize {
+                        len: data.len(),
+                        expected: size,
+                    });
+                }
+                if data.len() > col.value_most_bytes() {
+                    return Err(Error::ColumnTooBig {
+                        len: data.len(),
+                        max: col.value_most_bytes(),
+                    });
+                }
+                data.to_vec()
+            }
+        };
+        self.apply(schema, col, |r| {
+            r.put(
+                schema,
+                col,
+                itag_sequence,
+                StoredValue::Intrinsic(value),
+                grbit,
+            )
+        })?;
+        Ok(warning)
+    }
+
+    /// Stores a separated long-value reference as one value of a LongText/LongBinary column
+    /// (same itagSequence rules as [`Record::set`]); other columns give
+    /// JET_errInvalidParameter.
+    pub fn set_separated(
+        &mut self,
+        schema: &ColumnSet,
+        id: ColumnId,
+        itag_sequence: u32,
+        lv: LvRef,
+    ) -> Result<()> {
+        let col = schema.get(id)?;
+        if !col.coltyp.is_long_value() {
+            return Err(Error::InvalidParameter(
+                "only long-value columns hold separated values",
+            ));
+        }
+        self.apply(schema, col, |r| {
+            r.put(
+                schema,
+                col,
+                itag_sequence,
+                StoredValue::Separated(lv),
+                SetGrbit::NONE,
+            )
+        })
+    }
+
+    /// Appends a value to a tagged column (itagSequence 0).
+    pub fn append(
+        &mut self,
+        schema: &ColumnSet,
+        id: ColumnId,
+        data: &[u8],
+        grbit: SetGrbit,
+    ) -> Result<Option<Warning>> {
+        self.set(schema, id, 0, data, grbit)
+    }
+
+    /// Reads value `itag_sequence` (1-based) of a column, as JetRetrieveColumn does:
+    /// `None` is NULL (JET_wrnColumnNull). Absent columns read their default unless
+    /// [`RetrieveGrbit::IGNORE_DEFAULT`]; itagSequence 0 is JET_errBadItagSequence.
+    pub fn retrieve<'a>(
+        &'a self,
+        schema: &'a ColumnSet,
+        id: ColumnId,
+        itag_sequence: u32,
+        grbit: RetrieveGrbit,
+    ) -> Result<Option<ValueRef<'a>>> {
+        let col = schema.get(id)?;
+        if itag_sequence == 0 {
+            return Err(Error::BadItagSequence);
+        }
+        let default = || {
+            if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
+                col.default.as_deref().map(ValueRef::Intrinsic)
+            } else {
+                None
+            }
+        };
+        let fid = usize::from(id.fid());
+        Ok(match col.class() {
+            ColumnClass::Fixed => match self.fixed.get(fid - 1) {
+                Some(slot) if itag_sequence == 1 => slot.value.as_deref().map(ValueRef::Intrinsic),
+                Some(_) => None,
+                None => default(),
+            },
+            ColumnClass::Variable => {
+                match self.variable.get(fid - usize::from(FIRST_VARIABLE_FID)) {
+                    Some(v) if itag_sequence == 1 => v.as_deref().map(ValueRef::Intrinsic),
+                    Some(_) => None,
+                    None => default(),
+                }
+            }
+            ColumnClass::Tagged => match self.tagged.get(&id.fid()) {
+                None => default(),
+                Some(Tagged::Null) => None,
+                Some(Tagged::Values(values)) => {
+                    let index = usize::try_from(itag_sequence - 1).unwrap_or(usize::MAX);
+                    values.get(index).map(StoredValue::as_ref)
+                }
+            },
+        })
+    }
+
+    /// How many values the column has (what JetRetrieveColumns reports for itagSequence 0):
+    /// a default counts as one value unless [`RetrieveGrbit::IGNORE_DEFAULT`].
+    pub fn value_count(
+        &self,
+        schema: &ColumnSet,
+        id: ColumnId,
+        grbit: RetrieveGrbit,
+    ) -> Result<usize> {
+        let col = schema.get(id)?;
+        if col.class() == ColumnClass::Tagged
+            && let Some(Tagged::Values(values)) = self.tagged.get(&id.fid())
+        {
+            return Ok(values.len());
+        }
+        Ok(usize::from(self.retrieve(schema, id, 1, grbit)?.is_some()))
+    }
+
+    /// The columns physically stored in the record, in id order: non-NULL fixed and variable
+    /// columns, and every tagged column (explicit NULLs included).
+    pub fn present_columns(&self) -> Vec<PresentColumn> {
+        let mut out = Vec::new();
+        for (i, slot) in self.fixed.iter().enumerate() {
+            if slot.value.is_some() {
+                out.push(PresentColumn {
+                    id: ColumnId(i as u32 + 1),
+                    values: 1,
+                    explicit_null: false,
+                });
+            }
+        }
+        for (i, v) in self.variable.iter().enumerate() {
+            if v.is_some() {
+                out.push(PresentColumn {
+                    id: ColumnId(u32::from(FIRST_VARIABLE_FID) + i as u32),
+                    values: 1,
+                    explicit_null: false,
+                });
+            }
+        }
+        for (fid, t) in &self.tagged {
+            out.push(PresentColumn {
+                id: ColumnId(u32::from(*fid)),
+                values: match t {
+                    Tagged::Null => 0,
+                    Tagged::Values(v) => v.len(),
+                },
+                explicit_null: matches!(t, Tagged::Null),
+            });
+        }
+        out
+    }
+
+    /// The values each key column of `layout` contributes to index entries, in
+    /// itagSequence order, for [`crate::index::index_entries`]: every value of a
+    /// MultiValued column, the first value (or the default) of any other. An empty list is
+    /// NULL. A separated long value must be read from the long-value tree by the caller,
+    /// so it is JET_errInvalidParameter here.
+    pub fn key_values<'a>(
+        &'a self,
+        schema: &'a ColumnSet,
+        layout: &KeyLayout,
+    ) -> Result<Vec<Vec<SegmentData<'a>>>> {
+        let to_segment = |v: ValueRef<'a>| match v {
+            ValueRef::Intrinsic([]) => Ok(SegmentData::ZeroLength),
+            ValueRef::Intrinsic(bytes) => Ok(SegmentData::Value(bytes)),
+            ValueRef::Separated(_) => Err(Error::InvalidParameter(
+                "a separated long value must be read from the long-value tree",
+            )),
+        };
+        let mut out = Vec::with_capacity(layout.columns.len());
+        for key_col in &layout.columns {
+            let col = schema.get(key_col.id)?;
+            let count = if col.class() == ColumnClass::Tagged && col.has(ColumnGrbit::MULTI_VALUED)
+            {
+                self.value_count(schema, col.id, RetrieveGrbit::NONE)?
+            } else {
+                1
+            };
+            let mut values = Vec::with_capacity(count);
+            for itag in 1..=count as u32 {
+                if let Some(v) = self.retrieve(schema, col.id, itag, RetrieveGrbit::NONE)? {
+                    values.push(to_segment(v)?);
+                }
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    /// The size [`Record::encode`] will produce.
+    pub fn encoded_len(&self) -> usize {
+        fixed_area_bytes(
+            self.fixed.len(),
+            self.fixed.iter().map(|s| s.width).sum::<usize>(),
+        ) + 2 * self.variable.len()
+            + self.variable.iter().flatten().map(Vec::len).sum::<usize>()
+            + TAGGED_ENTRY_BYTES * self.tagged.len()
+            + self.tagged.values().map(Tagged::data_len).sum::<usize>()
+    }
+
+    /// The record's bytes (layout in the module doc).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        out.push(FORMAT_VERSION);
+        out.push(self.fixed.len() as u8);
+        out.push(self.variable.len() as u8);
+        out.push(0);
+        out.extend_from_slice(&(self.tagged.len() as u16).to_le_bytes());
+        let mut bitmap = vec![0u8; self.fixed.len().div_ceil(8)];
+        for (i, slot) in self.fixed.iter().enumerate() {
+            if slot.value.is_none() {
+                bitmap[i / 8] |= 1 << (i % 8);
+            }
+        }
+        out.extend_from_slice(&bitmap);
+        for slot in &self.fixed {
+            match &slot.value {
+                Some(v) => out.extend_from_slice(v),
+                None => out.resize(out.len() + slot.width, 0),
+            }
+        }
+        let mut end = 0usize;
+        for v in &self.variable {
+            match v {
+                Some(v) => {
+                    end += v.len();
+                    out.extend_from_slice(&(end as u16).to_le_bytes());
+                }
+                None => out.extend_from_slice(&(end as u16 | NULL_BIT).to_le_bytes()),
+            }
+        }
+        for v in self.variable.iter().flatten() {
+            out.extend_from_slice(v);
+        }
+        let mut end = 0usize;
+        for (fid, t) in &self.tagged {
+            end += t.data_len();
+            let flags = match t {
+                Tagged::Null => FLAG_NULL,
+                Tagged::Values(v) if v.len() > 1 => FLAG_MULTI,
+                Tagged::Values(v) => match v[0] {
+                    StoredValue::Separated(_) => FLAG_SEPARATED,
+                    StoredValue::Intrinsic(_) => 0,
+                },
+            };
+            out.extend_from_slice(&fid.to_le_bytes());
+            out.push(flags);
+            out.extend_from_slice(&(end as u16).to_le_bytes());
+        }
+        for t in self.tagged.values() {
+            let Tagged::Values(values) = t else { continue };
+            if values.len() > 1 {
+                out.extend_from_slice(&(values.len() as u16).to_le_bytes());
+                let mut end = 0usize;
+                for v in values {
+                    end += v.encoded_len();
+                    let sep = if matches!(v, StoredValue::Separated(_)) {
+                        NULL_BIT
+                    } else {
+                        0
+                    };
+                    out.extend_from_slice(&(end as u16 | sep).to_le_bytes());
+                }
+            }
+            for v in values {
+                match v {
+                    StoredValue::Intrinsic(bytes) => out.extend_from_slice(bytes),
+                    StoredValue::Separated(lv) => out.extend_from_slice(&lv.0.to_le_bytes()),
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads a record written by [`Record::encode`]; `schema` gives the fixed columns'
+    /// widths. Malformed bytes are [`Error::Corrupt`]; this never panics.
+    pub fn decode(bytes: &[u8], schema: &ColumnSet) -> Result<Record> {
+        if bytes.len() > FORMAT_MOST_BYTES {
+            return Err(Error::Corrupt("record longer than the format allows"));
+        }
+        let mut r = Reader { bytes, pos: 0 };
+        if r.u8()? != FORMAT_VERSION {
+            return Err(Error::Corrupt("unknown record format"));
+        }
+        let fixed_count = usize::from(r.u8()?);
+        let var_count = usize::from(r.u8()?);
+        if r.u8()? != 0 {
+            return Err(Error::Corrupt("reserved header byte is not zero"));
+        }
+        let tagged_count = usize::from(r.u16()?);
+        if fixed_count > FIXED_COLUMNS_MAX || var_count > VARIABLE_COLUMNS_MAX {
+            return Err(Error::Corrupt("column count out of range"));
+        }
+        let bitmap = r.take(fixed_count.div_ceil(8))?;
+        if fixed_count % 8 != 0
+            && let Some(last) = bitmap.last()
+            && last >> (fixed_count % 8) != 0
+        {
+            return Err(Error::Corrupt("unused null bits are set"));
+        }
+        let mut record = Record::new();
+        for i in 0..fixed_count {
+            let width = schema
+                .fixed_width(i as u16 + 1)
+                .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
+            let data = r.take(width)?;
+            let is_null = bitmap[i / 8] & (1 << (i % 8)) != 0;
+            if is_null && data.iter().any(|b| *b != 0) {
+                return Err(Error::Corrupt("a NULL fixed column holds data"));
+            }
+            record.fixed.push(FixedSlot {
+                width,
+                value: (!is_null).then(|| data.to_vec()),
+            });
+        }
+        let mut ends = Vec::with_capacity(var_count);
+        let mut prev = 0usize;
+        for _ in 0..var_count {
+            let raw = r.u16()?;
+            let end = usize::from(raw & !NULL_BIT);
+            let is_null = raw & NULL_BIT != 0;
+            if end < prev || (is_null && end != prev) {
+                return Err(Error::Corrupt("variable offsets out of order"));
+            }
+            ends.push((is_null, prev, end));
+            prev = end;
+        }
+        let var_data = r.take(prev)?;
+        for (is_null, start, end) in ends {
+            record
+                .variable
+                .push((!is_null).then(|| var_data[start..end].to_vec()));
+        }
+        let mut dir = Vec::with_capacity(tagged_count.min(bytes.len()));
+        let mut prev_fid = 0u16;
+        let mut prev = 0usize;
+        for _ in 0..tagged_count {
+            let fid = r.u16()?;
+            let flags = r.u8()?;
+            let end = usize::from(r.u16()?);
+            if !TAGGED_COLUMN_IDS.contains(&u32::from(fid)) || fid <= prev_fid {
+                return Err(Error::Corrupt("tagged ids out of range or order"));
+            }
+            if end < prev {
+                return Err(Error::Corrupt("tagged offsets out of order"));
+            }
+            dir.push((fid, flags, prev, end));
+            prev_fid = fid;
+            prev = end;
+        }
+        let tagged_data = r.take(prev)?;
+        if r.pos != bytes.len() {
+            return Err(Error::Corrupt("trailing bytes after the record"));
+        }
+        for (fid, flags, start, end) in dir {
+            let slice = &tagged_data[start..end];
+            let t = match flags {
+                FLAG_NULL if slice.is_empty() => Tagged::Null,
+                0 => Tagged::Values(vec![StoredValue::Intrinsic(slice.to_vec())]),
+                FLAG_SEPARATED => Tagged::Values(vec![lv_ref(slice)?]),
+                FLAG_MULTI => Tagged::Values(decode_multi(slice)?),
+                _ => return Err(Error::Corrupt("unknown tagged flags")),
+            };
+            record.tagged.insert(fid, t);
+        }
+        Ok(record)
+    }
+
+    /// Runs `change` on the record; if it fails, or leaves the record larger than the
+    /// schema's limit, puts the column back as it was.
+    fn apply(
+        &mut self,
+        schema: &ColumnSet,
+        col: &ColumnDef,
+        change: impl FnOnce(&mut Record) -> Result<()>,
+    ) -> Result<()> {
+        let fid = col.id.fid();
+        let saved = match col.class() {
+            ColumnClass::Fixed => Saved::Fixed(self.fixed.len()),
+            ColumnClass::Variable => Saved::Variable(self.variable.len()),
+            ColumnClass::Tagged => Saved::Tagged(self.tagged.get(&fid).cloned()),
+        };
+        // Fixed and variable sets change one slot and maybe grow the area; saving the slot
+        // value and the old length is enough to undo either.
+        let old_slot = match col.class() {
+            ColumnClass::Fixed => self
+                .fixed
+                .get(usize::from(fid) - 1)
+                .map(|s| s.value.clone()),
+            ColumnClass::Variable => self
+                .variable
+                .get(usize::from(fid - FIRST_VARIABLE_FID))
+                .cloned(),
+            ColumnClass::Tagged => None,
+        };
+        let result = change(self).and_then(|()| {
+            let len = self.encoded_len();
+            let max = schema.record_most_bytes().min(FORMAT_MOST_BYTES);
+            if len > max {
+                Err(Error::RecordTooBig { len, max })
+            } else {
+                Ok(())
+            }
+        });
+        if result.is_err() {
+            match saved {
+                Saved::Fixed(len) => {
+                    self.fixed.truncate(len);
+                    if let (Some(old), Some(slot)) =
+                        (old_slot, self.fixed.get_mut(usize::from(fid) - 1))
+                    {
+                        slot.value = old;
+                    }
+                }
+                Saved::Variable(len) => {
+                    self.variable.truncate(len);
+                    if let (Some(old), Some(slot)) = (
+                        old_slot,
+                        self.variable.get_mut(usize::from(fid - FIRST_VARIABLE_FID)),
+                    ) {
+                        *slot = old;
+                    }
+                }
+                Saved::Tagged(old) => match old {
+                    Some(t) => {
+                        self.tagged.insert(fid, t);
+                    }
+                    None => {
+                        self.tagged.remove(&fid);
+                    }
+                },
+            }
+        }
+        result
+    }
+
+    fn grow_fixed(&mut self, schema: &ColumnSet, count: usize) -> Result<()> {
+        while self.fixed.len() < count {
+            let fid = self.fixed.len() as u32 + 1;
+            let col = schema.get(ColumnId(fid))?;
+            self.fixed.push(FixedSlot {
+                width: col.max_bytes,
+                value: col.default.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn grow_variable(&mut self, schema: &ColumnSet, count: usize) {
+        while self.variable.len() < count {
+            let fid = u32::from(FIRST_VARIABLE_FID) + self.variable.len() as u32;
+            let default = schema
+                .get(ColumnId(fid))
+                .ok()
+                .and_then(|c| c.default.clone());
+            self.variable.push(default);
+        }
+    }
+
+    fn set_null(
+        &mut self,
+        schema: &ColumnSet,
+        col: &ColumnDef,
+        itag_sequence: u32,
+        grbit: SetGrbit,
+    ) -> Result<()> {
+        let fid = col.id.fid();
+        match col.class() {
+            ColumnClass::Fixed => {
+                self.grow_fixed(schema, usize::from(fid))?;
+                self.fixed[usize::from(fid) - 1].value = None;
+            }
+            ColumnClass::Variable => {
+                let index = usize::from(fid - FIRST_VARIABLE_FID);
+                self.grow_variable(schema, index + 1);
+                self.variable[index] = None;
+            }
+            ColumnClass::Tagged => {
+                let hide_default =
+                    col.default.is_some() && !grbit.contains(SetGrbit::REVERT_TO_DEFAULT_VALUE);
+                match self.tagged.get_mut(&fid) {
+                    Some(Tagged::Values(values)) => {
+                        let index = usize::try_from(itag_sequence).unwrap_or(usize::MAX);
+                        if (1..=values.len()).contains(&index) {
+                            values.remove(index - 1);
+                        }
+                        if values.is_empty() {
+                            if hide_default {
+                                self.tagged.insert(fid, Tagged::Null);
+                            } else {
+                                self.tagged.remove(&fid);
+                            }
+                        }
+                    }
+                    Some(Tagged::Null) => {
+                        if !hide_default {
+                            self.tagged.remove(&fid);
+                        }
+                    }
+                    None => {
+                        if hide_default && itag_sequence <= 1 {
+                            self.tagged.insert(fid, Tagged::Null);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn put(
+        &mut self,
+        schema: &ColumnSet,
+        col: &ColumnDef,
+        itag_sequence: u32,
+        value: StoredValue,
+        grbit: SetGrbit,
+    ) -> Result<()> {
+        let fid = col.id.fid();
+        match (col.class(), value) {
+            (ColumnClass::Fixed, StoredValue::Intrinsic(v)) => {
+                self.grow_fixed(schema, usize::from(fid))?;
+                self.fixed[usize::from(fid) - 1].value = Some(v);
+            }
+            (ColumnClass::Variable, StoredValue::Intrinsic(v)) => {
+                let index = usize::from(fid - FIRST_VARIABLE_FID);
+                self.grow_variable(schema, index + 1);
+                self.variable[index] = Some(v);
+            }
+            (ColumnClass::Tagged, value) => {
+                let entry = self.tagged.entry(fid).or_insert(Tagged::Null);
+                if matches!(entry, Tagged::Null) {
+                    *entry = Tagged::Values(Vec::new());
+                }
+                let Tagged::Values(values) = entry else {
+                    return Err(Error::Corrupt("tagged column lost its values"));
+                };
+                let index = usize::try_from(itag_sequence).unwrap_or(usize::MAX);
+                let replacing = (1..=values.len()).contains(&index);
+                if grbit.contains(SetGrbit::UNIQUE_MULTI_VALUES)
+                    && values
+                        .iter()
+                        .enumerate()
+                        .any(|(i, v)| *v == value && !(replacing && i + 1 == index))
+                {
+                    if values.is_empty() {
+                        self.tagged.remove(&fid);
+                    }
+                    return Err(Error::MultiValuedDuplicate);
+                }
+                if replacing {
+                    values[index - 1] = value;
+                } else {
+                    values.push(value);
+                }
+            }
+            (_, StoredValue::Separated(_)) => {
+                return Err(Error::InvalidParameter(
+                    "only tagged columns hold separated values",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A fixed column's stored bytes for `data`: fixed-size types need their exact size; fixed
+/// text is padded with spaces and fixed binary with zeros up to `cbMax`.
+fn fixed_value(col: &ColumnDef, data: &[u8]) -> Result<Vec<u8>> {
+    let width = col.max_bytes;
+    if data.len() == width {
+        return Ok(data.to_vec());
+    }
+    let paddable = col.coltyp.fixed_size().is_none() && data.len() < width;
+    if !paddable {
+        return Err(Error::InvalidBufferSize {
+            len: data.len(),
+            expected: width,
+        });
+    }
+    let mut v = data.to_vec();
+    if col.coltyp.is_text() {
+        pad_text(&mut v, width, col.code_page.unwrap_or(CodePage::Western));
+    } else {
+        v.resize(width, 0);
+    }
+    Ok(v)
+}
+
+/// Pads text to `width` bytes with spaces (U+0020 as UTF-16LE for code page 1200), as ESE's
+/// `RECTextColumnPadding` does; an odd byte left over is zero.
+pub fn pad_text(v: &mut Vec<u8>, width: usize, code_page: CodePage) {
+    debug_assert!(width <= COLUMN_MOST_BYTES);
+    match code_page {
+        CodePage::Western => v.resize(width, b' '),
+        CodePage::Unicode => {
+            if v.len() % 2 == 1 {
+                v.push(0);
+            }
+            while v.len() + 2 <= width {
+                v.extend_from_slice(&[b' ', 0]);
+            }
+            v.resize(width, 0);
+        }
+    }
+}
+
+fn lv_ref(slice: &[u8]) -> Result<StoredValue> {
+    let bytes: [u8; LV_REF_BYTES] = slice
+        .try_into()
+        .map_err(|_| Error::Corrupt("a long-value reference is not 8 bytes"))?;
+    Ok(StoredValue::Separated(LvRef(u64::from_le_bytes(bytes))))
+}
+
+fn decode_multi(slice: &[u8]) -> Result<Vec<StoredValue>> {
+    let mut r = Reader {
+        bytes: slice,
+        pos: 0,
+    };
+    let count = usize::from(r.u16()?);
+    if count < 2 {
+        return Err(Error::Corrupt(
+            "a multi-valued column with fewer than 2 values",
+        ));
+    }
+    let mut ends = Vec::with_capacity(count.min(slice.len()));
+    let mut prev = 0usize;
+    for _ in 0..count {
+        let raw = r.u16()?;
+        let end = usize::from(raw & !NULL_BIT);
+        if end < prev {
+            return Err(Error::Corrupt("multi-value offsets out of order"));
+        }
+        ends.push((raw & NULL_BIT != 0, prev, end));
+        prev = end;
+    }
+    let data = r.take(prev)?;
+    if r.pos != slice.len() {
+        return Err(Error::Corrupt("trailing bytes after the values"));
+    }
+    ends.into_iter()
+        .map(|(separated, start, end)| {
+            let v = &data[start..end];
+            if separated {
+                lv_ref(v)
+            } else {
+                Ok(StoredValue::Intrinsic(v.to_vec()))
+            }
+        })
+        .collect()
+}
+
+/// A bounds-checked cursor over stored bytes.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(Error::Corrupt("length overflow"))?;
+        let s = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(Error::Corrupt("record ends early"))?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16> {
+        let s = self.take(2)?;
+        Ok(u16::from_le_bytes([s[0], s[1]]))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -12,66 +12,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use common::{read_all, record};
 use ese_core::Lgpos;
 use ese_log::{CommitMode, Error, Log, LogConfig, LogRecord};
-use ese_pageio::{CrashDirectory, Directory, Storage};
+use ese_pageio::{CrashDirectory, DirOp, Directory, FileOp, InterposedDirectory, Interposer};
 
 const APPENDS: u64 = 1000;
 const SEEDS: u64 = 32;
 
-/// Forwards to a [`CrashDirectory`] and counts every sync (of a file or of the directory), so
-/// the sweep can report how many sync points it cut at.
-#[derive(Debug)]
-struct CountSyncs {
-    inner: Arc<CrashDirectory>,
-    syncs: Arc<AtomicU64>,
-}
+/// Counts every sync (of a file or of the directory), so the sweep can report how many sync
+/// points it cut at.
+#[derive(Debug, Default)]
+struct CountSyncs(AtomicU64);
 
-#[derive(Debug)]
-struct CountingFile {
-    inner: Arc<dyn Storage>,
-    syncs: Arc<AtomicU64>,
-}
+impl Interposer for CountSyncs {
+    fn before_file(&self, _name: &str, op: FileOp<'_>) -> io::Result<()> {
+        if op == FileOp::Sync {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
 
-impl Storage for CountingFile {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.inner.read_at(offset, buf)
-    }
-    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.inner.write_at(offset, data)
-    }
-    fn len(&self) -> io::Result<u64> {
-        self.inner.len()
-    }
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        self.inner.set_len(len)
-    }
-    fn sync(&self) -> io::Result<()> {
-        self.syncs.fetch_add(1, Ordering::SeqCst);
-        self.inner.sync()
-    }
-}
-
-impl Directory for CountSyncs {
-    fn open(&self, name: &str, create: bool) -> io::Result<Arc<dyn Storage>> {
-        Ok(Arc::new(CountingFile {
-            inner: self.inner.open(name, create)?,
-            syncs: self.syncs.clone(),
-        }))
-    }
-    fn exists(&self, name: &str) -> io::Result<bool> {
-        self.inner.exists(name)
-    }
-    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
-        self.inner.rename(from, to)
-    }
-    fn remove(&self, name: &str) -> io::Result<()> {
-        self.inner.remove(name)
-    }
-    fn list(&self) -> io::Result<Vec<String>> {
-        self.inner.list()
-    }
-    fn sync(&self) -> io::Result<()> {
-        self.syncs.fetch_add(1, Ordering::SeqCst);
-        self.inner.sync()
+    fn before_dir(&self, op: DirOp<'_>) -> io::Result<()> {
+        if op == DirOp::Sync {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
     }
 }
 
@@ -89,11 +52,8 @@ struct Workload {
 
 fn workload(circular: bool) -> Workload {
     let dir = Arc::new(CrashDirectory::new());
-    let syncs = Arc::new(AtomicU64::new(0));
-    let counted = Arc::new(CountSyncs {
-        inner: dir.clone(),
-        syncs: syncs.clone(),
-    });
+    let syncs = Arc::new(CountSyncs::default());
+    let counted = Arc::new(InterposedDirectory::new(dir.clone(), syncs.clone()));
     let mut config = LogConfig::test_min(counted);
     config.circular = circular;
     let log = Log::open(config).expect("test setup");
@@ -128,7 +88,7 @@ fn workload(circular: bool) -> Workload {
         appended,
         acked,
         opened_at,
-        syncs: syncs.load(Ordering::SeqCst),
+        syncs: syncs.0.load(Ordering::SeqCst),
     }
 }
 

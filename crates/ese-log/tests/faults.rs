@@ -9,75 +9,44 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{read_all, record};
 use ese_log::{CommitMode, Error, Log, LogConfig};
-use ese_pageio::{Directory, Fault, FaultOp, FaultyStorage, MemDirectory, Storage};
+use ese_pageio::{
+    Directory, Fault, FaultOp, FaultyStorage, FileOp, InterposedDirectory, Interposer,
+    MemDirectory, Storage,
+};
 use parking_lot::Mutex;
 
-/// A directory whose files are wrapped, so a test can arm faults on the file the log writes.
+/// Wraps every file the log opens, so a test can arm faults on the file the log writes, and
+/// can make every write fail as on a full disk.
 #[derive(Debug, Default)]
 struct FaultyDir {
-    inner: MemDirectory,
+    inner: Arc<MemDirectory>,
     files: Mutex<Vec<Arc<FaultyStorage>>>,
-    disk_full: Arc<AtomicBool>,
-}
-
-#[derive(Debug)]
-struct FullDisk {
-    inner: Arc<dyn Storage>,
-    full: Arc<AtomicBool>,
-}
-
-impl Storage for FullDisk {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.inner.read_at(offset, buf)
-    }
-    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        if self.full.load(Ordering::SeqCst) {
-            return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
-        }
-        self.inner.write_at(offset, data)
-    }
-    fn len(&self) -> io::Result<u64> {
-        self.inner.len()
-    }
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        self.inner.set_len(len)
-    }
-    fn sync(&self) -> io::Result<()> {
-        self.inner.sync()
-    }
+    disk_full: AtomicBool,
 }
 
 impl FaultyDir {
+    /// The directory to hand the log.
+    fn directory(self: &Arc<Self>) -> Arc<dyn Directory> {
+        Arc::new(InterposedDirectory::new(self.inner.clone(), self.clone()))
+    }
+
     fn last_file(&self) -> Arc<FaultyStorage> {
         self.files.lock().last().expect("test step").clone()
     }
 }
 
-impl Directory for FaultyDir {
-    fn open(&self, name: &str, create: bool) -> io::Result<Arc<dyn Storage>> {
-        let inner = self.inner.open(name, create)?;
-        let full: Arc<dyn Storage> = Arc::new(FullDisk {
-            inner,
-            full: self.disk_full.clone(),
-        });
-        let f = Arc::new(FaultyStorage::new(full));
+impl Interposer for FaultyDir {
+    fn before_file(&self, _name: &str, op: FileOp<'_>) -> io::Result<()> {
+        if matches!(op, FileOp::Write { .. }) && self.disk_full.load(Ordering::SeqCst) {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+        }
+        Ok(())
+    }
+
+    fn wrap(&self, _name: &str, file: Arc<dyn Storage>) -> Arc<dyn Storage> {
+        let f = Arc::new(FaultyStorage::new(file));
         self.files.lock().push(f.clone());
-        Ok(f)
-    }
-    fn exists(&self, name: &str) -> io::Result<bool> {
-        self.inner.exists(name)
-    }
-    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
-        self.inner.rename(from, to)
-    }
-    fn remove(&self, name: &str) -> io::Result<()> {
-        self.inner.remove(name)
-    }
-    fn list(&self) -> io::Result<Vec<String>> {
-        self.inner.list()
-    }
-    fn sync(&self) -> io::Result<()> {
-        self.inner.sync()
+        f
     }
 }
 
@@ -102,7 +71,7 @@ fn assert_halted(log: &Log, expect: &Error) {
 fn a_failed_sync_halts_the_log_for_good() {
     for op in [FaultOp::Sync, FaultOp::Write] {
         let dir = Arc::new(FaultyDir::default());
-        let mut config = LogConfig::test_min(dir.clone());
+        let mut config = LogConfig::test_min(dir.directory());
         config.file_bytes = 64 * 512;
         let log = Log::open(config).expect("test step");
         let mut durable = Vec::new();
@@ -150,7 +119,7 @@ fn clone_dir(d: &MemDirectory) -> MemDirectory {
 #[test]
 fn a_full_disk_is_log_disk_full_and_sticky() {
     let dir = Arc::new(FaultyDir::default());
-    let log = Log::open(LogConfig::test_min(dir.clone())).expect("test step");
+    let log = Log::open(LogConfig::test_min(dir.directory())).expect("test step");
     log.commit(&record(0), CommitMode::Durable)
         .expect("test step");
     dir.disk_full.store(true, Ordering::SeqCst);
@@ -166,7 +135,7 @@ fn a_full_disk_is_log_disk_full_and_sticky() {
 #[test]
 fn a_failed_rollover_is_sticky_too() {
     let dir = Arc::new(FaultyDir::default());
-    let log = Log::open(LogConfig::test_min(dir.clone())).expect("test step");
+    let log = Log::open(LogConfig::test_min(dir.directory())).expect("test step");
     let opened = dir.files.lock().len();
     // Fail the first write of every file opened from now on: the next generation's creation.
     let mut i = 0;
@@ -188,7 +157,7 @@ fn a_failed_rollover_is_sticky_too() {
 #[test]
 fn waiting_committers_all_see_the_failure() {
     let dir = Arc::new(FaultyDir::default());
-    let mut config = LogConfig::test_min(dir.clone());
+    let mut config = LogConfig::test_min(dir.directory());
     config.file_bytes = 256 * 512;
     let log = Arc::new(Log::open(config).expect("test step"));
     let file = dir.files.lock()[0].clone();

@@ -11,6 +11,7 @@ pub mod error;
 pub mod faulty;
 pub mod fuzz;
 pub mod header;
+pub mod interpose;
 pub mod page;
 pub mod storage;
 
@@ -21,6 +22,7 @@ pub use header::{
     DbHeader, DbState, HeaderCopy, HeaderError, HeaderRead, Signature, page_offset, read_header,
     write_header,
 };
+pub use interpose::{DirOp, FileOp, InterposedDirectory, InterposedStorage, Interposer};
 pub use page::{
     Page, PageError, PageFlags, PageHeader, PageMut, PageView, seal, seal_checked, verify,
 };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ese_api::{Engine, FileSystem, Instance, ParamValue, paramid};
-use ese_pageio::{Directory, MemDirectory, Storage};
+use ese_pageio::{DirOp, Directory, FileOp, InterposedDirectory, Interposer, MemDirectory};
 use parking_lot::{Condvar, Mutex};
 
 /// A folder under the system temp dir, unique to this test, removed on drop.
@@ -149,17 +149,8 @@ impl FileSystem for TestFs {
             .entry(path.to_path_buf())
             .or_insert_with(|| Arc::new(MemDirectory::new()))
             .clone();
-        Ok(Arc::new(TestDir {
-            inner,
-            ctl: self.ctl.clone(),
-        }))
+        Ok(Arc::new(InterposedDirectory::new(inner, self.ctl.clone())))
     }
-}
-
-#[derive(Debug)]
-struct TestDir {
-    inner: Arc<MemDirectory>,
-    ctl: Arc<Ctl>,
 }
 
 fn gate(ctl: &Ctl) -> io::Result<()> {
@@ -180,53 +171,19 @@ fn gate(ctl: &Ctl) -> io::Result<()> {
     }
 }
 
-impl Directory for TestDir {
-    fn open(&self, name: &str, create: bool) -> io::Result<Arc<dyn Storage>> {
-        let inner = self.inner.open(name, create)?;
-        Ok(Arc::new(TestStorage {
-            inner,
-            ctl: self.ctl.clone(),
-        }))
+/// Every sync, of a file or of a folder, obeys the mode.
+impl Interposer for Ctl {
+    fn before_file(&self, _name: &str, op: FileOp<'_>) -> io::Result<()> {
+        match op {
+            FileOp::Sync => gate(self),
+            _ => Ok(()),
+        }
     }
-    fn exists(&self, name: &str) -> io::Result<bool> {
-        self.inner.exists(name)
-    }
-    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
-        self.inner.rename(from, to)
-    }
-    fn remove(&self, name: &str) -> io::Result<()> {
-        self.inner.remove(name)
-    }
-    fn list(&self) -> io::Result<Vec<String>> {
-        self.inner.list()
-    }
-    fn sync(&self) -> io::Result<()> {
-        gate(&self.ctl)?;
-        self.inner.sync()
-    }
-}
 
-#[derive(Debug)]
-struct TestStorage {
-    inner: Arc<dyn Storage>,
-    ctl: Arc<Ctl>,
-}
-
-impl Storage for TestStorage {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.inner.read_at(offset, buf)
-    }
-    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.inner.write_at(offset, data)
-    }
-    fn len(&self) -> io::Result<u64> {
-        self.inner.len()
-    }
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        self.inner.set_len(len)
-    }
-    fn sync(&self) -> io::Result<()> {
-        gate(&self.ctl)?;
-        self.inner.sync()
+    fn before_dir(&self, op: DirOp<'_>) -> io::Result<()> {
+        match op {
+            DirOp::Sync => gate(self),
+            _ => Ok(()),
+        }
     }
 }

@@ -35,7 +35,7 @@ fn the_write_ahead_rule_holds_on_a_forced_eviction() {
     let log = Arc::new(MemLog::new());
     let disk = Arc::new(WalCheckingStorage::new(log.clone()));
     let cache = Cache::new(config(2), log.clone());
-    cache.attach(DB, disk.clone(), PAGE).unwrap();
+    cache.attach(DB, disk.storage(), PAGE).unwrap();
 
     let x = {
         let mut page = cache.new_page(DB, Pgno(1)).unwrap();
@@ -77,7 +77,7 @@ fn many_dirty_victims_are_written_and_read_back() {
     let log = Arc::new(MemLog::new());
     let disk = Arc::new(WalCheckingStorage::new(log.clone()));
     let cache = Cache::new(config(4), log.clone());
-    cache.attach(DB, disk.clone(), PAGE).unwrap();
+    cache.attach(DB, disk.storage(), PAGE).unwrap();
     for round in 0..3u64 {
         for p in 1..=32u32 {
             let mut page = if round == 0 {

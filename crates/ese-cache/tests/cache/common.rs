@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ese_cache::testing::MemLog;
 use ese_cache::{Cache, CacheConfig, WriteAheadLog};
 use ese_core::{DbId, Lgpos, Pgno};
-use ese_pageio::{MemStorage, Storage};
+use ese_pageio::{FileOp, InterposedStorage, Interposer, MemStorage, Storage};
 use parking_lot::Mutex;
 
 pub const DB: DbId = DbId(1);
@@ -60,11 +60,11 @@ pub fn create_pages(cache: &Cache, log: &MemLog, n: u32) {
     cache.flush_all().expect("flush");
 }
 
-/// A storage that checks the write-ahead rule on every page write: the log must be durable
-/// past the last change the test recorded for that page.
+/// Checks the write-ahead rule on every page write to [`WalCheckingStorage::storage`]: the log
+/// must be durable past the last change the test recorded for that page.
 #[derive(Debug)]
 pub struct WalCheckingStorage {
-    pub inner: MemStorage,
+    pub inner: Arc<MemStorage>,
     pub log: Arc<MemLog>,
     /// Last change per page offset, as the test reports it.
     pub last_change: Mutex<HashMap<u64, Lgpos>>,
@@ -76,12 +76,21 @@ pub struct WalCheckingStorage {
 impl WalCheckingStorage {
     pub fn new(log: Arc<MemLog>) -> Self {
         Self {
-            inner: MemStorage::new(),
+            inner: Arc::new(MemStorage::new()),
             log,
             last_change: Mutex::new(HashMap::new()),
             writes: Mutex::new(Vec::new()),
             violations: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The checked storage to attach to the cache.
+    pub fn storage(self: &Arc<Self>) -> Arc<dyn Storage> {
+        Arc::new(InterposedStorage::new(
+            self.inner.clone(),
+            "db",
+            self.clone(),
+        ))
     }
 
     pub fn offset(pgno: Pgno) -> u64 {
@@ -93,33 +102,19 @@ impl WalCheckingStorage {
     }
 }
 
-impl Storage for WalCheckingStorage {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.inner.read_at(offset, buf)
-    }
-
-    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        let flushed = self.log.flushed();
-        if let Some(&last) = self.last_change.lock().get(&offset) {
-            if flushed <= last {
-                self.violations.lock().push(format!(
-                    "page at {offset} written with flushed {flushed} <= last change {last}"
-                ));
+impl Interposer for WalCheckingStorage {
+    fn before_file(&self, _name: &str, op: FileOp<'_>) -> io::Result<()> {
+        if let FileOp::Write { offset, .. } = op {
+            let flushed = self.log.flushed();
+            if let Some(&last) = self.last_change.lock().get(&offset) {
+                if flushed <= last {
+                    self.violations.lock().push(format!(
+                        "page at {offset} written with flushed {flushed} <= last change {last}"
+                    ));
+                }
             }
+            self.writes.lock().push((offset, flushed));
         }
-        self.writes.lock().push((offset, flushed));
-        self.inner.write_at(offset, data)
-    }
-
-    fn len(&self) -> io::Result<u64> {
-        self.inner.len()
-    }
-
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        self.inner.set_len(len)
-    }
-
-    fn sync(&self) -> io::Result<()> {
-        self.inner.sync()
+        Ok(())
     }
 }

@@ -96,7 +96,7 @@ fn a_failed_log_flush_stops_the_page_write() {
     let log = Arc::new(MemLog::new());
     let disk = Arc::new(WalCheckingStorage::new(log.clone()));
     let cache = Cache::new(config(2), log.clone());
-    cache.attach(DB, disk.clone(), PAGE).unwrap();
+    cache.attach(DB, disk.storage(), PAGE).unwrap();
     let x = log.append(10);
     {
         let mut page = cache.new_page(DB, Pgno(1)).unwrap();

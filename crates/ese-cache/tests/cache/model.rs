@@ -43,7 +43,7 @@ proptest! {
         let log = Arc::new(MemLog::new());
         let disk = Arc::new(WalCheckingStorage::new(log.clone()));
         let cache = Cache::new(config(3), log.clone());
-        cache.attach(DB, disk.clone(), PAGE).unwrap();
+        cache.attach(DB, disk.storage(), PAGE).unwrap();
         // Model: page -> seed of the latest image.
         let mut model: HashMap<u32, u64> = HashMap::new();
         // Page -> (its first change since it was last written, the page's write count then).
@@ -116,7 +116,7 @@ proptest! {
         // Whatever happened, a full flush leaves the disk equal to the model.
         cache.flush_all().unwrap();
         let fresh = Cache::new(config(2), Arc::new(MemLog::new()));
-        fresh.attach(DB, disk.clone(), PAGE).unwrap();
+        fresh.attach(DB, disk.storage(), PAGE).unwrap();
         for (&pgno, &seed) in &model {
             let page = fresh.read(DB, Pgno(pgno)).unwrap();
             prop_assert_eq!(&page[BODY], &image(seed)[..], "page {} on disk", pgno);

@@ -1,14 +1,51 @@
 //! B+trees over cached pages: ESE's BT, NODE and DIR layers, and space management (SPACE).
 //!
-//! This crate will own one B+tree per object (table, secondary index, long-value tree, catalog),
+//! This crate owns one B+tree per object (table, secondary index, long-value tree, catalog),
 //! each rooted at a fixed page: separator keys on internal pages, keys and data on leaves, key
-//! prefix compression, splits with the append optimisation, merges, space trees of owned and
-//! available extents, cursors (seek, move, bookmarks, approximate position) and the redo
-//! functions that replay logged page operations idempotently by dbtime.
+//! prefix compression ([`node`]), splits with the append optimisation and merges ([`tree`]),
+//! durable space ([`db`]), cursors with seeks, bookmarks, approximate positions and range
+//! counts ([`cursor`]), the invariant check ([`check`]), the redo functions that replay
+//! logged page operations idempotently by dbtime ([`redo`](mod@redo)) and the before-images
+//! that undo a transaction's node changes ([`undo`]).
+//!
+//! Decisions recorded in the module docs: space is a per-database set of bitmap pages rather
+//! than ESE's per-object extent trees ([`db`]); writers of one database are ordered by one
+//! reader-writer lock rather than latch coupling ([`db`]); every page change is logged as a
+//! list of line operations that redo replays through the same code ([`redo`](mod@redo)).
 //!
 //! Every page change follows one order: ask the version store whether the change is allowed
-//! (through a trait defined here and implemented by `ese-txn`), log it, apply it, mark the page
-//! dirty at the record's log position.
+//! (through [`VersionCheck`], defined here and implemented by `ese-txn`), log it (an ese-log
+//! page-operation record with the page's dbtime before and after, through [`PageLog`]), apply
+//! it, mark the page dirty at the record's log position.
+//!
+//! ```text
+//!   BTree::insert/replace/delete/cleanup
+//!     └─ VersionCheck::may_modify ─▶ LineOps ─▶ PageLog::append ─▶ redo::apply ─▶ mark_dirty
+//!   recovery: LogRecord ─▶ redo::redo(page image) ─▶ Applied | Skipped (by dbtime)
+//! ```
 //!
 //! It must not know about transactions, records, columns or key normalization: keys are byte
 //! strings compared with memcmp, and visibility is asked of the layer above through a trait.
+
+pub mod check;
+pub mod cursor;
+pub mod db;
+pub mod error;
+pub mod fuzz;
+pub mod node;
+pub mod redo;
+pub mod testing;
+pub mod tree;
+pub mod undo;
+pub mod version;
+pub mod wal;
+
+pub use check::TreeStats;
+pub use cursor::{Cursor, Entry, SeekOp};
+pub use db::{Database, DatabaseConfig, SPACE_MAP_PGNO};
+pub use error::{Error, LogError, Result};
+pub use redo::{LineOp, Redo, redo, redo_into_cache};
+pub use tree::{BTree, MAX_DEPTH, data_most_bytes};
+pub use undo::BeforeImage;
+pub use version::{NoVersions, VersionCheck};
+pub use wal::PageLog;

@@ -1,0 +1,659 @@
+//! A database as the B-tree layer sees it: its pages in the cache, its log, its dbtime
+//! counter, the lock that orders writers, and its space (SPACE).
+//!
+//! # Space: a decision
+//!
+//! ESE keeps, per object, two space trees of extents (owned and available) and a database-wide
+//! one. ese-rs keeps something simpler and equally durable: **space map** pages with one bit
+//! per page (set = in use). The database is cut into groups of `group_pages` pages (as many as
+//! one map page describes, unless configured smaller); group 0's map is page 1, group `g`'s
+//! map is the group's first page, `g * group_pages`. Map 0 also records the database's size.
+//! Which object owns a page in use is written in that page's header (objid, as ESE does) and
+//! is checked by [`crate::BTree::check_invariants`], which also checks that no page of a
+//! tree is marked free; [`Database::check_space`] checks that every page in use is a map page
+//! or belongs to exactly one of the trees it is given.
+//!
+//! ```text
+//!   map line 0: | magic u32 | page_count u32 (map 0) or group u32 | extension u32 | group_pages u32 |
+//!   map line 1: | bitmap: bit i (byte i/8, bit i%8) set = page g*group_pages + i is in use |
+//!
+//!   pages: | 0 null | 1 map 0 | 2 .. trees ... | G map 1 | G+1 ... | 2G map 2 | ...
+//! ```
+//!
+//! The maps are changed only through logged [`LineOp::Patch`] operations (and formatted by a
+//! logged [`LineOp::Format`] when the database grows into a new group), so they are redone
+//! like every other page. Allocation takes the first free page at or after a hint (the page
+//! after the last one allocated), which keeps a sequential load's leaves contiguous. When no
+//! page below `page_count` is free, the database grows by JET_paramDbExtensionSize pages at
+//! once: the file is extended, the maps of new groups are formatted, then the new count is
+//! logged.
+//!
+//! # Concurrency: a decision
+//!
+//! One reader-writer lock per database orders the B-tree operations: any number of readers, or
+//! one writer that may restructure several pages (a split touches up to five). Page latches
+//! are still taken through the cache for every access, one page at a time, so the cache's
+//! write-ahead rule and eviction work unchanged. ESE's latch coupling (many writers at once)
+//! can replace the lock later without changing the page formats.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ese_cache::Cache;
+use ese_core::{DbId, Dbtime, Lgpos, Pgno, Trx};
+use ese_log::{LogRecord, PageOp};
+use ese_pageio::page::{HEADER_BYTES, TAG_BYTES};
+use ese_pageio::{PageFlags, PageView, Storage};
+use parking_lot::{Mutex, RwLock};
+
+use crate::error::{Error, Result, corrupt};
+use crate::redo::{LineOp, apply, encode_ops, page_dbtime};
+use crate::version::{NoVersions, VersionCheck};
+use crate::wal::PageLog;
+
+/// The page holding the space map.
+pub const SPACE_MAP_PGNO: Pgno = Pgno(1);
+/// The object id the space map page is stamped with.
+pub const SPACE_OBJID: u32 = 1;
+/// The smallest object id a B-tree may have (0 and 1 are reserved).
+pub const FIRST_TREE_OBJID: u32 = 2;
+/// The first page the space map hands out (0 is the null page, 1 the map).
+pub const FIRST_DATA_PGNO: u32 = 2;
+const SPACE_MAGIC: u32 = 0x5053_5345; // "ESSP"
+const SPACE_HEADER_BYTES: usize = 16;
+/// The smallest group of pages one map page may describe.
+pub const SPACE_GROUP_MIN_PAGES: u32 = 8;
+
+/// The number of pages one space map page can describe for pages of `page_size` bytes.
+pub const fn space_map_capacity_pages(page_size: usize) -> u32 {
+    ((page_size - HEADER_BYTES - 2 * TAG_BYTES - SPACE_HEADER_BYTES) * 8) as u32
+}
+
+const _: () = assert!(space_map_capacity_pages(ese_core::limits::PAGE_SIZE_MIN_BYTES) > 1000);
+
+/// The parameters a database is created or opened with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    /// The database's id in the cache and the log.
+    pub db: DbId,
+    /// The page size (4, 8, 16 or 32 KiB).
+    pub page_size_bytes: usize,
+    /// JET_paramDbExtensionSize: pages added to the file at once when it must grow.
+    pub extension_pages: u32,
+    /// The last dbtime used (from the database header); later changes count up from it.
+    pub dbtime_last: Dbtime,
+    /// Pages per space map page, fixed when the database is created (0: as many as one map
+    /// page describes). Small groups make tests cross map pages quickly.
+    pub space_group_pages: u32,
+}
+
+impl DatabaseConfig {
+    /// A configuration with ESE's default extension size and a fresh dbtime.
+    pub fn new(db: DbId, page_size_bytes: usize) -> Self {
+        Self {
+            db,
+            page_size_bytes,
+            extension_pages: ese_core::limits::DB_EXTENSION_PAGES_DEFAULT,
+            dbtime_last: Dbtime::START,
+            space_group_pages: 0,
+        }
+    }
+}
+
+/// The kind of log record a page change is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RecKind {
+    Insert,
+    Replace,
+    Delete,
+    Split(Pgno),
+    Merge(Pgno),
+    NewPage,
+    FreePage,
+}
+
+#[derive(Debug)]
+struct SpaceState {
+    page_count: u32,
+    hint: u32,
+    group_pages: u32,
+    /// Free pages below `page_count`.
+    free: u32,
+}
+
+impl SpaceState {
+    /// The map page of group `g`.
+    fn map_pgno(&self, g: u32) -> Pgno {
+        if g == 0 {
+            SPACE_MAP_PGNO
+        } else {
+            Pgno(g * self.group_pages)
+        }
+    }
+
+    /// The number of groups the database spans.
+    fn groups(&self) -> u32 {
+        self.page_count.div_ceil(self.group_pages)
+    }
+}
+
+/// A database attached to the cache, as the B-tree layer uses it.
+pub struct Database {
+    cache: Arc<Cache>,
+    log: Arc<dyn PageLog>,
+    versions: Arc<dyn VersionCheck>,
+    storage: Option<Arc<dyn Storage>>,
+    config: DatabaseConfig,
+    dbtime: AtomicU64,
+    pub(crate) lock: RwLock<()>,
+    space: Mutex<SpaceState>,
+    /// The before-image the next tree-page record of the current write carries.
+    undo_slot: Mutex<Option<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("config", &self.config)
+            .field("dbtime", &self.dbtime.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_config(config: &DatabaseConfig) -> Result<()> {
+    if !ese_core::limits::is_valid_page_size(config.page_size_bytes) {
+        return Err(Error::InvalidParameter("page size"));
+    }
+    if config.extension_pages == 0 {
+        return Err(Error::InvalidParameter("extension size"));
+    }
+    Ok(())
+}
+
+impl Database {
+    fn build(
+        cache: Arc<Cache>,
+        log: Arc<dyn PageLog>,
+        storage: Option<Arc<dyn Storage>>,
+        config: DatabaseConfig,
+        page_count: u32,
+        group_pages: u32,
+    ) -> Database {
+        Database {
+            cache,
+            log,
+            versions: Arc::new(NoVersions),
+            storage,
+            config,
+            dbtime: AtomicU64::new(config.dbtime_last.0),
+            lock: RwLock::new(()),
+            space: Mutex::new(SpaceState {
+                page_count,
+                hint: FIRST_DATA_PGNO,
+                group_pages,
+                free: 0,
+            }),
+            undo_slot: Mutex::new(None),
+        }
+    }
+
+    /// Formats a new database's space map (the database must be attached to `cache` and
+    /// empty). `storage`, when given, is the database file, grown in chunks of
+    /// `config.extension_pages`.
+    pub fn create(
+        cache: Arc<Cache>,
+        log: Arc<dyn PageLog>,
+        storage: Option<Arc<dyn Storage>>,
+        config: DatabaseConfig,
+    ) -> Result<Database> {
+        check_config(&config)?;
+        let capacity = space_map_capacity_pages(config.page_size_bytes);
+        let group_pages = match config.space_group_pages {
+            0 => capacity,
+            n => n.clamp(SPACE_GROUP_MIN_PAGES, capacity),
+        };
+        let page_count = config
+            .extension_pages
+            .clamp(FIRST_DATA_PGNO + 1, group_pages);
+        let db = Self::build(cache, log, storage, config, page_count, group_pages);
+        db.grow_file(page_count)?;
+        db.format_map(0, page_count, group_pages)?;
+        db.space.lock().free = page_count - FIRST_DATA_PGNO;
+        Ok(db)
+    }
+
+    /// Formats the map page of group `g` (map 0 records `page_count`).
+    fn format_map(&self, g: u32, page_count: u32, group_pages: u32) -> Result<()> {
+        let second = if g == 0 { page_count } else { g };
+        let mut header = Vec::with_capacity(SPACE_HEADER_BYTES);
+        for v in [
+            SPACE_MAGIC,
+            second,
+            self.config.extension_pages,
+            group_pages,
+        ] {
+            header.extend_from_slice(&v.to_le_bytes());
+        }
+        let mut bitmap = vec![0u8; group_pages.div_ceil(8) as usize];
+        // Group 0 holds the null page and its map; every other group's first page is its map.
+        bitmap[0] = if g == 0 { 0b11 } else { 0b1 };
+        let pgno = if g == 0 {
+            SPACE_MAP_PGNO
+        } else {
+            Pgno(g * group_pages)
+        };
+        self.change(
+            pgno,
+            RecKind::NewPage,
+            Trx::MIN,
+            &[LineOp::Format {
+                objid: SPACE_OBJID,
+                flags: PageFlags::SPACE_TREE | PageFlags::ROOT,
+                prev: Pgno::NULL,
+                next: Pgno::NULL,
+                lines: vec![header, bitmap],
+            }],
+            true,
+        )?;
+        Ok(())
+    }
+
+    /// Opens an existing database by reading its space map.
+    pub fn open(
+        cache: Arc<Cache>,
+        log: Arc<dyn PageLog>,
+        storage: Option<Arc<dyn Storage>>,
+        config: DatabaseConfig,
+    ) -> Result<Database> {
+        check_config(&config)?;
+        let (page_count, group_pages) = {
+            let page = cache.read(config.db, SPACE_MAP_PGNO)?;
+            let h = read_space_header(&page, SPACE_MAP_PGNO, config.page_size_bytes)?;
+            (h.second, h.group_pages)
+        };
+        if page_count <= FIRST_DATA_PGNO || page_count > ese_core::limits::DATABASE_PAGES_MAX {
+            return corrupt(SPACE_MAP_PGNO, "the space map's page count is out of range");
+        }
+        let db = Self::build(cache, log, storage, config, page_count, group_pages);
+        let free = db.pages_in_use()?.iter().filter(|&&used| !used).count();
+        db.space.lock().free = free as u32;
+        Ok(db)
+    }
+
+    /// Uses `versions` for every later change (ese-txn installs its version store here).
+    pub fn with_versions(mut self, versions: Arc<dyn VersionCheck>) -> Self {
+        self.versions = versions;
+        self
+    }
+
+    /// The database's id.
+    pub fn id(&self) -> DbId {
+        self.config.db
+    }
+
+    /// The page size.
+    pub fn page_size_bytes(&self) -> usize {
+        self.config.page_size_bytes
+    }
+
+    /// The cache the database's pages live in.
+    pub fn cache(&self) -> &Arc<Cache> {
+        &self.cache
+    }
+
+    /// The version store consulted before every change.
+    pub fn versions(&self) -> &dyn VersionCheck {
+        &*self.versions
+    }
+
+    /// The last dbtime stamped on a page (for the database header).
+    pub fn dbtime_last(&self) -> Dbtime {
+        Dbtime(self.dbtime.load(Ordering::SeqCst))
+    }
+
+    /// The database's size in pages, as the space map records it.
+    pub fn page_count(&self) -> u32 {
+        self.space.lock().page_count
+    }
+
+    /// Makes one logged change to page `pgno`, in the one order every change follows: log the
+    /// operations (with the page's dbtime before and after), apply them, mark the page dirty
+    /// at the record's position. (The version store is asked by the caller, before this.)
+    pub(crate) fn change(
+        &self,
+        pgno: Pgno,
+        kind: RecKind,
+        trx: Trx,
+        ops: &[LineOp],
+        new_page: bool,
+    ) -> Result<Lgpos> {
+        let mut page = if new_page {
+            self.cache.new_page(self.config.db, pgno)?
+        } else {
+            self.cache.write(self.config.db, pgno)?
+        };
+        let dbtime_before = if new_page {
+            Dbtime::NIL
+        } else {
+            page_dbtime(&page)
+        };
+        let dbtime_after = Dbtime(self.dbtime.fetch_add(1, Ordering::SeqCst) + 1);
+        // The space map's records never carry a node's before-image.
+        let undo = if pgno == SPACE_MAP_PGNO {
+            Vec::new()
+        } else {
+            self.undo_slot.lock().take().unwrap_or_default()
+        };
+        let op = PageOp {
+            trx,
+            db: self.config.db,
+            pgno,
+            dbtime_before,
+            dbtime_after,
+            payload: encode_ops(ops),
+            undo,
+        };
+        let rec = match kind {
+            RecKind::Insert => LogRecord::InsertNode(op),
+            RecKind::Replace => LogRecord::ReplaceNode(op),
+            RecKind::Delete => LogRecord::DeleteNode(op),
+            RecKind::Split(new_pgno) => LogRecord::Split { op, new_pgno },
+            RecKind::Merge(sibling_pgno) => LogRecord::Merge { op, sibling_pgno },
+            RecKind::NewPage => LogRecord::NewPage(op),
+            RecKind::FreePage => LogRecord::FreePage(op),
+        };
+        let lgpos = self.log.append(&rec).map_err(Error::Log)?;
+        apply(&mut page, pgno, ops, dbtime_after)?;
+        page.mark_dirty(lgpos);
+        Ok(lgpos)
+    }
+
+    /// Sets (or clears) the before-image the next tree-page record carries; writers hold the
+    /// database's write lock, so the slot belongs to the one operation in progress.
+    pub(crate) fn set_undo(&self, undo: Option<Vec<u8>>) {
+        *self.undo_slot.lock() = undo;
+    }
+
+    fn grow_file(&self, page_count: u32) -> Result<()> {
+        if let Some(storage) = &self.storage {
+            // Logical page n lives at (n + 1) * page_size (the header pages come first).
+            let len = (u64::from(page_count) + 1) * self.config.page_size_bytes as u64;
+            if storage.len()? < len {
+                storage.set_len(len)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads group `g`'s map and finds its first free page in `from..to` (absolute page
+    /// numbers within the group): the page and the bitmap byte holding its bit.
+    fn find_in_group(
+        &self,
+        st: &SpaceState,
+        g: u32,
+        from: u32,
+        to: u32,
+    ) -> Result<Option<(u32, u8)>> {
+        let map = st.map_pgno(g);
+        let page = self.cache.read(self.config.db, map)?;
+        let bitmap = group_bitmap(&page, map, st.group_pages)?;
+        let base = g * st.group_pages;
+        Ok(find_free(bitmap, from - base, to - base).map(|i| (base + i, bitmap[i as usize / 8])))
+    }
+
+    /// The first free page in `from..to`, with its bitmap byte.
+    fn find_free_page(&self, st: &SpaceState, from: u32, to: u32) -> Result<Option<(u32, u8)>> {
+        let mut p = from;
+        while p < to {
+            let g = p / st.group_pages;
+            let end = ((g + 1) * st.group_pages).min(to);
+            if let Some(found) = self.find_in_group(st, g, p, end)? {
+                return Ok(Some(found));
+            }
+            p = end;
+        }
+        Ok(None)
+    }
+
+    /// Sets or clears page `p`'s bit, given the bitmap byte holding it now.
+    fn set_bit(&self, st: &SpaceState, p: u32, byte: u8, used: bool, kind: RecKind) -> Result<()> {
+        let g = p / st.group_pages;
+        let i = p - g * st.group_pages;
+        let mask = 1u8 << (i % 8);
+        let byte = if used { byte | mask } else { byte & !mask };
+        self.change(
+            st.map_pgno(g),
+            kind,
+            Trx::MIN,
+            &[LineOp::Patch {
+                index: 1,
+                offset: (i / 8) as u16,
+                bytes: vec![byte],
+            }],
+            false,
+        )?;
+        Ok(())
+    }
+
+    /// Allocates a free page (ESE's SPGetPage), growing the database when none is free.
+    pub(crate) fn alloc_page(&self) -> Result<Pgno> {
+        let mut st = self.space.lock();
+        loop {
+            let hint = st.hint.clamp(FIRST_DATA_PGNO, st.page_count);
+            let found = match self.find_free_page(&st, hint, st.page_count)? {
+                Some(f) => Some(f),
+                None => self.find_free_page(&st, FIRST_DATA_PGNO, hint)?,
+            };
+            if let Some((p, byte)) = found {
+                self.set_bit(&st, p, byte, true, RecKind::Replace)?;
+                st.hint = p + 1;
+                st.free = st.free.saturating_sub(1);
+                return Ok(Pgno(p));
+            }
+            self.grow(&mut st)?;
+        }
+    }
+
+    /// Makes sure at least `pages` pages are free, growing the database if needed, so that a
+    /// split that needs them cannot fail half-way for want of space (or of disk).
+    pub(crate) fn reserve(&self, pages: u32) -> Result<()> {
+        let mut st = self.space.lock();
+        while st.free < pages {
+            self.grow(&mut st)?;
+        }
+        Ok(())
+    }
+
+    /// Grows the database by one extension: the file first, then the maps of the groups that
+    /// begin in the new pages, then the count that puts them in use.
+    fn grow(&self, st: &mut SpaceState) -> Result<()> {
+        let grown = st
+            .page_count
+            .saturating_add(self.config.extension_pages)
+            .min(ese_core::limits::DATABASE_PAGES_MAX);
+        if grown <= st.page_count {
+            return Err(Error::DatabaseFull);
+        }
+        self.grow_file(grown)?;
+        let first_new = st.groups();
+        let last_new = grown.div_ceil(st.group_pages);
+        for g in first_new..last_new {
+            self.format_map(g, grown, st.group_pages)?;
+        }
+        self.change(
+            SPACE_MAP_PGNO,
+            RecKind::Replace,
+            Trx::MIN,
+            &[LineOp::Patch {
+                index: 0,
+                offset: 4,
+                bytes: grown.to_le_bytes().to_vec(),
+            }],
+            false,
+        )?;
+        st.free += grown - st.page_count - (last_new - first_new);
+        st.page_count = grown;
+        Ok(())
+    }
+
+    /// Returns page `pgno` to the free space (ESE's SPFreeExtent of one page).
+    pub(crate) fn free_page(&self, pgno: Pgno) -> Result<()> {
+        let mut st = self.space.lock();
+        if pgno.0 < FIRST_DATA_PGNO || pgno.0 >= st.page_count {
+            return corrupt(pgno, "freeing a page outside the database");
+        }
+        let g = pgno.0 / st.group_pages;
+        if st.map_pgno(g) == pgno {
+            return corrupt(pgno, "freeing a space map page");
+        }
+        let byte = {
+            let map = st.map_pgno(g);
+            let page = self.cache.read(self.config.db, map)?;
+            let bitmap = group_bitmap(&page, map, st.group_pages)?;
+            let i = (pgno.0 - g * st.group_pages) as usize;
+            if bitmap[i / 8] & (1 << (i % 8)) == 0 {
+                return corrupt(pgno, "freeing a page that is already free");
+            }
+            bitmap[i / 8]
+        };
+        // The page itself is stamped EMPTY before its bit is cleared: its dbtime moves on, so
+        // no cursor keeps using an image of it, and no walk accepts it as part of a tree.
+        self.change(
+            pgno,
+            RecKind::FreePage,
+            Trx::MIN,
+            &[LineOp::SetFlags(PageFlags::EMPTY)],
+            false,
+        )?;
+        self.set_bit(&st, pgno.0, byte, false, RecKind::FreePage)?;
+        st.hint = st.hint.min(pgno.0);
+        st.free += 1;
+        Ok(())
+    }
+
+    /// Which pages are in use: `result[p]` for every page below the database's size.
+    pub fn pages_in_use(&self) -> Result<Vec<bool>> {
+        let st = self.space.lock();
+        let mut out = Vec::with_capacity(st.page_count as usize);
+        for g in 0..st.groups() {
+            let map = st.map_pgno(g);
+            let page = self.cache.read(self.config.db, map)?;
+            let h = read_space_header(&page, map, self.config.page_size_bytes)?;
+            let expected = if g == 0 { st.page_count } else { g };
+            if h.second != expected || h.group_pages != st.group_pages {
+                return corrupt(map, "a space map's header disagrees with the database");
+            }
+            let bitmap = group_bitmap(&page, map, st.group_pages)?;
+            let base = g * st.group_pages;
+            let end = (base + st.group_pages).min(st.page_count);
+            out.extend((0..end - base).map(|i| bitmap[i as usize / 8] & (1 << (i % 8)) != 0));
+        }
+        Ok(out)
+    }
+
+    /// The space map pages.
+    pub fn space_map_pages(&self) -> Vec<Pgno> {
+        let st = self.space.lock();
+        (0..st.groups()).map(|g| st.map_pgno(g)).collect()
+    }
+
+    /// Checks the space maps against `trees`, which must be every tree of the database: every
+    /// page in use is a map page, or belongs to exactly one tree; no tree page is free.
+    pub fn check_space(&self, trees: &[&crate::BTree]) -> Result<()> {
+        let in_use = self.pages_in_use()?;
+        let free = in_use.iter().filter(|&&used| !used).count();
+        if free != self.space.lock().free as usize {
+            return corrupt(
+                SPACE_MAP_PGNO,
+                "the free page count disagrees with the maps",
+            );
+        }
+        let mut owner = vec![false; in_use.len()];
+        for map in self.space_map_pages() {
+            let i = map.0 as usize;
+            if !in_use.get(i).copied().unwrap_or(false) {
+                return corrupt(map, "a space map page is marked free");
+            }
+            owner[i] = true;
+        }
+        for t in trees {
+            for p in t.pages()? {
+                let i = p.0 as usize;
+                if i >= owner.len() || !in_use[i] {
+                    return corrupt(p, "a tree page is marked free");
+                }
+                if owner[i] {
+                    return corrupt(p, "a page belongs to two trees or is a map page");
+                }
+                owner[i] = true;
+            }
+        }
+        for (p, used) in in_use.iter().enumerate().skip(FIRST_DATA_PGNO as usize) {
+            if *used && !owner[p] {
+                return corrupt(Pgno(p as u32), "a page in use belongs to no tree (leaked)");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The fields of a space map header.
+struct SpaceHeader {
+    /// Map 0: the database's size in pages; map g: g.
+    second: u32,
+    group_pages: u32,
+}
+
+/// Reads and checks a space map page's header.
+fn read_space_header(page: &[u8], map: Pgno, page_size: usize) -> Result<SpaceHeader> {
+    let view = PageView::new(page)?;
+    if view.line_count() != 2 {
+        return corrupt(map, "a space map does not have two lines");
+    }
+    let h = view.line(0)?;
+    let word = |i: usize| -> u32 {
+        h.get(i * 4..i * 4 + 4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if h.len() != SPACE_HEADER_BYTES || word(0) != SPACE_MAGIC {
+        return corrupt(map, "a space map has no valid header");
+    }
+    let group_pages = word(3);
+    if !(SPACE_GROUP_MIN_PAGES..=space_map_capacity_pages(page_size)).contains(&group_pages) {
+        return corrupt(map, "a space map's group size is out of range");
+    }
+    Ok(SpaceHeader {
+        second: word(1),
+        group_pages,
+    })
+}
+
+/// The bitmap of a space map page describing `group_pages` pages.
+fn group_bitmap(page: &[u8], map: Pgno, group_pages: u32) -> Result<&[u8]> {
+    let view = ese_pageio::PageView::new(page)?;
+    if view.line_count() != 2 {
+        return corrupt(map, "a space map does not have two lines");
+    }
+    let bitmap = view.line(1)?;
+    if bitmap.len() != group_pages.div_ceil(8) as usize {
+        return corrupt(map, "a space map's bitmap has the wrong length");
+    }
+    Ok(bitmap)
+}
+
+/// The first clear bit in `from..to`.
+fn find_free(bitmap: &[u8], from: u32, to: u32) -> Option<u32> {
+    let mut p = from;
+    while p < to {
+        let byte = *bitmap.get(p as usize / 8)?;
+        if byte == 0xff {
+            p = (p / 8 + 1) * 8;
+            continue;
+        }
+        if byte & (1 << (p % 8)) == 0 {
+            return Some(p);
+        }
+        p += 1;
+    }
+    None
+}

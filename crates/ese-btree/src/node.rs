@@ -1,0 +1,585 @@
+//! The node format: how keys and data sit in the lines of a B-tree page (ESE's NODE layer).
+//!
+//! Line 0 of every B-tree page is the page's *key prefix* (ESE keeps it in tag 0, the
+//! "external header"): bytes shared by many keys of the page. Every later line is one node,
+//! in key order, and says how many bytes of that prefix begin its key, so only the rest (the
+//! suffix) is stored:
+//!
+//! ```text
+//!   line 0:  | prefix bytes ...                                          |
+//!   line i:  | flags u8 | prefix_used u16 | suffix_len u16 | suffix ... | payload ... |
+//!            leaf payload: the data (the rest of the line)
+//!            internal payload: the child page number (u32)
+//! ```
+//!
+//! On an internal page, node `i` routes every key `k` with `sep(i-1) < k <= sep(i)` to its
+//! child; the last node of every internal page carries [`NodeFlags::INF`] and an empty key,
+//! meaning "up to the page's upper bound" (which its parent knows). The prefix is chosen when a
+//! page is rebuilt (split, merge, new page) as the common prefix of its keys; a key inserted
+//! later uses as much of it as it shares. Decoding checks every length against the line and
+//! never panics.
+
+use std::cmp::Ordering;
+
+use ese_core::Dbtime;
+use ese_core::Pgno;
+use ese_pageio::page::{
+    DATA_END_OFFSET, DBTIME_OFFSET, FLAGS_OFFSET, FREE_OFFSET, HEADER_BYTES, LINE_COUNT_OFFSET,
+    NEXT_OFFSET, OBJID_OFFSET, PGNO_OFFSET, PREV_OFFSET, TAG_BYTES, UNCOMMITTED_FREE_OFFSET,
+};
+use ese_pageio::{PageFlags, PageHeader};
+
+use crate::error::{Result, corrupt};
+
+/// Bytes of a node's fixed header (flags, prefix length, suffix length).
+pub const NODE_HEADER_BYTES: usize = 5;
+/// Bytes of an internal node's payload (the child page number).
+pub const CHILD_BYTES: usize = 4;
+
+/// The flags of one node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NodeFlags(pub u8);
+
+impl NodeFlags {
+    /// No flag.
+    pub const NONE: NodeFlags = NodeFlags(0);
+    /// The node is deleted but kept for snapshots that may still see it (ESE's fNDDeleted).
+    pub const DELETED: NodeFlags = NodeFlags(0x1);
+    /// A version-store entry may exist for the node (ESE's fNDVersion).
+    pub const VERSIONED: NodeFlags = NodeFlags(0x2);
+    /// The last node of an internal page: no separator, bounded by the parent.
+    pub const INF: NodeFlags = NodeFlags(0x4);
+    const KNOWN: u8 = 0x7;
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: NodeFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// These flags with those of `other` added.
+    pub const fn with(self, other: NodeFlags) -> NodeFlags {
+        NodeFlags(self.0 | other.0)
+    }
+
+    /// These flags without those of `other`.
+    pub const fn without(self, other: NodeFlags) -> NodeFlags {
+        NodeFlags(self.0 & !other.0)
+    }
+}
+
+/// A node decoded out of its page, owning its key and payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// The node's flags.
+    pub flags: NodeFlags,
+    /// The whole key (prefix included); empty for an [`NodeFlags::INF`] node.
+    pub key: Vec<u8>,
+    /// Leaf: the data. Internal: the child page number, little-endian.
+    pub payload: Vec<u8>,
+}
+
+impl Node {
+    /// An internal node routing to `child`.
+    pub fn internal(flags: NodeFlags, key: Vec<u8>, child: Pgno) -> Node {
+        Node {
+            flags,
+            key,
+            payload: child.0.to_le_bytes().to_vec(),
+        }
+    }
+
+    /// The child of an internal node (or NULL when the payload is not a page number).
+    pub fn child(&self) -> Pgno {
+        child_of(&self.payload)
+    }
+
+    /// The bytes this node takes (line and tag) on a page whose prefix it shares
+    /// `prefix_used` bytes of.
+    pub fn size_with_prefix(&self, prefix_used: usize) -> usize {
+        NODE_HEADER_BYTES + self.key.len() - prefix_used + self.payload.len() + TAG_BYTES
+    }
+
+    /// Encodes the node as a line for a page whose prefix is `prefix`.
+    pub fn encode(&self, prefix: &[u8]) -> Vec<u8> {
+        let used = if self.flags.contains(NodeFlags::INF) {
+            0
+        } else {
+            common_prefix(prefix, &self.key)
+        };
+        encode_line(self.flags, used, &self.key[used..], &self.payload)
+    }
+}
+
+/// Encodes a node line from its parts.
+pub fn encode_line(flags: NodeFlags, prefix_used: usize, suffix: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(NODE_HEADER_BYTES + suffix.len() + payload.len());
+    out.push(flags.0);
+    // Keys and lines are bounded by the page size (at most 32 KiB), so both fit in u16.
+    out.extend_from_slice(&(prefix_used as u16).to_le_bytes());
+    out.extend_from_slice(&(suffix.len() as u16).to_le_bytes());
+    out.extend_from_slice(suffix);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The child page number in an internal payload.
+pub fn child_of(payload: &[u8]) -> Pgno {
+    match payload {
+        [a, b, c, d] => Pgno(u32::from_le_bytes([*a, *b, *c, *d])),
+        _ => Pgno::NULL,
+    }
+}
+
+/// The length of the common prefix of `a` and `b`.
+pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// A node read in place from its page.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeRef<'a> {
+    /// The node's flags.
+    pub flags: NodeFlags,
+    /// The part of the page prefix the key begins with.
+    pub prefix: &'a [u8],
+    /// The rest of the key.
+    pub suffix: &'a [u8],
+    /// The data (leaf) or the child page number (internal).
+    pub payload: &'a [u8],
+}
+
+impl NodeRef<'_> {
+    /// Compares the node's key with `key` (memcmp order) without copying it.
+    pub fn cmp_key(&self, key: &[u8]) -> Ordering {
+        let p = self.prefix.len().min(key.len());
+        match self.prefix[..p].cmp(&key[..p]) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+        if key.len() < self.prefix.len() {
+            // The key ends inside the prefix: the node's key is longer.
+            return Ordering::Greater;
+        }
+        self.suffix.cmp(&key[self.prefix.len()..])
+    }
+
+    /// The whole key.
+    pub fn key(&self) -> Vec<u8> {
+        let mut k = Vec::with_capacity(self.prefix.len() + self.suffix.len());
+        k.extend_from_slice(self.prefix);
+        k.extend_from_slice(self.suffix);
+        k
+    }
+
+    /// The key's length.
+    pub fn key_len(&self) -> usize {
+        self.prefix.len() + self.suffix.len()
+    }
+
+    /// The node, owning its bytes.
+    pub fn to_node(&self) -> Node {
+        Node {
+            flags: self.flags,
+            key: self.key(),
+            payload: self.payload.to_vec(),
+        }
+    }
+
+    /// The child of an internal node.
+    pub fn child(&self) -> Pgno {
+        child_of(self.payload)
+    }
+
+    /// Whether the node is visible at this layer (not flag-deleted).
+    pub fn is_live(&self) -> bool {
+        !self.flags.contains(NodeFlags::DELETED)
+    }
+}
+
+/// Decodes one node line against the page prefix; never panics.
+pub fn decode_line<'a>(pgno: Pgno, line: &'a [u8], prefix: &'a [u8]) -> Result<NodeRef<'a>> {
+    if line.len() < NODE_HEADER_BYTES {
+        return corrupt(pgno, "a node line is shorter than its header");
+    }
+    let flags = NodeFlags(line[0]);
+    if flags.0 & !NodeFlags::KNOWN != 0 {
+        return corrupt(pgno, "a node has unknown flag bits");
+    }
+    let used = u16::from_le_bytes([line[1], line[2]]) as usize;
+    let suffix_len = u16::from_le_bytes([line[3], line[4]]) as usize;
+    if used > prefix.len() {
+        return corrupt(pgno, "a node uses more prefix than the page has");
+    }
+    let rest = &line[NODE_HEADER_BYTES..];
+    if suffix_len > rest.len() {
+        return corrupt(pgno, "a node's key runs past its line");
+    }
+    let (suffix, payload) = rest.split_at(suffix_len);
+    Ok(NodeRef {
+        flags,
+        prefix: &prefix[..used],
+        suffix,
+        payload,
+    })
+}
+
+/// A page read in place without the full structure check, every access bounds-checked.
+///
+/// The cache verifies a page's checksum when it reads it from disk and every change goes
+/// through `PageMut`, which checks the structure; reads on the hot path therefore only check
+/// what they touch. [`crate::BTree::check_invariants`] runs the full check.
+#[derive(Clone, Copy, Debug)]
+pub struct RawPage<'a> {
+    bytes: &'a [u8],
+    header: PageHeader,
+}
+
+fn raw_u16(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2)
+        .map_or(0, |x| u16::from_le_bytes([x[0], x[1]]))
+}
+
+fn raw_u32(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .map_or(0, |x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+}
+
+impl<'a> RawPage<'a> {
+    /// Reads the header of `bytes`, checking the size and the line count.
+    pub fn new(bytes: &'a [u8], pgno: Pgno) -> Result<RawPage<'a>> {
+        if !ese_core::limits::is_valid_page_size(bytes.len()) {
+            return corrupt(pgno, "the page buffer is not a valid page size");
+        }
+        let Some(flags) = PageFlags::from_bits(raw_u32(bytes, FLAGS_OFFSET)) else {
+            return corrupt(pgno, "unknown page flag bits are set");
+        };
+        let dbtime = bytes.get(DBTIME_OFFSET..DBTIME_OFFSET + 8).map_or(0, |x| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(x);
+            u64::from_le_bytes(a)
+        });
+        let header = PageHeader {
+            checksum: raw_u32(bytes, 0),
+            pgno: Pgno(raw_u32(bytes, PGNO_OFFSET)),
+            dbtime: Dbtime(dbtime),
+            prev: Pgno(raw_u32(bytes, PREV_OFFSET)),
+            next: Pgno(raw_u32(bytes, NEXT_OFFSET)),
+            objid: raw_u32(bytes, OBJID_OFFSET),
+            flags,
+            free_bytes: raw_u16(bytes, FREE_OFFSET),
+            uncommitted_free_bytes: raw_u16(bytes, UNCOMMITTED_FREE_OFFSET),
+            data_end: raw_u16(bytes, DATA_END_OFFSET),
+            line_count: raw_u16(bytes, LINE_COUNT_OFFSET),
+        };
+        if HEADER_BYTES + TAG_BYTES * header.line_count as usize > bytes.len()
+            || header.free_bytes as usize > bytes.len() - HEADER_BYTES
+        {
+            return corrupt(pgno, "the line count or free byte count is out of range");
+        }
+        Ok(RawPage { bytes, header })
+    }
+
+    /// The header fields.
+    pub fn header(&self) -> PageHeader {
+        self.header
+    }
+
+    /// The page size.
+    pub fn page_size(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The number of lines.
+    pub fn line_count(&self) -> usize {
+        self.header.line_count as usize
+    }
+
+    /// Line `i`, bounds-checked.
+    pub fn line(&self, i: usize) -> Result<&'a [u8]> {
+        if i >= self.line_count() {
+            return corrupt(self.header.pgno, "a line index is past the tag array");
+        }
+        let at = self.bytes.len() - TAG_BYTES * (i + 1);
+        let offset = raw_u16(self.bytes, at) as usize;
+        let size = raw_u16(self.bytes, at + 2) as usize;
+        if size == 0 {
+            return Ok(&[]);
+        }
+        if offset < HEADER_BYTES || offset + size > at {
+            return corrupt(self.header.pgno, "a line lies outside the data area");
+        }
+        Ok(&self.bytes[offset..offset + size])
+    }
+
+    /// Free bytes, holes included.
+    pub fn free_bytes(&self) -> usize {
+        self.header.free_bytes as usize
+    }
+
+    /// Free bytes an insert may take.
+    pub fn available_bytes(&self) -> usize {
+        self.free_bytes()
+            .saturating_sub(self.header.uncommitted_free_bytes as usize)
+    }
+}
+
+/// A B-tree page read through its lines: the prefix and the nodes.
+#[derive(Clone, Copy, Debug)]
+pub struct TreePage<'a> {
+    /// The page's header and lines.
+    pub view: RawPage<'a>,
+    /// The page's number.
+    pub pgno: Pgno,
+    /// The page's key prefix (line 0).
+    pub prefix: &'a [u8],
+}
+
+impl<'a> TreePage<'a> {
+    /// Reads the page's header and its prefix line.
+    pub fn new(bytes: &'a [u8], pgno: Pgno) -> Result<TreePage<'a>> {
+        let view = RawPage::new(bytes, pgno)?;
+        if view.header().pgno != pgno {
+            return corrupt(pgno, "the page holds another page number");
+        }
+        if view.line_count() == 0 {
+            return corrupt(pgno, "a B-tree page has no prefix line");
+        }
+        let prefix = view.line(0)?;
+        Ok(TreePage { view, pgno, prefix })
+    }
+
+    /// The number of nodes (lines after the prefix).
+    pub fn count(&self) -> usize {
+        self.view.line_count() - 1
+    }
+
+    /// Node `i`.
+    pub fn node(&self, i: usize) -> Result<NodeRef<'a>> {
+        let line = self.view.line(i + 1)?;
+        decode_line(self.pgno, line, self.prefix)
+    }
+
+    /// Whether the page is a leaf.
+    pub fn is_leaf(&self) -> bool {
+        self.view.header().flags.contains(PageFlags::LEAF)
+    }
+
+    /// The first node whose key is `>= key` (the count when there is none) and whether its
+    /// key equals `key`. On an internal page, the [`NodeFlags::INF`] node compares greater.
+    pub fn lower_bound(&self, key: &[u8]) -> Result<(usize, bool)> {
+        let (mut lo, mut hi) = (0usize, self.count());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let n = self.node(mid)?;
+            let ord = if n.flags.contains(NodeFlags::INF) {
+                Ordering::Greater
+            } else {
+                n.cmp_key(key)
+            };
+            if ord == Ordering::Less {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let found = if lo < self.count() {
+            let n = self.node(lo)?;
+            !n.flags.contains(NodeFlags::INF) && n.cmp_key(key) == Ordering::Equal
+        } else {
+            false
+        };
+        Ok((lo, found))
+    }
+
+    /// Every node, owning its bytes.
+    pub fn nodes(&self) -> Result<Vec<Node>> {
+        (0..self.count())
+            .map(|i| Ok(self.node(i)?.to_node()))
+            .collect()
+    }
+
+    /// Bytes used by lines and tags (not the header).
+    pub fn used_bytes(&self) -> usize {
+        self.view.page_size() - HEADER_BYTES - self.view.free_bytes()
+    }
+}
+
+/// The bytes a group of nodes takes on a rebuilt page (prefix line included), with the prefix
+/// [`group_prefix`] chooses.
+pub fn group_bytes(nodes: &[Node]) -> usize {
+    let prefix = group_prefix(nodes);
+    TAG_BYTES
+        + prefix.len()
+        + nodes
+            .iter()
+            .map(|n| {
+                let used = if n.flags.contains(NodeFlags::INF) {
+                    0
+                } else {
+                    common_prefix(prefix, &n.key)
+                };
+                n.size_with_prefix(used)
+            })
+            .sum::<usize>()
+}
+
+/// The prefix a rebuilt page of `nodes` gets: the prefix of its first real key that saves the
+/// most bytes, counting what each key shares with it and the prefix line's own cost.
+pub fn group_prefix(nodes: &[Node]) -> &[u8] {
+    let mut real = nodes.iter().filter(|n| !n.flags.contains(NodeFlags::INF));
+    let Some(first) = real.next() else {
+        return &[];
+    };
+    // shared[i]: how much of the first key node i shares; the first shares all of itself.
+    let mut shared: Vec<usize> = std::iter::once(first.key.len())
+        .chain(real.map(|n| common_prefix(&first.key, &n.key)))
+        .collect();
+    shared.sort_unstable_by(|a, b| b.cmp(a));
+    // With a prefix of length L, the saving is sum(min(L, shared)) - L; it is piecewise
+    // linear in L, so the best L is one of the shared lengths. Walking them in decreasing
+    // order, the j + 1 nodes sharing at least L each save L; ties go to the shorter prefix,
+    // which more later keys share.
+    let (mut best_len, mut best_saving) = (0usize, 0isize);
+    let mut below = shared.iter().sum::<usize>() as isize;
+    for (j, &len) in shared.iter().enumerate() {
+        below -= len as isize;
+        let saving = (j as isize + 1) * len as isize + below - len as isize;
+        if saving >= best_saving {
+            best_saving = saving;
+            best_len = len;
+        }
+    }
+    // For a single key the saving is zero; keeping the key as the prefix still helps the keys
+    // that follow it in a sequential load.
+    if nodes.len() == 1 {
+        best_len = first.key.len();
+    }
+    &first.key[..best_len]
+}
+
+/// The lines of a rebuilt page of `nodes`: the prefix line, then one line per node.
+pub fn page_lines(nodes: &[Node]) -> Vec<Vec<u8>> {
+    let prefix = group_prefix(nodes);
+    let mut lines = Vec::with_capacity(nodes.len() + 1);
+    lines.push(prefix.to_vec());
+    lines.extend(nodes.iter().map(|n| n.encode(prefix)));
+    lines
+}
+
+/// The shortest separator `s` with `left <= s < right` (ESE's key-suffix truncation), given
+/// `left < right`: a proper prefix of `right` when one is greater than `left`, else `left`.
+pub fn separator(left: &[u8], right: &[u8]) -> Vec<u8> {
+    let cp = common_prefix(left, right);
+    let len = cp + 1;
+    if len < right.len() {
+        right[..len].to_vec()
+    } else {
+        left.to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators_split_correctly() {
+        let cases: [(&[u8], &[u8], &[u8]); 5] = [
+            (b"abc", b"abd", b"abc"),
+            (b"abc", b"abzz", b"abz"),
+            (b"a", b"b", b"a"),
+            (b"ab", b"abcd", b"abc"),
+            (b"", b"x", b""),
+        ];
+        for (l, r, want) in cases {
+            let s = separator(l, r);
+            assert_eq!(s, want, "{l:?} {r:?}");
+            assert!(l <= &s[..] && &s[..] < r);
+        }
+    }
+
+    #[test]
+    fn lines_round_trip_and_garbage_never_panics() {
+        let prefix = b"hello wor".to_vec();
+        let n = Node {
+            flags: NodeFlags::DELETED,
+            key: b"hello world".to_vec(),
+            payload: b"data".to_vec(),
+        };
+        let line = n.encode(&prefix);
+        assert_eq!(line.len(), NODE_HEADER_BYTES + 2 + 4);
+        let r = decode_line(Pgno(3), &line, &prefix).unwrap();
+        assert_eq!(r.to_node(), n);
+        assert_eq!(r.cmp_key(b"hello world"), Ordering::Equal);
+        assert_eq!(r.cmp_key(b"hello"), Ordering::Greater);
+        assert_eq!(r.cmp_key(b"hello worle"), Ordering::Less);
+        assert_eq!(r.cmp_key(b"hello world!"), Ordering::Less);
+        for len in 0..line.len() + 3 {
+            let mut bytes = line.clone();
+            bytes.resize(len, 0xff);
+            let _ = decode_line(Pgno(3), &bytes, &prefix);
+            let _ = decode_line(Pgno(3), &bytes, b"");
+        }
+        assert!(decode_line(Pgno(3), &[0x80, 0, 0, 0, 0], b"").is_err());
+    }
+
+    #[test]
+    fn group_sizes_count_the_shared_prefix_once() {
+        let nodes: Vec<Node> = (0..3)
+            .map(|i| Node {
+                flags: NodeFlags::NONE,
+                key: format!("key{i:04}").into_bytes(),
+                payload: vec![1; 3],
+            })
+            .collect();
+        assert_eq!(group_prefix(&nodes), b"key000");
+        let mixed: Vec<Node> = [&b"a"[..], b"bbbb1", b"bbbb2", b"bbbb3"]
+            .iter()
+            .map(|k| Node {
+                flags: NodeFlags::NONE,
+                key: k.to_vec(),
+                payload: Vec::new(),
+            })
+            .collect();
+        // The first key is an outlier: no prefix beats one it shares nothing with.
+        assert_eq!(group_prefix(&mixed), b"");
+        assert_eq!(group_prefix(&mixed[1..]), b"bbbb");
+        let lines = page_lines(&nodes);
+        let exact: usize = lines.iter().map(|l| l.len() + TAG_BYTES).sum();
+        assert_eq!(group_bytes(&nodes), exact);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any bytes as a page: reading its nodes and searching it never panics.
+        #[test]
+        fn garbage_pages_never_panic(
+            header in proptest::collection::vec(proptest::prelude::any::<u8>(), 40),
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            probe in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+            lines in 0u16..40,
+        ) {
+            let mut page = vec![0u8; 4096];
+            page[..40].copy_from_slice(&header);
+            // Mostly known flag bits, so more pages get past the header check.
+            page[FLAGS_OFFSET + 1] &= 0x04;
+            page[FLAGS_OFFSET + 2] = 0;
+            page[FLAGS_OFFSET + 3] = 0;
+            page[LINE_COUNT_OFFSET..LINE_COUNT_OFFSET + 2].copy_from_slice(&lines.to_le_bytes());
+            let n = tail.len();
+            page[4096 - n..].copy_from_slice(&tail);
+            page[40..40 + n].copy_from_slice(&tail);
+            let pgno = Pgno(u32::from_le_bytes([header[4], header[5], header[6], header[7]]));
+            if let Ok(tp) = TreePage::new(&page, pgno) {
+                let _ = tp.lower_bound(&probe);
+                let _ = tp.nodes();
+                for i in 0..tp.count() + 2 {
+                    if let Ok(n) = tp.node(i) {
+                        let _ = n.cmp_key(&probe);
+                    }
+                }
+            }
+        }
+    }
+}

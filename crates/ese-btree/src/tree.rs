@@ -1,0 +1,951 @@
+//! The B+tree of one object: descent, node changes, splits and merges (ESE's BT layer).
+//!
+//! # Shape
+//!
+//! The root stays at the page the tree was created on, whatever happens below it: a root
+//! that must split moves its nodes into new children and becomes their parent, and a root
+//! left with a single child takes that child's nodes back (so the depth shrinks again). Every
+//! leaf is at the same depth. Pages at one level are linked both ways (prev/next), which the
+//! cursors follow.
+//!
+//! # Splits
+//!
+//! A change that does not fit on its page gathers the page's nodes with the change applied
+//! and cuts them into consecutive groups that each fit, each group becoming a page: the first
+//! keeps the page's number, the others are new pages linked in after it. How the cut is made:
+//!
+//! ```text
+//!   append:   change at the end of the level's last page    | old nodes ......... | new |
+//!             (a sequential load): old nodes stay, the new  page stays ~full  new page
+//!             node starts a new page, so pages fill ~100%.
+//!   balanced: otherwise, the cut that makes the two halves' bytes closest (random loads
+//!             settle near ln 2 = 69% full).
+//!   greedy:   if no two-way cut fits (very large nodes), as many groups as needed.
+//! ```
+//!
+//! The parent's node for the page is replaced by one node per group: leaves send up the
+//! shortest key that separates the groups (ESE's suffix truncation); internal pages send up
+//! the last separator of the left group, whose node becomes that page's `INF` node. The
+//! parent change may itself split, up to the root.
+//!
+//! When the first group is just the page's own leading nodes (always so for an append), the
+//! page is cut in place: the lines past the cut are deleted and nothing is re-encoded, so the
+//! page keeps the key prefix its nodes were written against and the log carries only the
+//! moved nodes. Every other group is written as a whole new page image (one logged
+//! `Format`), with a prefix chosen afresh for its keys.
+//!
+//! ```text
+//!   before:           parent [ .. | s:P | .. ]        P [ a b c d e f ] + g
+//!   after a 2-way:    parent [ .. | s1:P | s:N | .. ]  P [ a b c ]  <->  N [ d e f g ]
+//!                     s1 = shortest key with c <= s1 < d
+//! ```
+//!
+//! # Deletes, cleanup and merges
+//!
+//! [`BTree::delete`] only flags the node, so snapshots that still need it can see it;
+//! [`BTree::cleanup`] removes flagged nodes the version store no longer needs. Removing a
+//! node may empty a page (it is unlinked, its parent node removed, and it is freed) or leave it
+//! under a quarter full, when it merges with its sibling under the same parent if both fit in
+//! one page at 90% or less. A root left with one child absorbs it.
+
+use std::sync::Arc;
+
+use ese_core::limits::key_most_bytes;
+use ese_core::{Pgno, Trx};
+use ese_pageio::page::HEADER_BYTES;
+use ese_pageio::{PageFlags, PageHeader};
+
+use crate::db::{Database, FIRST_TREE_OBJID, RecKind};
+use crate::error::{Error, Result, corrupt};
+use crate::node::{CHILD_BYTES, Node, NodeFlags, TreePage, group_bytes, page_lines, separator};
+use crate::redo::LineOp;
+
+/// The deepest tree a walk accepts; deeper means a pointer cycle or corruption. Four levels
+/// of 4 KiB pages with the longest keys already hold billions of rows.
+pub const MAX_DEPTH: usize = 16;
+
+/// Flags a tree's pages inherit from its root (what kind of tree it is).
+const KIND_FLAGS: PageFlags = PageFlags::INDEX
+    .union(PageFlags::LONG_VALUE)
+    .union(PageFlags::NON_UNIQUE_KEYS)
+    .union(PageFlags::SPACE_TREE);
+
+/// One internal page on the way down, and the node taken there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Level {
+    pub(crate) pgno: Pgno,
+    pub(crate) index: usize,
+}
+
+/// One B+tree (ESE's FCB with its BT operations), rooted at a fixed page.
+#[derive(Clone, Debug)]
+pub struct BTree {
+    pub(crate) db: Arc<Database>,
+    pub(crate) objid: u32,
+    pub(crate) root: Pgno,
+}
+
+/// The largest data a node with a key of `key_bytes` can hold on pages of `page_size` bytes:
+/// what fits in an otherwise empty leaf.
+pub const fn data_most_bytes(page_size: usize, key_bytes: usize) -> usize {
+    // Header, the prefix line's tag, and the node's header and tag.
+    let overhead = HEADER_BYTES + 4 + crate::node::NODE_HEADER_BYTES + 4;
+    page_size.saturating_sub(overhead + key_bytes)
+}
+
+const _: () = assert!(
+    3 * (crate::node::NODE_HEADER_BYTES + ese_core::limits::KEY_MOST_4K_BYTES + CHILD_BYTES + 4)
+        + 8
+        <= ese_core::limits::PAGE_SIZE_MIN_BYTES - HEADER_BYTES,
+    "an internal page must hold three separators of the longest key"
+);
+
+/// The state of a page's header a rebuild keeps.
+#[derive(Clone, Copy, Debug)]
+struct Head {
+    flags: PageFlags,
+    prev: Pgno,
+    next: Pgno,
+}
+
+impl From<PageHeader> for Head {
+    fn from(h: PageHeader) -> Head {
+        Head {
+            flags: h.flags,
+            prev: h.prev,
+            next: h.next,
+        }
+    }
+}
+
+impl BTree {
+    /// Creates an empty tree for object `objid` on a newly allocated root page; `kind` adds
+    /// page flags such as [`PageFlags::INDEX`] or [`PageFlags::LONG_VALUE`].
+    pub fn create(db: &Arc<Database>, objid: u32, kind: PageFlags) -> Result<BTree> {
+        if objid < FIRST_TREE_OBJID {
+            return Err(Error::InvalidParameter("object id"));
+        }
+        let _w = db.lock.write();
+        let root = db.alloc_page()?;
+        // Only the flags that say what kind of tree it is are taken from `kind`.
+        let kind = kind.difference(kind.difference(KIND_FLAGS));
+        let flags = PageFlags::ROOT | PageFlags::LEAF | kind;
+        db.change(
+            root,
+            RecKind::NewPage,
+            Trx::MIN,
+            &[LineOp::Format {
+                objid,
+                flags,
+                prev: Pgno::NULL,
+                next: Pgno::NULL,
+                lines: vec![Vec::new()],
+            }],
+            true,
+        )?;
+        Ok(BTree {
+            db: db.clone(),
+            objid,
+            root,
+        })
+    }
+
+    /// Opens the tree of object `objid` rooted at `root`, checking the root page.
+    pub fn open(db: &Arc<Database>, objid: u32, root: Pgno) -> Result<BTree> {
+        let tree = BTree {
+            db: db.clone(),
+            objid,
+            root,
+        };
+        let page = db.cache().read(db.id(), root)?;
+        let tp = tree.tree_page(&page, root)?;
+        if !tp.view.header().flags.contains(PageFlags::ROOT) {
+            return corrupt(root, "the root page is not flagged as a root");
+        }
+        Ok(tree)
+    }
+
+    /// The root page.
+    pub fn root(&self) -> Pgno {
+        self.root
+    }
+
+    /// The object id.
+    pub fn objid(&self) -> u32 {
+        self.objid
+    }
+
+    /// The database the tree lives in.
+    pub fn database(&self) -> &Arc<Database> {
+        &self.db
+    }
+
+    /// The longest key the tree accepts (ese_core's key limit for the page size).
+    pub fn key_most_bytes(&self) -> usize {
+        key_most_bytes(self.db.page_size_bytes())
+    }
+
+    pub(crate) fn tree_page<'a>(&self, bytes: &'a [u8], pgno: Pgno) -> Result<TreePage<'a>> {
+        let tp = TreePage::new(bytes, pgno)?;
+        if tp.view.header().objid != self.objid {
+            return corrupt(pgno, "the page belongs to another object");
+        }
+        if tp.view.header().flags.contains(PageFlags::EMPTY) {
+            return corrupt(pgno, "the tree reaches a freed page");
+        }
+        Ok(tp)
+    }
+
+    fn capacity(&self) -> usize {
+        self.db.page_size_bytes() - HEADER_BYTES
+    }
+
+    fn check_key_data(&self, key: &[u8], data: &[u8]) -> Result<()> {
+        let max = self.key_most_bytes();
+        if key.is_empty() || key.len() > max {
+            return Err(Error::KeyTooLong {
+                len: key.len(),
+                max,
+            });
+        }
+        let max = data_most_bytes(self.db.page_size_bytes(), key.len());
+        if data.len() > max {
+            return Err(Error::DataTooLong {
+                len: data.len(),
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    /// Walks from the root to the leaf that holds (or would hold) `key`.
+    pub(crate) fn descend(&self, key: &[u8]) -> Result<(Vec<Level>, Pgno)> {
+        let mut path = Vec::new();
+        let mut pgno = self.root;
+        loop {
+            if path.len() > MAX_DEPTH {
+                return corrupt(pgno, "the tree is deeper than the depth limit (a cycle?)");
+            }
+            let page = self.db.cache().read(self.db.id(), pgno)?;
+            let tp = self.tree_page(&page, pgno)?;
+            if tp.is_leaf() {
+                return Ok((path, pgno));
+            }
+            let (i, _) = tp.lower_bound(key)?;
+            if i >= tp.count() {
+                return corrupt(pgno, "an internal page does not end with its INF node");
+            }
+            let child = tp.node(i)?.child();
+            if child.is_null() {
+                return corrupt(pgno, "an internal node has no child");
+            }
+            path.push(Level { pgno, index: i });
+            pgno = child;
+        }
+    }
+
+    /// Finds `key` on its leaf: the path, the leaf, the node index, and the node if present.
+    fn locate(&self, key: &[u8]) -> Result<(Vec<Level>, Pgno, usize, Option<Node>)> {
+        let (path, leaf) = self.descend(key)?;
+        let page = self.db.cache().read(self.db.id(), leaf)?;
+        let tp = self.tree_page(&page, leaf)?;
+        let (i, found) = tp.lower_bound(key)?;
+        let node = if found {
+            Some(tp.node(i)?.to_node())
+        } else {
+            None
+        };
+        Ok((path, leaf, i, node))
+    }
+
+    fn versioned(trx: Trx) -> NodeFlags {
+        if trx == Trx::MIN {
+            NodeFlags::NONE
+        } else {
+            NodeFlags::VERSIONED
+        }
+    }
+
+    /// Inserts `key` with `data` (ESE's BTInsert); a flag-deleted node with the same key is
+    /// replaced. Fails with [`Error::KeyDuplicate`] when a live node has the key.
+    pub fn insert(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
+        self.check_key_data(key, data)?;
+        let _w = self.db.lock.write();
+        let (path, leaf, i, existing) = self.locate(key)?;
+        if existing
+            .as_ref()
+            .is_some_and(|n| !n.flags.contains(NodeFlags::DELETED))
+        {
+            return Err(Error::KeyDuplicate);
+        }
+        self.db.versions().may_modify(self.objid, key, trx)?;
+        let node = Node {
+            flags: Self::versioned(trx),
+            key: key.to_vec(),
+            payload: data.to_vec(),
+        };
+        let remove = usize::from(existing.is_some());
+        let before = existing.map(|n| (n.flags, n.payload));
+        self.logged_node_change(key, before, || {
+            self.update(&path, leaf, i, remove, vec![node], RecKind::Insert, trx)
+        })
+    }
+
+    /// Replaces the data of the live node with `key` (ESE's BTReplace).
+    pub fn replace(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
+        self.check_key_data(key, data)?;
+        let _w = self.db.lock.write();
+        let (path, leaf, i, existing) = self.locate(key)?;
+        let Some(old) = existing.filter(|n| !n.flags.contains(NodeFlags::DELETED)) else {
+            return Err(Error::RecordNotFound);
+        };
+        self.db.versions().may_modify(self.objid, key, trx)?;
+        let node = Node {
+            flags: old.flags.with(Self::versioned(trx)),
+            key: key.to_vec(),
+            payload: data.to_vec(),
+        };
+        let before = Some((old.flags, old.payload));
+        self.logged_node_change(key, before, || {
+            self.update(&path, leaf, i, 1, vec![node], RecKind::Replace, trx)
+        })
+    }
+
+    /// Flag-deletes the live node with `key` (ESE's BTFlagDelete): it stays on the page for
+    /// snapshots that may still see it, invisible to this layer's reads, until
+    /// [`BTree::cleanup`] removes it.
+    pub fn delete(&self, trx: Trx, key: &[u8]) -> Result<()> {
+        let _w = self.db.lock.write();
+        let (path, leaf, i, existing) = self.locate(key)?;
+        let Some(old) = existing.filter(|n| !n.flags.contains(NodeFlags::DELETED)) else {
+            return Err(Error::RecordNotFound);
+        };
+        self.db.versions().may_modify(self.objid, key, trx)?;
+        let before = Some((old.flags, old.payload.clone()));
+        let node = Node {
+            flags: old
+                .flags
+                .with(NodeFlags::DELETED)
+                .with(Self::versioned(trx)),
+            ..old
+        };
+        self.logged_node_change(key, before, || {
+            self.update(&path, leaf, i, 1, vec![node], RecKind::Delete, trx)
+        })
+    }
+
+    /// Runs one node change with its before-image riding on its first tree-page record.
+    fn logged_node_change(
+        &self,
+        key: &[u8],
+        before: Option<(NodeFlags, Vec<u8>)>,
+        change: impl FnOnce() -> Result<bool>,
+    ) -> Result<()> {
+        let image = crate::undo::BeforeImage {
+            objid: self.objid,
+            key: key.to_vec(),
+            before,
+        };
+        self.db.set_undo(Some(image.encode()));
+        let result = change();
+        self.db.set_undo(None);
+        result.map(|_| ())
+    }
+
+    /// Puts a before-image back (logical undo, ESE's rollback of a node operation): the node
+    /// gets its old flags and data, or, if it did not exist, is flag-deleted for cleanup. The
+    /// version store is not asked: the transaction undoing its own change holds the node.
+    pub fn undo(&self, trx: Trx, image: &crate::undo::BeforeImage) -> Result<()> {
+        if image.objid != self.objid {
+            return Err(Error::InvalidParameter("a before-image of another tree"));
+        }
+        let _w = self.db.lock.write();
+        let (path, leaf, i, existing) = self.locate(&image.key)?;
+        let remove = usize::from(existing.is_some());
+        let node = match (&image.before, existing) {
+            (Some((flags, data)), _) => Node {
+                flags: *flags,
+                key: image.key.clone(),
+                payload: data.clone(),
+            },
+            (None, Some(n)) => Node {
+                flags: n.flags.with(NodeFlags::DELETED),
+                ..n
+            },
+            (None, None) => return Ok(()),
+        };
+        self.update(&path, leaf, i, remove, vec![node], RecKind::Replace, trx)?;
+        Ok(())
+    }
+
+    /// Removes the flag-deleted node with `key` if the version store no longer needs it
+    /// (ESE's cleanup of a deleted node), merging or freeing under-full pages. Returns whether
+    /// a node was removed.
+    pub fn cleanup(&self, key: &[u8]) -> Result<bool> {
+        let _w = self.db.lock.write();
+        let (path, leaf, i, existing) = self.locate(key)?;
+        match existing {
+            Some(n) if n.flags.contains(NodeFlags::DELETED) => {}
+            _ => return Ok(false),
+        }
+        if self.db.versions().has_uncommitted_version(self.objid, key) {
+            return Ok(false);
+        }
+        let split = self.update(&path, leaf, i, 1, Vec::new(), RecKind::Delete, Trx::MIN)?;
+        if !split {
+            self.rebalance(&path, leaf)?;
+        }
+        Ok(true)
+    }
+
+    /// Deletes `key` and removes it at once (flag delete, then cleanup): for data no snapshot
+    /// can see, such as a temporary table's.
+    pub fn delete_now(&self, trx: Trx, key: &[u8]) -> Result<()> {
+        self.delete(trx, key)?;
+        self.cleanup(key)?;
+        Ok(())
+    }
+
+    /// Replaces nodes `start..start + remove` of page `pgno` by `new`, splitting the page when
+    /// the result does not fit. Returns whether the page split (or was rebuilt).
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        path: &[Level],
+        pgno: Pgno,
+        start: usize,
+        remove: usize,
+        new: Vec<Node>,
+        kind: RecKind,
+        trx: Trx,
+    ) -> Result<bool> {
+        let (fast, nodes, head, shape) = {
+            let page = self.db.cache().read(self.db.id(), pgno)?;
+            let tp = self.tree_page(&page, pgno)?;
+            let count = tp.count();
+            if start + remove > count {
+                return corrupt(pgno, "a node change lies past the page's nodes");
+            }
+            let mut removed = 0;
+            for i in start..start + remove {
+                removed += tp.view.line(i + 1)?.len() + ese_pageio::page::TAG_BYTES;
+            }
+            let lines: Vec<Vec<u8>> = new.iter().map(|n| n.encode(tp.prefix)).collect();
+            let added: usize = lines
+                .iter()
+                .map(|l| l.len() + ese_pageio::page::TAG_BYTES)
+                .sum();
+            let head = Head::from(tp.view.header());
+            if added <= tp.view.available_bytes() + removed {
+                let keep = remove.min(lines.len());
+                let mut ops = Vec::new();
+                let line = |i: usize| (i + 1) as u16;
+                for i in (start + keep..start + remove).rev() {
+                    ops.push(LineOp::Delete(line(i)));
+                }
+                let mut lines = lines.into_iter();
+                for j in 0..keep {
+                    if let Some(l) = lines.next() {
+                        ops.push(LineOp::Replace(line(start + j), l));
+                    }
+                }
+                for (j, l) in lines.enumerate() {
+                    ops.push(LineOp::Insert(line(start + keep + j), l));
+                }
+                (Some(ops), Vec::new(), head, (None, 0, count))
+            } else {
+                let mut nodes = tp.nodes()?;
+                nodes.splice(start..start + remove, new);
+                // The append optimisation: a change at the end of a level's last page.
+                let append = head.next.is_null() && start > 0 && start + remove == count;
+                let at = if append { Some(start) } else { None };
+                (None, nodes, head, (at, start, count))
+            }
+        };
+        if let Some(ops) = fast {
+            self.db.change(pgno, kind, trx, &ops, false)?;
+            return Ok(false);
+        }
+        // Every level up to the root may split, each into at most three pages, and the root
+        // into new children: reserve the space first so a full disk fails the change cleanly.
+        self.db.reserve(3 * (path.len() as u32 + 2))?;
+        self.split(path, pgno, nodes, head, shape, trx)?;
+        Ok(true)
+    }
+
+    /// Cuts `nodes` into consecutive groups that each fit on a page (see the module doc).
+    /// The first `unchanged` nodes are the page's own, unchanged: a first group within them
+    /// stays on the page as it is, so it fits whatever prefix a rebuild would choose.
+    #[allow(clippy::single_range_in_vec_init)] // one group is one range: no split needed
+    fn choose_groups(
+        &self,
+        nodes: &[Node],
+        append_at: Option<usize>,
+        unchanged: usize,
+    ) -> Result<Vec<std::ops::Range<usize>>> {
+        let cap = self.capacity();
+        let n = nodes.len();
+        let fits = |r: std::ops::Range<usize>| {
+            (r.start == 0 && r.end <= unchanged) || group_bytes(&nodes[r]) <= cap
+        };
+        if group_bytes(nodes) <= cap {
+            return Ok(vec![0..n]);
+        }
+        if let Some(k) = append_at
+            && k > 0
+            && k < n
+            && fits(0..k)
+            && fits(k..n)
+        {
+            return Ok(vec![0..k, k..n]);
+        }
+        // Cuts ranked by how even their halves are (sizes without prefixes), then the first
+        // whose halves really fit.
+        let raw: Vec<usize> = nodes.iter().map(|x| x.size_with_prefix(0)).collect();
+        let total: usize = raw.iter().sum();
+        let mut cuts: Vec<(usize, usize)> = Vec::with_capacity(n);
+        let mut left = 0usize;
+        for (k, r) in raw.iter().enumerate().take(n.saturating_sub(1)) {
+            left += r;
+            cuts.push((left.max(total - left), k + 1));
+        }
+        cuts.sort_unstable();
+        if let Some(&(_, k)) = cuts.iter().find(|&&(_, k)| fits(0..k) && fits(k..n)) {
+            return Ok(vec![0..k, k..n]);
+        }
+        let mut groups = Vec::new();
+        let mut i = 0;
+        while i < n {
+            let mut j = i + 1;
+            if !fits(i..j) {
+                return corrupt(Pgno::NULL, "a node does not fit on an empty page");
+            }
+            while j < n && fits(i..j + 1) {
+                j += 1;
+            }
+            groups.push(i..j);
+            i = j;
+        }
+        Ok(groups)
+    }
+
+    /// Splits page `pgno` (whose nodes, with the change applied, are `nodes`).
+    fn split(
+        &self,
+        path: &[Level],
+        pgno: Pgno,
+        nodes: Vec<Node>,
+        head: Head,
+        (append_at, unchanged, old_count): (Option<usize>, usize, usize),
+        trx: Trx,
+    ) -> Result<()> {
+        let is_root = pgno == self.root;
+        // A root moves every group into new children, so none of them stays as it is.
+        let unchanged = if is_root { 0 } else { unchanged };
+        let groups = self.choose_groups(&nodes, append_at, unchanged)?;
+        let is_leaf = head.flags.contains(PageFlags::LEAF);
+        if groups.len() == 1 {
+            // The change fits once the page is rebuilt with a fresh prefix.
+            self.db.change(
+                pgno,
+                RecKind::Replace,
+                trx,
+                &[LineOp::Format {
+                    objid: self.objid,
+                    flags: head.flags,
+                    prev: head.prev,
+                    next: head.next,
+                    lines: page_lines(&nodes),
+                }],
+                false,
+            )?;
+            return Ok(());
+        }
+        // The pages the groups go to: a root moves every group into new children.
+        let mut pages = Vec::with_capacity(groups.len());
+        if !is_root {
+            pages.push(pgno);
+        }
+        while pages.len() < groups.len() {
+            pages.push(self.db.alloc_page()?);
+        }
+        let k = groups.len();
+        let child_flags = head.flags.difference(PageFlags::ROOT);
+        let mut seps = Vec::with_capacity(k - 1);
+        for (gi, g) in groups.iter().enumerate() {
+            let mut gnodes = nodes[g.clone()].to_vec();
+            if gi + 1 < k {
+                let sep = if is_leaf {
+                    let last = &nodes[g.end - 1].key;
+                    let first = &nodes[g.end].key;
+                    separator(last, first)
+                } else {
+                    match gnodes.last_mut() {
+                        Some(last) => {
+                            last.flags = NodeFlags::INF;
+                            std::mem::take(&mut last.key)
+                        }
+                        None => return corrupt(pgno, "an empty group in a split"),
+                    }
+                };
+                seps.push(sep);
+            }
+            let (prev, next) = if is_root {
+                (
+                    if gi == 0 { Pgno::NULL } else { pages[gi - 1] },
+                    if gi + 1 == k {
+                        Pgno::NULL
+                    } else {
+                        pages[gi + 1]
+                    },
+                )
+            } else {
+                (
+                    if gi == 0 { head.prev } else { pages[gi - 1] },
+                    if gi + 1 == k {
+                        head.next
+                    } else {
+                        pages[gi + 1]
+                    },
+                )
+            };
+            let first_in_place = !is_root && gi == 0;
+            let kind = if first_in_place {
+                RecKind::Split(pages[1])
+            } else {
+                RecKind::NewPage
+            };
+            if first_in_place && g.end <= unchanged {
+                // The first group is the page's own first nodes: cut the rest off in place
+                // (and, on an internal page, turn the new last node into its INF node).
+                let mut ops: Vec<LineOp> = (g.end..old_count)
+                    .rev()
+                    .map(|i| LineOp::Delete((i + 1) as u16))
+                    .collect();
+                if !is_leaf && let Some(last) = gnodes.last() {
+                    ops.push(LineOp::Replace(g.end as u16, last.encode(&[])));
+                }
+                ops.push(LineOp::SetNext(next));
+                self.db.change(pages[gi], kind, trx, &ops, false)?;
+                continue;
+            }
+            self.db.change(
+                pages[gi],
+                kind,
+                trx,
+                &[LineOp::Format {
+                    objid: self.objid,
+                    flags: child_flags,
+                    prev,
+                    next,
+                    lines: page_lines(&gnodes),
+                }],
+                !first_in_place,
+            )?;
+        }
+        if is_root {
+            let mut root_nodes: Vec<Node> = seps
+                .into_iter()
+                .zip(&pages)
+                .map(|(sep, &p)| Node::internal(NodeFlags::NONE, sep, p))
+                .collect();
+            root_nodes.push(Node::internal(NodeFlags::INF, Vec::new(), pages[k - 1]));
+            if group_bytes(&root_nodes) > self.capacity() {
+                return corrupt(pgno, "a root split produced more separators than fit");
+            }
+            let mut flags = head
+                .flags
+                .difference(PageFlags::LEAF.union(PageFlags::PARENT));
+            if is_leaf {
+                flags = flags.union(PageFlags::PARENT);
+            }
+            self.db.change(
+                pgno,
+                RecKind::Split(pages[0]),
+                trx,
+                &[LineOp::Format {
+                    objid: self.objid,
+                    flags,
+                    prev: Pgno::NULL,
+                    next: Pgno::NULL,
+                    lines: page_lines(&root_nodes),
+                }],
+                false,
+            )?;
+            return Ok(());
+        }
+        if !head.next.is_null() {
+            self.db.change(
+                head.next,
+                RecKind::Split(pgno),
+                trx,
+                &[LineOp::SetPrev(pages[k - 1])],
+                false,
+            )?;
+        }
+        let Some((parent, above)) = path.split_last() else {
+            return corrupt(pgno, "a non-root page has no parent on the path");
+        };
+        let old = {
+            let page = self.db.cache().read(self.db.id(), parent.pgno)?;
+            let tp = self.tree_page(&page, parent.pgno)?;
+            tp.node(parent.index)?.to_node()
+        };
+        if old.child() != pgno {
+            return corrupt(
+                parent.pgno,
+                "the parent does not point at the page it routed to",
+            );
+        }
+        let mut up: Vec<Node> = seps
+            .into_iter()
+            .zip(&pages)
+            .map(|(sep, &p)| Node::internal(NodeFlags::NONE, sep, p))
+            .collect();
+        up.push(Node::internal(old.flags, old.key, pages[k - 1]));
+        self.update(
+            above,
+            parent.pgno,
+            parent.index,
+            1,
+            up,
+            RecKind::Insert,
+            trx,
+        )?;
+        Ok(())
+    }
+
+    /// After nodes were removed from `pgno`: frees it if empty, merges it if under-full,
+    /// and lets a root with one child absorb it.
+    fn rebalance(&self, path: &[Level], pgno: Pgno) -> Result<()> {
+        if pgno == self.root {
+            return self.collapse_root();
+        }
+        let (count, used, head) = {
+            let page = self.db.cache().read(self.db.id(), pgno)?;
+            let tp = self.tree_page(&page, pgno)?;
+            (tp.count(), tp.used_bytes(), Head::from(tp.view.header()))
+        };
+        if count == 0 {
+            return self.remove_page(path, pgno, head);
+        }
+        if used < self.capacity() / 4 {
+            return self.try_merge(path);
+        }
+        Ok(())
+    }
+
+    /// Unlinks and frees the empty page `pgno`, removing its node from the parent.
+    fn remove_page(&self, path: &[Level], pgno: Pgno, head: Head) -> Result<()> {
+        let Some((parent, above)) = path.split_last() else {
+            return corrupt(pgno, "a non-root page has no parent on the path");
+        };
+        self.unlink(pgno, head)?;
+        self.db.free_page(pgno)?;
+        let (pc, last, before) = {
+            let page = self.db.cache().read(self.db.id(), parent.pgno)?;
+            let tp = self.tree_page(&page, parent.pgno)?;
+            let last = tp.node(parent.index)?.to_node();
+            let before = if parent.index > 0 {
+                Some(tp.node(parent.index - 1)?.to_node())
+            } else {
+                None
+            };
+            (tp.count(), last, before)
+        };
+        if pc == 1 {
+            if parent.pgno == self.root {
+                let flags = {
+                    let page = self.db.cache().read(self.db.id(), self.root)?;
+                    self.tree_page(&page, self.root)?.view.header().flags
+                };
+                let flags = flags.difference(PageFlags::PARENT).union(PageFlags::LEAF);
+                self.db.change(
+                    self.root,
+                    RecKind::Merge(pgno),
+                    Trx::MIN,
+                    &[LineOp::Format {
+                        objid: self.objid,
+                        flags,
+                        prev: Pgno::NULL,
+                        next: Pgno::NULL,
+                        lines: vec![Vec::new()],
+                    }],
+                    false,
+                )?;
+                return Ok(());
+            }
+            let phead = {
+                let page = self.db.cache().read(self.db.id(), parent.pgno)?;
+                Head::from(self.tree_page(&page, parent.pgno)?.view.header())
+            };
+            return self.remove_page(above, parent.pgno, phead);
+        }
+        let split = if parent.index + 1 == pc {
+            // The last node covers up to the page's bound: its left neighbour takes it over.
+            let Some(before) = before else {
+                return corrupt(parent.pgno, "an internal page lost its nodes");
+            };
+            let merged = Node::internal(last.flags, last.key, before.child());
+            self.update(
+                above,
+                parent.pgno,
+                parent.index - 1,
+                2,
+                vec![merged],
+                RecKind::Delete,
+                Trx::MIN,
+            )?
+        } else {
+            self.update(
+                above,
+                parent.pgno,
+                parent.index,
+                1,
+                Vec::new(),
+                RecKind::Delete,
+                Trx::MIN,
+            )?
+        };
+        if !split {
+            self.rebalance(above, parent.pgno)?;
+        }
+        Ok(())
+    }
+
+    /// Takes `pgno` out of its level's sibling chain.
+    fn unlink(&self, pgno: Pgno, head: Head) -> Result<()> {
+        if !head.prev.is_null() {
+            self.db.change(
+                head.prev,
+                RecKind::Merge(pgno),
+                Trx::MIN,
+                &[LineOp::SetNext(head.next)],
+                false,
+            )?;
+        }
+        if !head.next.is_null() {
+            self.db.change(
+                head.next,
+                RecKind::Merge(pgno),
+                Trx::MIN,
+                &[LineOp::SetPrev(head.prev)],
+                false,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Merges the under-full page at the end of `path` with a sibling under the same parent,
+    /// when both fit in one page at 90% or less.
+    fn try_merge(&self, path: &[Level]) -> Result<()> {
+        let Some((parent, above)) = path.split_last() else {
+            return Ok(());
+        };
+        let (li, left_node, right_child) = {
+            let page = self.db.cache().read(self.db.id(), parent.pgno)?;
+            let tp = self.tree_page(&page, parent.pgno)?;
+            let pc = tp.count();
+            if pc < 2 {
+                return Ok(());
+            }
+            let li = if parent.index + 1 < pc {
+                parent.index
+            } else {
+                parent.index - 1
+            };
+            (li, tp.node(li)?.to_node(), tp.node(li + 1)?.child())
+        };
+        let left = left_node.child();
+        let (mut nodes, lhead) = self.page_nodes(left)?;
+        let (right_nodes, rhead) = self.page_nodes(right_child)?;
+        if !lhead.flags.contains(PageFlags::LEAF) {
+            match nodes.last_mut() {
+                Some(last) if last.flags.contains(NodeFlags::INF) => {
+                    last.flags = NodeFlags::NONE;
+                    last.key = left_node.key.clone();
+                }
+                _ => return corrupt(left, "an internal page does not end with its INF node"),
+            }
+        }
+        nodes.extend(right_nodes);
+        if group_bytes(&nodes) * 10 > self.capacity() * 9 {
+            return Ok(());
+        }
+        self.db.change(
+            right_child,
+            RecKind::Merge(left),
+            Trx::MIN,
+            &[LineOp::Format {
+                objid: self.objid,
+                flags: rhead.flags,
+                prev: lhead.prev,
+                next: rhead.next,
+                lines: page_lines(&nodes),
+            }],
+            false,
+        )?;
+        if !lhead.prev.is_null() {
+            self.db.change(
+                lhead.prev,
+                RecKind::Merge(left),
+                Trx::MIN,
+                &[LineOp::SetNext(right_child)],
+                false,
+            )?;
+        }
+        self.db.free_page(left)?;
+        let split = self.update(
+            above,
+            parent.pgno,
+            li,
+            1,
+            Vec::new(),
+            RecKind::Delete,
+            Trx::MIN,
+        )?;
+        if !split {
+            self.rebalance(above, parent.pgno)?;
+        }
+        Ok(())
+    }
+
+    fn page_nodes(&self, pgno: Pgno) -> Result<(Vec<Node>, Head)> {
+        let page = self.db.cache().read(self.db.id(), pgno)?;
+        let tp = self.tree_page(&page, pgno)?;
+        Ok((tp.nodes()?, Head::from(tp.view.header())))
+    }
+
+    /// While the root is an internal page with one child, moves the child's nodes into it.
+    fn collapse_root(&self) -> Result<()> {
+        for _ in 0..MAX_DEPTH {
+            let child = {
+                let page = self.db.cache().read(self.db.id(), self.root)?;
+                let tp = self.tree_page(&page, self.root)?;
+                if tp.is_leaf() || tp.count() != 1 {
+                    return Ok(());
+                }
+                tp.node(0)?.child()
+            };
+            let (nodes, chead) = self.page_nodes(child)?;
+            if group_bytes(&nodes) > self.capacity() {
+                return Ok(());
+            }
+            self.db.change(
+                self.root,
+                RecKind::Merge(child),
+                Trx::MIN,
+                &[LineOp::Format {
+                    objid: self.objid,
+                    flags: chead.flags.union(PageFlags::ROOT),
+                    prev: Pgno::NULL,
+                    next: Pgno::NULL,
+                    lines: page_lines(&nodes),
+                }],
+                false,
+            )?;
+            self.db.free_page(child)?;
+        }
+        corrupt(self.root, "the root keeps collapsing past the depth limit")
+    }
+}

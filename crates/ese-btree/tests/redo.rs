@@ -1,0 +1,244 @@
+//! Redo: replaying every logged operation of a workload onto the initial page images gives
+//! byte-identical pages, from an empty file, from a flushed mid-workload snapshot and from the
+//! disk as the cache left it mid-workload; replaying twice changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ese_btree::testing::TestDb;
+use ese_btree::{BTree, Redo, redo};
+use ese_core::{Pgno, Trx};
+use ese_pageio::{PageFlags, Storage};
+
+const PAGE: usize = 4096;
+
+fn page_of(image: &[u8], pgno: Pgno) -> Vec<u8> {
+    let at = (pgno.0 as usize + 1) * PAGE;
+    image
+        .get(at..at + PAGE)
+        .map_or_else(|| vec![0u8; PAGE], <[u8]>::to_vec)
+}
+
+/// A workload with splits, merges, frees and reuse: inserts, replaces, flag deletes and
+/// cleanups over two trees.
+#[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
+fn workload(env: &TestDb, trees: &[BTree], live: &mut [BTreeSet<Vec<u8>>], seed: u64, ops: usize) {
+    let mut x = seed;
+    for i in 0..ops {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let t = (x % trees.len() as u64) as usize;
+        let key = format!("k{:05}", (x >> 8) % 3000).into_bytes();
+        let val = vec![(i % 251) as u8; ((x >> 20) % 700) as usize];
+        let tree = &trees[t];
+        match (x >> 40) % 4 {
+            0 | 1 if !live[t].contains(&key) => {
+                tree.insert(Trx(1), &key, &val).unwrap();
+                live[t].insert(key);
+            }
+            0..=2 if live[t].contains(&key) => tree.replace(Trx(1), &key, &val).unwrap(),
+            _ if live[t].contains(&key) => {
+                tree.delete(Trx(1), &key).unwrap();
+                tree.cleanup(&key).unwrap();
+                live[t].remove(&key);
+            }
+            _ => {}
+        }
+    }
+    for t in trees {
+        t.check_invariants().unwrap();
+    }
+    env.db
+        .check_space(&trees.iter().collect::<Vec<_>>())
+        .unwrap();
+}
+
+#[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
+fn replay(images: &mut BTreeMap<Pgno, Vec<u8>>, records: &[ese_log::LogRecord]) -> (usize, usize) {
+    let (mut applied, mut skipped) = (0, 0);
+    for rec in records {
+        let Some(op) = rec.page_op() else { continue };
+        let page = images.entry(op.pgno).or_insert_with(|| vec![0u8; PAGE]);
+        match redo(page, rec).unwrap() {
+            Redo::Applied => applied += 1,
+            Redo::Skipped => skipped += 1,
+        }
+    }
+    (applied, skipped)
+}
+
+fn assert_same(images: &BTreeMap<Pgno, Vec<u8>>, disk: &[u8]) {
+    for (&pgno, image) in images {
+        let mut sealed = image.clone();
+        ese_pageio::seal(&mut sealed, pgno);
+        assert!(
+            sealed == page_of(disk, pgno),
+            "page {pgno} differs after redo"
+        );
+    }
+}
+
+#[test]
+fn replaying_the_log_rebuilds_every_page_byte_for_byte() {
+    let env = TestDb::new(PAGE, 16, 8, true).unwrap();
+    let trees = vec![
+        BTree::create(&env.db, 2, PageFlags::NONE).unwrap(),
+        BTree::create(&env.db, 3, PageFlags::INDEX).unwrap(),
+    ];
+    let mut live = vec![BTreeSet::new(); trees.len()];
+    workload(&env, &trees, &mut live, 0x9e37_79b9, 3000);
+    // A snapshot of the disk in the middle of the workload, as a crash might leave it.
+    env.cache.flush_all().unwrap();
+    let snapshot = env.storage.to_bytes();
+    let at_snapshot = env.log.record_count();
+    workload(&env, &trees, &mut live, 0x1234_5678, 2000);
+    // The disk as the 16-page cache happens to leave it, without a flush: every page at its
+    // own point of its history, none beyond the log.
+    let unflushed = env.storage.to_bytes();
+    workload(&env, &trees, &mut live, 0x5151_7777, 2000);
+    env.cache.flush_all().unwrap();
+    let disk = env.storage.to_bytes();
+    let records = env.log.records();
+    assert!(records.len() > at_snapshot);
+
+    // From an empty file: every record applies, and the pages come out identical.
+    let mut images = BTreeMap::new();
+    let (applied, skipped) = replay(&mut images, &records);
+    assert_eq!((applied, skipped), (records.len(), 0));
+    assert_same(&images, &disk);
+
+    // Twice: nothing changes.
+    let before = images.clone();
+    let (applied, _) = replay(&mut images, &records);
+    assert_eq!(applied, 0);
+    assert!(images == before, "a second replay changed a page");
+
+    // From the snapshot: records up to it are skipped (by dbtime), the rest applied.
+    let mut images: BTreeMap<Pgno, Vec<u8>> = BTreeMap::new();
+    let len = snapshot.len() / PAGE;
+    for p in 1..len.saturating_sub(1) {
+        let page = page_of(&snapshot, Pgno(p as u32));
+        if page.iter().any(|&b| b != 0) {
+            images.insert(Pgno(p as u32), page);
+        }
+    }
+    let (applied, skipped) = replay(&mut images, &records);
+    assert!(
+        skipped >= 1 && applied >= records.len() - at_snapshot,
+        "{applied} {skipped}"
+    );
+    assert_same(&images, &disk);
+    let (applied, _) = replay(&mut images, &records);
+    assert_eq!(applied, 0);
+
+    // From the unflushed image: each page picks up the log where its own dbtime left off.
+    let mut images: BTreeMap<Pgno, Vec<u8>> = BTreeMap::new();
+    for p in 1..(unflushed.len() / PAGE).saturating_sub(1) {
+        let page = page_of(&unflushed, Pgno(p as u32));
+        if page.iter().any(|&b| b != 0) {
+            images.insert(Pgno(p as u32), page);
+        }
+    }
+    let (_, skipped) = replay(&mut images, &records);
+    assert!(
+        skipped > at_snapshot,
+        "pages on disk already held part of the log"
+    );
+    assert_same(&images, &disk);
+    assert!(env.storage.len().unwrap() >= (env.db.page_count() as u64 + 1) * PAGE as u64);
+}
+
+#[test]
+fn recovery_through_the_cache_from_a_crashed_disk() {
+    let env = TestDb::new(PAGE, 16, 8, true).unwrap();
+    let trees = vec![BTree::create(&env.db, 2, PageFlags::NONE).unwrap()];
+    let mut live = vec![BTreeSet::new()];
+    workload(&env, &trees, &mut live, 0xabcd_ef01, 2500);
+    // Changes after the workload's checks (which evicted every dirty page) stay in the cache.
+    for i in 0..200u32 {
+        let key = format!("z{i:05}").into_bytes();
+        trees[0].insert(Trx(1), &key, &[9; 60]).unwrap();
+        live[0].insert(key);
+    }
+    // The crash: the disk as the cache left it, the whole log durable.
+    let crashed = env.storage.to_bytes();
+    let records = env.log.records();
+    env.cache.flush_all().unwrap();
+    let expected = env.storage.to_bytes();
+
+    let disk = std::sync::Arc::new(ese_pageio::MemStorage::from_bytes(crashed));
+    let log = std::sync::Arc::new(ese_btree::testing::RecordingLog::new(false));
+    let mut config = ese_cache::CacheConfig::with_pages(16);
+    config.log_file_size_bytes = ese_btree::testing::RecordingLog::log_file_size_bytes();
+    let cache = ese_cache::Cache::new(config, log.clone());
+    cache.attach(TestDb::DB, disk.clone(), PAGE).unwrap();
+    let mut applied = 0;
+    for rec in &records {
+        let lgpos = ese_btree::PageLog::append(&*log, rec).unwrap();
+        if ese_btree::redo_into_cache(&cache, rec, lgpos).unwrap() == Redo::Applied {
+            applied += 1;
+        }
+    }
+    assert!(
+        applied > 0 && applied < records.len(),
+        "{applied} of {}",
+        records.len()
+    );
+    cache.flush_all().unwrap();
+    let recovered = disk.to_bytes();
+    let len = expected.len().min(recovered.len());
+    assert!(
+        recovered[..len] == expected[..len],
+        "recovered pages differ"
+    );
+    assert!(recovered[len..].iter().all(|&b| b == 0) && expected[len..].iter().all(|&b| b == 0));
+    // The recovered database opens and its tree checks out.
+    let db = std::sync::Arc::new(
+        ese_btree::Database::open(
+            std::sync::Arc::new(cache),
+            log,
+            None,
+            ese_btree::DatabaseConfig::new(TestDb::DB, PAGE),
+        )
+        .unwrap(),
+    );
+    let tree = BTree::open(&db, 2, trees[0].root()).unwrap();
+    assert_eq!(
+        tree.check_invariants().unwrap().live_nodes,
+        live[0].len() as u64
+    );
+}
+
+#[test]
+fn a_missing_record_is_a_corruption_naming_the_page() {
+    let env = TestDb::new(PAGE, 16, 8, true).unwrap();
+    let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+    for i in 0..3u8 {
+        tree.insert(Trx::MIN, &[b'a' + i], b"v").unwrap();
+    }
+    let root = tree.root();
+    let ops: Vec<_> = env
+        .log
+        .records()
+        .into_iter()
+        .filter(|r| r.page_op().is_some_and(|op| op.pgno == root))
+        .collect();
+    assert_eq!(ops.len(), 4, "the format and three inserts");
+    let mut page = vec![0u8; PAGE];
+    assert_eq!(redo(&mut page, &ops[0]).unwrap(), Redo::Applied);
+    assert_eq!(redo(&mut page, &ops[1]).unwrap(), Redo::Applied);
+    // ops[2] is lost: ops[3] finds the page one change behind.
+    let err = redo(&mut page, &ops[3]).unwrap_err();
+    assert_eq!(err.corrupt_pgno(), Some(root), "{err}");
+    assert_eq!(redo(&mut page, &ops[1]).unwrap(), Redo::Skipped);
+    // Garbage payloads are errors, never panics.
+    for cut in 0..40 {
+        let mut rec = ops[3].clone();
+        if let ese_log::LogRecord::InsertNode(op) = &mut rec {
+            op.payload.truncate(cut);
+            op.payload.push(0xee);
+        }
+        let mut p = page.clone();
+        let _ = redo(&mut p, &rec);
+    }
+}

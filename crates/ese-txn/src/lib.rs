@@ -40,6 +40,7 @@ pub mod error;
 pub mod log;
 pub mod session;
 pub mod testing;
+pub mod tree;
 pub mod undo;
 pub mod ver;
 pub mod wal;
@@ -47,6 +48,7 @@ pub mod wal;
 pub use error::Error;
 pub use log::{CommitLog, CommitMode, LogError, NoLog};
 pub use session::Session;
+pub use tree::TreeVersions;
 pub use undo::{Undo, UndoAction, UndoError};
 pub use ver::{
     EscrowAdjust, LockKind, ObjId, Removable, VerConfig, VerStats, VersionStore, Visibility,

@@ -2,7 +2,7 @@
 //!
 //! * `cargo xtask test`: formatting, clippy with warnings denied, every test of the workspace
 //!   (which includes the tidy rules and the replay of every fuzz corpus), and a `cargo check` of
-//!   the crates that are not default members.
+//!   the two workspaces kept apart: `fuzz/` and `bench/`.
 //! * `cargo xtask tidy`: the tidy rules alone, with a report of every violation.
 //! * `cargo xtask bench [NAME...]`: the release-mode benchmark programs of the layers (all of
 //!   them when no name is given), each printing its own table; `cargo xtask bench engines
@@ -66,6 +66,13 @@ fn test() -> Result<(), String> {
         ],
     )?;
     run("test", &cargo, &["test", "--workspace", "--locked"])?;
+    // The fuzz targets build only with cargo-fuzz on nightly, but they type-check on stable:
+    // checking them keeps a wrapper from rotting while its corpus replay keeps passing.
+    run(
+        "check fuzz",
+        &cargo,
+        &["check", "--manifest-path", "fuzz/Cargo.toml", "--locked"],
+    )?;
     // The engine comparison is its own workspace because it builds the peer engines; checking
     // it here keeps it from rotting without putting the peers into every ordinary build.
     run(

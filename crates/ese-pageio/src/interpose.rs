@@ -3,9 +3,10 @@
 //! Tests keep needing a storage that does one small extra thing: count syncs, check the
 //! write-ahead rule on every page write, block a sync until the test says so, report a full disk.
 //! Rather than each writing a forwarding [`Storage`] and [`Directory`] of its own, they implement
-//! [`Interposer`], whose hooks run before every operation of an [`InterposedStorage`] or
-//! [`InterposedDirectory`]: a hook that returns an error makes the operation fail with it, and
-//! the operation does not run.
+//! [`Interposer`], whose hooks run before each read, write, length change and sync of an
+//! [`InterposedStorage`], and each open, rename, removal and sync of an [`InterposedDirectory`]
+//! (queries, `len`, `exists` and `list`, pass straight through): a hook that returns an error
+//! makes the operation fail with it, and the operation does not run.
 //!
 //! ```text
 //!   caller ──> InterposedDirectory ──hook.before_dir──> inner Directory
@@ -87,7 +88,7 @@ pub trait Interposer: Send + Sync + Debug {
     }
 }
 
-/// A [`Storage`] whose every operation first passes its [`Interposer`].
+/// A [`Storage`] whose reads, writes, length changes and syncs first pass its [`Interposer`].
 #[derive(Debug)]
 pub struct InterposedStorage {
     inner: Arc<dyn Storage>,
@@ -135,8 +136,8 @@ impl Storage for InterposedStorage {
     }
 }
 
-/// A [`Directory`] whose every operation, and every operation on the files it opens, first
-/// passes its [`Interposer`].
+/// A [`Directory`] whose changes, and the operations on the files it opens, first pass its
+/// [`Interposer`].
 #[derive(Debug)]
 pub struct InterposedDirectory {
     inner: Arc<dyn Directory>,

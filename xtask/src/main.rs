@@ -110,6 +110,10 @@ fn bench(names: &[String]) -> Result<(), String> {
             ));
         }
     }
+    let engines = names.iter().any(|n| n.as_str() == "engines");
+    if !flags.is_empty() && !engines {
+        return Err("flags such as --quick apply only to `cargo xtask bench engines`".to_string());
+    }
     for (name, package, example) in BENCHES {
         if !names.is_empty() && !names.iter().any(|n| n == name) {
             continue;
@@ -126,7 +130,7 @@ fn bench(names: &[String]) -> Result<(), String> {
         run(&format!("bench {name}"), &cargo, &args)?;
     }
     // The comparison with other engines builds them all and takes minutes: only when named.
-    if names.iter().any(|n| n.as_str() == "engines") {
+    if engines {
         let mut args = vec![
             "run",
             "--release",

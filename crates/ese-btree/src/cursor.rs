@@ -6,8 +6,17 @@
 //! when it is unchanged, steps through the copy. When the page has changed (or was freed,
 //! which stamps it), the cursor seeks again from its current key, its bookmark. Flag-deleted
 //! nodes are invisible here: every move skips them.
+//!
+//! The layer above reads through the `_with` moves instead ([`Cursor::first_with`] and its
+//! siblings): each takes a [`Resolve`] closure that is shown every node the move passes, flags
+//! included, and says what the caller sees of it (its data, or `None` to skip it). The closure
+//! runs while the database's read lock is held, so a node and the answer about it belong to the
+//! same moment. A cursor either borrows its tree ([`BTree::cursor`]) or owns a clone of it
+//! ([`BTree::into_cursor`]).
 
+use std::borrow::Cow;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use ese_core::{Dbtime, Pgno};
 
@@ -50,10 +59,19 @@ struct LeafSnap {
     nodes: Vec<Node>,
 }
 
+/// What a caller sees of a node a cursor passes: its data, or `None` to skip it. Called with
+/// the database's read lock held.
+pub type Resolve<'r> = &'r mut dyn FnMut(&Node) -> Option<Vec<u8>>;
+
+/// The plain reading: a live node's data; flag-deleted nodes are skipped.
+fn live(n: &Node) -> Option<Vec<u8>> {
+    (!n.flags.contains(NodeFlags::DELETED)).then(|| n.payload.clone())
+}
+
 /// A position in a tree (ESE's FUCB seen from the B-tree).
 #[derive(Debug)]
 pub struct Cursor<'t> {
-    tree: &'t BTree,
+    tree: Cow<'t, BTree>,
     leaf: Option<LeafSnap>,
     index: usize,
     current: Option<Entry>,
@@ -63,11 +81,29 @@ impl BTree {
     /// A cursor on this tree, on no record.
     pub fn cursor(&self) -> Cursor<'_> {
         Cursor {
-            tree: self,
+            tree: Cow::Borrowed(self),
             leaf: None,
             index: 0,
             current: None,
         }
+    }
+
+    /// A cursor that owns this tree (a clone shares the database), on no record.
+    pub fn into_cursor(self) -> Cursor<'static> {
+        Cursor {
+            tree: Cow::Owned(self),
+            leaf: None,
+            index: 0,
+            current: None,
+        }
+    }
+
+    /// Reads the node with `key`, flags included, and hands it (or `None`) to `resolve`
+    /// while the database's read lock is held; returns what `resolve` returns.
+    pub fn get_with<T>(&self, key: &[u8], resolve: impl FnOnce(Option<&Node>) -> T) -> Result<T> {
+        let _r = self.db.lock.read();
+        let node = self.node_unlatched(key)?;
+        Ok(resolve(node.as_ref()))
     }
 
     /// The data of the live record with `key`.
@@ -174,9 +210,19 @@ impl BTree {
 }
 
 impl<'t> Cursor<'t> {
+    /// The tree the cursor reads.
+    pub fn tree(&self) -> &BTree {
+        &self.tree
+    }
+
     /// The record the cursor is on.
     pub fn entry(&self) -> Option<&Entry> {
         self.current.as_ref()
+    }
+
+    /// Forgets the position: the next [`Cursor::move_next`] goes to the first record.
+    pub fn reset(&mut self) {
+        self.clear();
     }
 
     /// The bookmark of the current record: its key, unique in the tree (ESE's
@@ -190,11 +236,10 @@ impl<'t> Cursor<'t> {
         self.seek(bookmark, SeekOp::Eq)
     }
 
-    fn set(&mut self, snap: LeafSnap, i: usize) -> Option<Entry> {
-        let n = &snap.nodes[i];
+    fn set(&mut self, snap: LeafSnap, i: usize, data: Vec<u8>) -> Option<Entry> {
         let e = Entry {
-            key: n.key.clone(),
-            data: n.payload.clone(),
+            key: snap.nodes[i].key.clone(),
+            data,
         };
         self.leaf = Some(snap);
         self.index = i;
@@ -212,13 +257,18 @@ impl<'t> Cursor<'t> {
         u64::from(self.tree.db.page_count()) + 1
     }
 
-    /// The first live node at or after `start` on `snap`'s level.
-    fn forward(&mut self, mut snap: LeafSnap, mut start: usize) -> Result<Option<Entry>> {
+    /// The first node `resolve` accepts at or after `start` on `snap`'s level.
+    fn forward(
+        &mut self,
+        mut snap: LeafSnap,
+        mut start: usize,
+        resolve: Resolve<'_>,
+    ) -> Result<Option<Entry>> {
         for _ in 0..self.bound() {
-            if let Some(i) = (start..snap.nodes.len())
-                .find(|&i| !snap.nodes[i].flags.contains(NodeFlags::DELETED))
+            if let Some((i, data)) =
+                (start..snap.nodes.len()).find_map(|i| resolve(&snap.nodes[i]).map(|d| (i, d)))
             {
-                return Ok(self.set(snap, i));
+                return Ok(self.set(snap, i, data));
             }
             if snap.next.is_null() {
                 return Ok(self.clear());
@@ -236,14 +286,19 @@ impl<'t> Cursor<'t> {
         )
     }
 
-    /// The last live node before `end` on `snap`'s level.
-    fn backward(&mut self, mut snap: LeafSnap, mut end: usize) -> Result<Option<Entry>> {
+    /// The last node `resolve` accepts before `end` on `snap`'s level.
+    fn backward(
+        &mut self,
+        mut snap: LeafSnap,
+        mut end: usize,
+        resolve: Resolve<'_>,
+    ) -> Result<Option<Entry>> {
         for _ in 0..self.bound() {
-            if let Some(i) = (0..end.min(snap.nodes.len()))
+            if let Some((i, data)) = (0..end.min(snap.nodes.len()))
                 .rev()
-                .find(|&i| !snap.nodes[i].flags.contains(NodeFlags::DELETED))
+                .find_map(|i| resolve(&snap.nodes[i]).map(|d| (i, d)))
             {
-                return Ok(self.set(snap, i));
+                return Ok(self.set(snap, i, data));
             }
             if snap.prev.is_null() {
                 return Ok(self.clear());
@@ -263,50 +318,90 @@ impl<'t> Cursor<'t> {
 
     /// Moves to the first record (ESE's JetMove JET_MoveFirst).
     pub fn first(&mut self) -> Result<Option<Entry>> {
-        let _r = self.tree.db.lock.read();
+        self.first_with(&mut live)
+    }
+
+    /// Moves to the first node `resolve` accepts.
+    pub fn first_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+        let db = Arc::clone(&self.tree.db);
+        let _r = db.lock.read();
+        self.first_locked(resolve)
+    }
+
+    fn first_locked(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
         let leaf = self.tree.edge_leaf(false)?;
         let snap = self.tree.load_leaf(leaf)?;
-        self.forward(snap, 0)
+        self.forward(snap, 0, resolve)
     }
 
     /// Moves to the last record (ESE's JetMove JET_MoveLast).
     pub fn last(&mut self) -> Result<Option<Entry>> {
-        let _r = self.tree.db.lock.read();
+        self.last_with(&mut live)
+    }
+
+    /// Moves to the last node `resolve` accepts.
+    pub fn last_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+        let db = Arc::clone(&self.tree.db);
+        let _r = db.lock.read();
+        self.last_locked(resolve)
+    }
+
+    fn last_locked(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
         let leaf = self.tree.edge_leaf(true)?;
         let snap = self.tree.load_leaf(leaf)?;
         let end = snap.nodes.len();
-        self.backward(snap, end)
+        self.backward(snap, end, resolve)
     }
 
     /// Moves to the record `op` finds for `key` (ESE's JetSeek); on `None` the cursor is on
     /// no record.
     pub fn seek(&mut self, key: &[u8], op: SeekOp) -> Result<Option<Entry>> {
-        let _r = self.tree.db.lock.read();
-        self.seek_locked(key, op)
+        self.seek_with(key, op, &mut live)
     }
 
-    fn seek_locked(&mut self, key: &[u8], op: SeekOp) -> Result<Option<Entry>> {
+    /// Moves to the node `op` finds for `key` among those `resolve` accepts; on `None` the
+    /// cursor is on no record.
+    pub fn seek_with(
+        &mut self,
+        key: &[u8],
+        op: SeekOp,
+        resolve: Resolve<'_>,
+    ) -> Result<Option<Entry>> {
+        let db = Arc::clone(&self.tree.db);
+        let _r = db.lock.read();
+        self.seek_locked(key, op, resolve)
+    }
+
+    fn seek_locked(
+        &mut self,
+        key: &[u8],
+        op: SeekOp,
+        resolve: Resolve<'_>,
+    ) -> Result<Option<Entry>> {
         let (_, leaf) = self.tree.descend(key)?;
         let snap = self.tree.load_leaf(leaf)?;
         let i = snap.nodes.partition_point(|n| n.key.as_slice() < key);
-        let found = snap
-            .nodes
-            .get(i)
-            .is_some_and(|n| n.key == key && !n.flags.contains(NodeFlags::DELETED));
+        let equal = snap.nodes.get(i).is_some_and(|n| n.key == key);
+        let found = if equal {
+            snap.nodes.get(i).and_then(&mut *resolve)
+        } else {
+            None
+        };
         match op {
-            SeekOp::Eq if found => Ok(self.set(snap, i)),
-            SeekOp::Eq => Ok(self.clear()),
-            SeekOp::Ge => self.forward(snap, i),
-            SeekOp::Gt => {
-                let start = if snap.nodes.get(i).is_some_and(|n| n.key == key) {
-                    i + 1
-                } else {
-                    i
-                };
-                self.forward(snap, start)
-            }
-            SeekOp::Le if found => Ok(self.set(snap, i)),
-            SeekOp::Le | SeekOp::Lt => self.backward(snap, i),
+            SeekOp::Eq => match found {
+                Some(data) => Ok(self.set(snap, i, data)),
+                None => Ok(self.clear()),
+            },
+            SeekOp::Ge => match found {
+                Some(data) => Ok(self.set(snap, i, data)),
+                None => self.forward(snap, i + usize::from(equal), resolve),
+            },
+            SeekOp::Gt => self.forward(snap, i + usize::from(equal), resolve),
+            SeekOp::Le => match found {
+                Some(data) => Ok(self.set(snap, i, data)),
+                None => self.backward(snap, i, resolve),
+            },
+            SeekOp::Lt => self.backward(snap, i, resolve),
         }
     }
 
@@ -321,39 +416,52 @@ impl<'t> Cursor<'t> {
 
     /// Moves to the next record (ESE's JetMove JET_MoveNext); from no record, to the first.
     pub fn move_next(&mut self) -> Result<Option<Entry>> {
+        self.next_with(&mut live)
+    }
+
+    /// Moves to the next node `resolve` accepts; from no record, to the first.
+    pub fn next_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+        let db = Arc::clone(&self.tree.db);
+        let _r = db.lock.read();
         let Some(cur) = self.current.as_ref().map(|e| e.key.clone()) else {
-            return self.first();
+            return self.first_locked(resolve);
         };
-        let _r = self.tree.db.lock.read();
         if self.snap_valid()?
             && let Some(snap) = self.leaf.take()
         {
             let start = self.index + 1;
-            return self.forward(snap, start);
+            return self.forward(snap, start, resolve);
         }
-        self.seek_locked(&cur, SeekOp::Gt)
+        self.seek_locked(&cur, SeekOp::Gt, resolve)
     }
 
     /// Moves to the previous record (ESE's JetMove JET_MovePrevious); from no record, to the
     /// last.
     pub fn move_prev(&mut self) -> Result<Option<Entry>> {
+        self.prev_with(&mut live)
+    }
+
+    /// Moves to the previous node `resolve` accepts; from no record, to the last.
+    pub fn prev_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+        let db = Arc::clone(&self.tree.db);
+        let _r = db.lock.read();
         let Some(cur) = self.current.as_ref().map(|e| e.key.clone()) else {
-            return self.last();
+            return self.last_locked(resolve);
         };
-        let _r = self.tree.db.lock.read();
         if self.snap_valid()?
             && let Some(snap) = self.leaf.take()
         {
             let end = self.index;
-            return self.backward(snap, end);
+            return self.backward(snap, end, resolve);
         }
-        self.seek_locked(&cur, SeekOp::Lt)
+        self.seek_locked(&cur, SeekOp::Lt, resolve)
     }
 
     /// Moves to the record at about `fraction` (0 to 1) of the tree, by node counts on the
     /// way down (ESE's JetGotoPosition); `None` only when the tree is empty.
     pub fn goto_position(&mut self, fraction: f64) -> Result<Option<Entry>> {
-        let _r = self.tree.db.lock.read();
+        let db = Arc::clone(&self.tree.db);
+        let _r = db.lock.read();
         let mut f = if fraction.is_finite() {
             fraction.clamp(0.0, 1.0)
         } else {
@@ -370,10 +478,10 @@ impl<'t> Cursor<'t> {
             if tp.is_leaf() {
                 drop(page);
                 let snap = self.tree.load_leaf(pgno)?;
-                if let Some(e) = self.forward(snap.clone(), i)? {
+                if let Some(e) = self.forward(snap.clone(), i, &mut live)? {
                     return Ok(Some(e));
                 }
-                return self.backward(snap, i);
+                return self.backward(snap, i, &mut live);
             }
             if count == 0 {
                 return corrupt(pgno, "an internal page has no nodes");

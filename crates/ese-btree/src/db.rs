@@ -85,6 +85,11 @@ pub struct DatabaseConfig {
     /// Pages per space map page, fixed when the database is created (0: as many as one map
     /// page describes). Small groups make tests cross map pages quickly.
     pub space_group_pages: u32,
+    /// Log a full page image before the first change to a page since it was last written, so
+    /// a torn page write can be repaired (PostgreSQL's full_page_writes; see
+    /// [`crate::redo`](mod@crate::redo)). On by default; turn it off only on storage that writes a page
+    /// atomically, or to measure what it costs.
+    pub full_page_images: bool,
 }
 
 impl DatabaseConfig {
@@ -96,6 +101,7 @@ impl DatabaseConfig {
             extension_pages: ese_core::limits::DB_EXTENSION_PAGES_DEFAULT,
             dbtime_last: Dbtime::START,
             space_group_pages: 0,
+            full_page_images: true,
         }
     }
 }
@@ -242,10 +248,9 @@ impl Database {
         } else {
             Pgno(g * group_pages)
         };
-        self.change(
+        self.change_space(
             pgno,
             RecKind::NewPage,
-            Trx::MIN,
             &[LineOp::Format {
                 objid: SPACE_OBJID,
                 flags: PageFlags::SPACE_TREE | PageFlags::ROOT,
@@ -319,6 +324,21 @@ impl Database {
     /// Makes one logged change to page `pgno`, in the one order every change follows: log the
     /// operations (with the page's dbtime before and after), apply them, mark the page dirty
     /// at the record's position. (The version store is asked by the caller, before this.)
+    /// The first tree-page record of an operation carries the undo field set by
+    /// [`Database::set_undo`].
+    ///
+    /// # Torn-page protection
+    ///
+    /// When the page is clean in the cache (its first change since it was last written) and
+    /// the change does not format it from nothing, a [`LogRecord::PageImage`] of the page is
+    /// logged first and the page is marked dirty at the image's position, so the checkpoint
+    /// cannot pass the image until the page is durably written again. Before that, the
+    /// page's free gap (left out of the image) is zeroed, so the page and its image agree
+    /// byte for byte. A new page (`new_page`) must be formatted by the first operation.
+    ///
+    /// This is the only place pages are changed: every tree and space-map change goes
+    /// through it, and [`crate::redo_into_cache`] (recovery) marks pages dirty only at the
+    /// positions of records already in the log, after that page's image or format.
     pub(crate) fn change(
         &self,
         pgno: Pgno,
@@ -327,6 +347,34 @@ impl Database {
         ops: &[LineOp],
         new_page: bool,
     ) -> Result<Lgpos> {
+        self.change_page(pgno, kind, trx, ops, new_page, true)
+    }
+
+    /// A change to a space map page: it never carries the operation's undo field.
+    fn change_space(
+        &self,
+        pgno: Pgno,
+        kind: RecKind,
+        ops: &[LineOp],
+        new_page: bool,
+    ) -> Result<()> {
+        self.change_page(pgno, kind, Trx::MIN, ops, new_page, false)?;
+        Ok(())
+    }
+
+    fn change_page(
+        &self,
+        pgno: Pgno,
+        kind: RecKind,
+        trx: Trx,
+        ops: &[LineOp],
+        new_page: bool,
+        takes_undo: bool,
+    ) -> Result<Lgpos> {
+        let formats = matches!(ops.first(), Some(LineOp::Format { .. }));
+        if new_page && !formats {
+            return corrupt(pgno, "a new page must be formatted by its first change");
+        }
         let mut page = if new_page {
             self.cache.new_page(self.config.db, pgno)?
         } else {
@@ -337,12 +385,31 @@ impl Database {
         } else {
             page_dbtime(&page)
         };
+        if self.config.full_page_images && !formats && !page.is_dirty() {
+            let hole = free_gap(&page);
+            let image = ese_log::PageImage::from_page(
+                self.config.db,
+                pgno,
+                dbtime_before,
+                &page,
+                hole.clone(),
+            );
+            let at = self
+                .log
+                .append(&LogRecord::PageImage(image))
+                .map_err(Error::Log)?;
+            // Free space: zeroing it changes nothing a reader sees, and makes the page
+            // exactly its image.
+            if let Some(gap) = page.get_mut(hole) {
+                gap.fill(0);
+            }
+            page.mark_dirty(at);
+        }
         let dbtime_after = Dbtime(self.dbtime.fetch_add(1, Ordering::SeqCst) + 1);
-        // The space map's records never carry a node's before-image.
-        let undo = if pgno == SPACE_MAP_PGNO {
-            Vec::new()
-        } else {
+        let undo = if takes_undo {
             self.undo_slot.lock().take().unwrap_or_default()
+        } else {
+            Vec::new()
         };
         let op = PageOp {
             trx,
@@ -421,10 +488,9 @@ impl Database {
         let i = p - g * st.group_pages;
         let mask = 1u8 << (i % 8);
         let byte = if used { byte | mask } else { byte & !mask };
-        self.change(
+        self.change_space(
             st.map_pgno(g),
             kind,
-            Trx::MIN,
             &[LineOp::Patch {
                 index: 1,
                 offset: (i / 8) as u16,
@@ -480,10 +546,9 @@ impl Database {
         for g in first_new..last_new {
             self.format_map(g, grown, st.group_pages)?;
         }
-        self.change(
+        self.change_space(
             SPACE_MAP_PGNO,
             RecKind::Replace,
-            Trx::MIN,
             &[LineOp::Patch {
                 index: 0,
                 offset: 4,
@@ -516,13 +581,24 @@ impl Database {
             }
             bitmap[i / 8]
         };
-        // The page itself is stamped EMPTY before its bit is cleared: its dbtime moves on, so
-        // no cursor keeps using an image of it, and no walk accepts it as part of a tree.
-        self.change(
+        // The page itself is reformatted EMPTY (keeping its objid) before its bit is cleared:
+        // its dbtime moves on, so no cursor keeps using an image of it, and no walk accepts it
+        // as part of a tree. A format needs no page image before it, even on a clean page.
+        let objid = PageView::new(&self.cache.read(self.config.db, pgno)?)?
+            .header()
+            .objid;
+        self.change_page(
             pgno,
             RecKind::FreePage,
             Trx::MIN,
-            &[LineOp::SetFlags(PageFlags::EMPTY)],
+            &[LineOp::Format {
+                objid,
+                flags: PageFlags::EMPTY,
+                prev: Pgno::NULL,
+                next: Pgno::NULL,
+                lines: Vec::new(),
+            }],
+            false,
             false,
         )?;
         self.set_bit(&st, pgno.0, byte, false, RecKind::FreePage)?;
@@ -639,6 +715,24 @@ fn group_bitmap(page: &[u8], map: Pgno, group_pages: u32) -> Result<&[u8]> {
         return corrupt(map, "a space map's bitmap has the wrong length");
     }
     Ok(bitmap)
+}
+
+/// The page's contiguous free gap, between the end of the data area and the tag array (empty
+/// when the header is not readable as such).
+fn free_gap(page: &[u8]) -> std::ops::Range<usize> {
+    let u16_at = |at: usize| {
+        page.get(at..at + 2)
+            .map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let dend = u16_at(ese_pageio::page::DATA_END_OFFSET);
+    let tags = page
+        .len()
+        .saturating_sub(TAG_BYTES * u16_at(ese_pageio::page::LINE_COUNT_OFFSET));
+    if HEADER_BYTES <= dend && dend <= tags {
+        dend..tags
+    } else {
+        0..0
+    }
 }
 
 /// The first clear bit in `from..to`.

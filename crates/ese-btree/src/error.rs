@@ -1,12 +1,12 @@
 //! The B-tree layer's one error type.
 //!
-//! The JET code each variant becomes is named in its doc comment; only ese-api performs that
-//! conversion. Every damaged structure is reported as [`Error::Corrupt`] with the page it was
+//! The JET code each variant becomes is named in its doc comment and returned by
+//! [`Error::jet_err`]; only ese-api reports it to callers. Every damaged structure is reported as [`Error::Corrupt`] with the page it was
 //! found on, so it maps to JET_errReadVerifyFailure (-1018).
 
 use std::fmt;
 
-use ese_core::Pgno;
+use ese_core::{JetErr, Pgno};
 use ese_pageio::PageError;
 
 /// An error reported by the log behind [`crate::PageLog`].
@@ -31,10 +31,11 @@ pub enum Error {
     /// The log refused the record describing a change, so nothing was changed
     /// (JET_errLogWriteFail, -510).
     Log(LogError),
-    /// Growing the database file failed (JET_errDiskIO, -1022).
+    /// Growing the database file failed (JET_errDiskIO, -1022; JET_errDiskFull, -1808, when
+    /// the disk is full).
     Io(std::io::Error),
-    /// The key is longer than the key limit for the page size (JET_errKeyTooBig, -408
-    /// family); zero-length keys are refused too (JET_errKeyIsMade family).
+    /// The key is longer than the key limit for the page size (JET_errKeyTooBig, -408); a
+    /// zero-length key (`len` 0) is refused too, as no key made (JET_errKeyNotMade, -1608).
     KeyTooLong {
         /// The key's length.
         len: usize,
@@ -61,6 +62,30 @@ pub enum Error {
 }
 
 impl Error {
+    /// The JET error this error becomes (ESE's code for it; see each variant's doc).
+    pub fn jet_err(&self) -> JetErr {
+        match self {
+            Error::Corrupt { .. } | Error::Page(_) => JetErr::READ_VERIFY_FAILURE,
+            Error::Cache(e) => cache_jet_err(e),
+            Error::Log(_) => JetErr::LOG_WRITE_FAIL,
+            Error::Io(e) if is_disk_full(e) => JetErr::DISK_FULL,
+            Error::Io(_) => JetErr::DISK_IO,
+            Error::KeyTooLong { len: 0, .. } => JetErr::KEY_NOT_MADE,
+            Error::KeyTooLong { .. } => JetErr::KEY_TOO_BIG,
+            Error::DataTooLong { .. } => JetErr::RECORD_TOO_BIG,
+            Error::KeyDuplicate => JetErr::KEY_DUPLICATE,
+            Error::RecordNotFound => JetErr::RECORD_NOT_FOUND,
+            Error::WriteConflict => JetErr::WRITE_CONFLICT,
+            Error::DatabaseFull => JetErr::DISK_FULL,
+            Error::InvalidParameter(_) => JetErr::INVALID_PARAMETER,
+        }
+    }
+
+    /// The raw JET error code ([`Error::jet_err`]'s value).
+    pub fn jet_code(&self) -> i32 {
+        self.jet_err().value()
+    }
+
     /// The page a corruption was found on, if this error is one.
     pub fn corrupt_pgno(&self) -> Option<Pgno> {
         match self {
@@ -74,6 +99,32 @@ impl Error {
             Error::Cache(ese_cache::Error::ReadVerifyFailure { pgno, .. }) => Some(*pgno),
             _ => None,
         }
+    }
+}
+
+/// Whether an I/O error says the disk is full.
+fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// The JET error of a cache error, as its variants' docs name them.
+fn cache_jet_err(e: &ese_cache::Error) -> JetErr {
+    use ese_cache::Error as C;
+    match e {
+        C::OutOfBuffers { .. } => JetErr::OUT_OF_BUFFERS,
+        C::Io { source, .. } if is_disk_full(source) => JetErr::DISK_FULL,
+        C::Io { .. } => JetErr::DISK_IO,
+        C::ReadVerifyFailure { .. } => JetErr::READ_VERIFY_FAILURE,
+        C::LogFlush { .. } => JetErr::LOG_WRITE_FAIL,
+        C::Checkpoint { .. } => JetErr::CHECKPOINT_FILE_NOT_FOUND,
+        C::UnknownDatabase(_) => JetErr::INVALID_DATABASE_ID,
+        C::DatabaseAttached(_) | C::DatabaseInUse(_) => JetErr::DATABASE_IN_USE,
+        C::InvalidPageSize(_) | C::InvalidPgno(_) => JetErr::INVALID_PARAMETER,
+        // A variant added to the cache later: its JET code is not known here.
+        _ => JetErr::INVALID_PARAMETER,
     }
 }
 

@@ -5,8 +5,9 @@
 //! prefix compression ([`node`]), splits with the append optimisation and merges ([`tree`]),
 //! durable space ([`db`]), cursors with seeks, bookmarks, approximate positions and range
 //! counts ([`cursor`]), the invariant check ([`check`]), the redo functions that replay
-//! logged page operations idempotently by dbtime ([`redo`](mod@redo)) and the before-images
-//! that undo a transaction's node changes ([`undo`]).
+//! logged page operations idempotently by dbtime and repair torn pages from logged full page
+//! images ([`redo`](mod@redo)), the undo field every node change logs (before-image, escrow
+//! delta, or compensation: [`undo`]) and escrow updates with their logical undo ([`escrow`]).
 //!
 //! Decisions recorded in the module docs: space is a per-database set of bitmap pages rather
 //! than ESE's per-object extent trees ([`db`]); writers of one database are ordered by one
@@ -16,12 +17,15 @@
 //! Every page change follows one order: ask the version store whether the change is allowed
 //! (through [`VersionCheck`], defined here and implemented by `ese-txn`), log it (an ese-log
 //! page-operation record with the page's dbtime before and after, through [`PageLog`]), apply
-//! it, mark the page dirty at the record's log position.
+//! it, mark the page dirty at the record's log position. The first change to a page since it
+//! was last written is preceded by a full image of the page ([`Database`]'s torn-page
+//! protection).
 //!
 //! ```text
 //!   BTree::insert/replace/delete/cleanup
 //!     └─ VersionCheck::may_modify ─▶ LineOps ─▶ PageLog::append ─▶ redo::apply ─▶ mark_dirty
-//!   recovery: LogRecord ─▶ redo::redo(page image) ─▶ Applied | Skipped (by dbtime)
+//!                       (page clean? PageImage first) ─┘
+//!   recovery: LogRecord ─▶ redo_into_cache ─▶ Applied | Skipped (by dbtime) | NeedsImage (torn)
 //! ```
 //!
 //! It must not know about transactions, records, columns or key normalization: keys are byte
@@ -31,6 +35,7 @@ pub mod check;
 pub mod cursor;
 pub mod db;
 pub mod error;
+pub mod escrow;
 pub mod fuzz;
 pub mod node;
 pub mod redo;
@@ -44,8 +49,8 @@ pub use check::TreeStats;
 pub use cursor::{Cursor, Entry, SeekOp};
 pub use db::{Database, DatabaseConfig, SPACE_MAP_PGNO};
 pub use error::{Error, LogError, Result};
-pub use redo::{LineOp, Redo, redo, redo_into_cache};
+pub use redo::{LineOp, Redo, rebuilds_page, redo, redo_file_page, redo_into_cache};
 pub use tree::{BTree, MAX_DEPTH, data_most_bytes};
-pub use undo::BeforeImage;
+pub use undo::{BeforeImage, EscrowDelta, UndoInfo};
 pub use version::{NoVersions, VersionCheck};
 pub use wal::PageLog;

@@ -30,6 +30,33 @@
 //!
 //! Replaying a record twice therefore changes nothing the second time.
 //!
+//! # Torn pages: full page images
+//!
+//! A page write may be torn at any 512-byte boundary, leaving a page that fails its checksum.
+//! So that every page can be rebuilt, the first change to a page since it was last written
+//! is preceded in the log by a [`LogRecord::PageImage`] of the page as it was
+//! ([`crate::Database`] does this), and the page is marked dirty at the image's position, so
+//! no checkpoint passes the image before the page is durably written again. A page a crash
+//! can leave torn was being written after the last checkpoint (which syncs the database
+//! first), and the state that write carried began with an image (or a format) that the
+//! checkpoint could not pass. So every such page has, at or after the checkpoint, an image or
+//! a format preceding every change the torn write carried; only records older than it (for
+//! a page written, synced, then changed and torn again) can find the page torn. The rules
+//! redo follows:
+//!
+//! * an image **overwrites the page unconditionally** (repeat history) and is
+//!   [`Redo::Applied`]; the page's later records then apply at exactly their `dbtime_before`;
+//! * a record that formats the page applies to a page that fails verification as to a page
+//!   never written;
+//! * any other record finds a page that fails verification (torn, or never written):
+//!   [`Redo::NeedsImage`], and nothing is done. The recovery driver skips the record and
+//!   expects a later image (or format) of the page; a page still failing verification when
+//!   the scan ends is damage the log cannot repair (JET_errReadVerifyFailure, -1018).
+//!
+//! [`redo_into_cache`] takes the verification from the cache's read; [`redo_file_page`] checks
+//! a page read straight from the database file; [`redo`] trusts the image it is given (all
+//! zeros counts as never written).
+//!
 //! # Payload layout
 //!
 //! ```text
@@ -91,10 +118,14 @@ pub enum LineOp {
 /// What [`redo`] did with a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Redo {
-    /// The change was applied to the page.
+    /// The change was applied to the page (for an image: the page was overwritten).
     Applied,
     /// The page already held the change (or the record changes no page).
     Skipped,
+    /// The page fails verification (torn or never written) and the record can neither
+    /// rebuild it nor be applied to it: nothing was done, and a later image or format of the
+    /// page in the log must repair it (see the module doc).
+    NeedsImage,
 }
 
 fn put_u16(out: &mut Vec<u8>, v: usize) {
@@ -317,9 +348,37 @@ pub fn apply(page: &mut [u8], pgno: Pgno, ops: &[LineOp], dbtime_after: Dbtime) 
     Ok(())
 }
 
+/// Whether `rec` rebuilds its page from nothing: an image, or an operation list that begins
+/// with [`LineOp::Format`]. Such a record needs no readable page.
+pub fn rebuilds_page(rec: &LogRecord) -> Result<bool> {
+    if matches!(rec, LogRecord::PageImage(_)) {
+        return Ok(true);
+    }
+    let Some(op) = rec.page_op() else {
+        return Ok(false);
+    };
+    Ok(matches!(
+        decode_ops(&op.payload, op.pgno)?.first(),
+        Some(LineOp::Format { .. })
+    ))
+}
+
+/// Overwrites `page` with the image (the page's size must match).
+fn restore_image(page: &mut [u8], img: &ese_log::PageImage) -> Result<Redo> {
+    if !img.restore_into(page) {
+        return corrupt(img.pgno, "a logged page image does not match the page size");
+    }
+    Ok(Redo::Applied)
+}
+
 /// Redoes one logged operation on the image of its page (ESE's redo of a page operation),
-/// idempotently by dbtime (see the module doc). Records that change no page are skipped.
+/// idempotently by dbtime, and overwrites the page with a logged page image (see the module
+/// doc). The page is trusted as given: an all-zero page is one never written. Records that
+/// change no page are skipped.
 pub fn redo(page: &mut [u8], rec: &LogRecord) -> Result<Redo> {
+    if let LogRecord::PageImage(img) = rec {
+        return restore_image(page, img);
+    }
     let Some(op) = rec.page_op() else {
         return Ok(Redo::Skipped);
     };
@@ -339,38 +398,54 @@ pub fn redo(page: &mut [u8], rec: &LogRecord) -> Result<Redo> {
     Ok(Redo::Applied)
 }
 
-/// Whether a cache error means the page was never written (all zeros, or past the end of
-/// the file): a page a logged format may create.
-fn never_written(e: &ese_cache::Error) -> bool {
-    match e {
-        ese_cache::Error::ReadVerifyFailure { source, .. } => {
-            matches!(source, ese_pageio::PageError::Uninitialized { .. })
+/// Redoes one logged record on a page read straight from the database file (sealed, as the
+/// cache writes it): the page is verified first, and a page that fails verification takes
+/// only a record that rebuilds it ([`Redo::NeedsImage`] otherwise, page untouched). The
+/// checksum of a changed page is stale afterwards; seal it before writing it back.
+pub fn redo_file_page(page: &mut [u8], rec: &LogRecord) -> Result<Redo> {
+    let Some((_, pgno)) = rec.page() else {
+        return Ok(Redo::Skipped);
+    };
+    if ese_pageio::page::verify(page, pgno).is_err() {
+        if !rebuilds_page(rec)? {
+            return Ok(Redo::NeedsImage);
         }
+        page.fill(0);
+    }
+    redo(page, rec)
+}
+
+/// Whether a cache error means the page on disk cannot be used as it is: it fails
+/// verification (torn, overwritten, never written) or lies past the end of the file.
+fn unreadable(e: &ese_cache::Error) -> bool {
+    match e {
+        ese_cache::Error::ReadVerifyFailure { .. } => true,
         ese_cache::Error::Io { source, .. } => source.kind() == std::io::ErrorKind::UnexpectedEof,
         _ => false,
     }
 }
 
 /// Redoes one logged record on its page in the cache (what recovery calls for every page
-/// operation from the checkpoint on): the page is latched, [`redo`] decides by dbtime, and an
-/// applied change marks the page dirty at `lgpos`, the record's position. A page that was
-/// never written is created when the record formats it.
+/// operation and page image from the checkpoint on): the page is latched, [`redo`] decides
+/// by dbtime (an image overwrites it), and an applied change marks the page dirty at
+/// `lgpos`, the record's position. A page that fails verification on disk (torn, or never
+/// written) is rebuilt when the record is an image or formats it, and otherwise left alone
+/// with [`Redo::NeedsImage`].
 pub fn redo_into_cache(
     cache: &ese_cache::Cache,
     rec: &LogRecord,
     lgpos: ese_core::Lgpos,
 ) -> Result<Redo> {
-    let Some(op) = rec.page_op() else {
+    let Some((db, pgno)) = rec.page() else {
         return Ok(Redo::Skipped);
     };
-    let mut page = match cache.write(op.db, op.pgno) {
+    let mut page = match cache.write(db, pgno) {
         Ok(page) => page,
-        Err(e) if never_written(&e) => {
-            let formats = decode_ops(&op.payload, op.pgno)?;
-            if !matches!(formats.first(), Some(LineOp::Format { .. })) {
-                return Err(Error::Cache(e));
+        Err(e) if unreadable(&e) => {
+            if !rebuilds_page(rec)? {
+                return Ok(Redo::NeedsImage);
             }
-            cache.new_page(op.db, op.pgno)?
+            cache.new_page(db, pgno)?
         }
         Err(e) => return Err(Error::Cache(e)),
     };

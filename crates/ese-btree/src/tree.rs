@@ -54,6 +54,7 @@ use ese_core::limits::key_most_bytes;
 use ese_core::{Pgno, Trx};
 use ese_pageio::page::HEADER_BYTES;
 use ese_pageio::{PageFlags, PageHeader};
+use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 
 use crate::db::{Database, FIRST_TREE_OBJID, RecKind};
 use crate::error::{Error, Result, corrupt};
@@ -115,6 +116,76 @@ impl From<PageHeader> for Head {
             prev: h.prev,
             next: h.next,
         }
+    }
+}
+
+/// A hold on a database's tree latch (today its one reader-writer lock), shared or
+/// exclusive: the `_latched` operations of [`BTree`] run under one the caller already holds, so
+/// that the layer above can do its own work (ask the version store) between reading a node and
+/// changing it, and undo many changes under one hold.
+pub trait Latch {
+    /// The database whose latch is held.
+    fn database(&self) -> &Database;
+}
+
+/// The tree latch of a database held shared.
+pub struct ReadLatch<'a> {
+    db: &'a Database,
+    _guard: RwLockReadGuard<'a, ()>,
+}
+
+impl<'a> ReadLatch<'a> {
+    /// Takes `db`'s tree latch shared, waiting for a writer to finish.
+    pub fn new(db: &'a Database) -> Self {
+        ReadLatch {
+            db,
+            _guard: db.lock.read(),
+        }
+    }
+}
+
+impl Latch for ReadLatch<'_> {
+    fn database(&self) -> &Database {
+        self.db
+    }
+}
+
+impl std::fmt::Debug for ReadLatch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadLatch")
+            .field("db", &self.db.id())
+            .finish()
+    }
+}
+
+/// The tree latch of a database held exclusively. The latch is not reentrant: while one is
+/// held, only the `_latched` operations may be used on the database's trees.
+pub struct WriteLatch<'a> {
+    db: &'a Database,
+    _guard: RwLockWriteGuard<'a, ()>,
+}
+
+impl<'a> WriteLatch<'a> {
+    /// Takes `db`'s tree latch exclusively, waiting for readers and writers to finish.
+    pub fn new(db: &'a Database) -> Self {
+        WriteLatch {
+            db,
+            _guard: db.lock.write(),
+        }
+    }
+}
+
+impl Latch for WriteLatch<'_> {
+    fn database(&self) -> &Database {
+        self.db
+    }
+}
+
+impl std::fmt::Debug for WriteLatch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteLatch")
+            .field("db", &self.db.id())
+            .finish()
     }
 }
 
@@ -271,6 +342,10 @@ impl BTree {
     pub fn insert(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         self.check_key_data(key, data)?;
         let _w = self.db.lock.write();
+        self.insert_unlatched(trx, key, data)
+    }
+
+    fn insert_unlatched(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         let (path, leaf, i, existing) = self.locate(key)?;
         if existing
             .as_ref()
@@ -295,6 +370,10 @@ impl BTree {
     pub fn replace(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         self.check_key_data(key, data)?;
         let _w = self.db.lock.write();
+        self.replace_unlatched(trx, key, data)
+    }
+
+    fn replace_unlatched(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         let (path, leaf, i, existing) = self.locate(key)?;
         let Some(old) = existing.filter(|n| !n.flags.contains(NodeFlags::DELETED)) else {
             return Err(Error::RecordNotFound);
@@ -316,6 +395,10 @@ impl BTree {
     /// [`BTree::cleanup`] removes it.
     pub fn delete(&self, trx: Trx, key: &[u8]) -> Result<()> {
         let _w = self.db.lock.write();
+        self.delete_unlatched(trx, key)
+    }
+
+    fn delete_unlatched(&self, trx: Trx, key: &[u8]) -> Result<()> {
         let (path, leaf, i, existing) = self.locate(key)?;
         let Some(old) = existing.filter(|n| !n.flags.contains(NodeFlags::DELETED)) else {
             return Err(Error::RecordNotFound);
@@ -341,11 +424,12 @@ impl BTree {
         before: Option<(NodeFlags, Vec<u8>)>,
         change: impl FnOnce() -> Result<bool>,
     ) -> Result<()> {
-        let image = crate::undo::BeforeImage {
+        let image = crate::undo::UndoInfo::BeforeImage(crate::undo::BeforeImage {
             objid: self.objid,
+            root: self.root,
             key: key.to_vec(),
             before,
-        };
+        });
         self.db.set_undo(Some(image.encode()));
         let result = change();
         self.db.set_undo(None);
@@ -360,6 +444,10 @@ impl BTree {
             return Err(Error::InvalidParameter("a before-image of another tree"));
         }
         let _w = self.db.lock.write();
+        self.undo_unlatched(trx, image)
+    }
+
+    fn undo_unlatched(&self, trx: Trx, image: &crate::undo::BeforeImage) -> Result<()> {
         let (path, leaf, i, existing) = self.locate(&image.key)?;
         let remove = usize::from(existing.is_some());
         let node = match (&image.before, existing) {
@@ -372,10 +460,15 @@ impl BTree {
                 flags: n.flags.with(NodeFlags::DELETED),
                 ..n
             },
-            (None, None) => return Ok(()),
+            // Nothing to put back, but the compensation is still logged (an empty change of
+            // the leaf), so every undone change has its compensation record.
+            (None, None) => {
+                return self.compensate(|| {
+                    self.update(&path, leaf, i, 0, Vec::new(), RecKind::Replace, trx)
+                });
+            }
         };
-        self.update(&path, leaf, i, remove, vec![node], RecKind::Replace, trx)?;
-        Ok(())
+        self.compensate(|| self.update(&path, leaf, i, remove, vec![node], RecKind::Replace, trx))
     }
 
     /// Removes the flag-deleted node with `key` if the version store no longer needs it
@@ -383,12 +476,18 @@ impl BTree {
     /// a node was removed.
     pub fn cleanup(&self, key: &[u8]) -> Result<bool> {
         let _w = self.db.lock.write();
+        self.cleanup_unlatched(key, true)
+    }
+
+    /// Removes the flag-deleted node with `key`, asking the version store first when
+    /// `ask_versions`; returns whether a node was removed.
+    fn cleanup_unlatched(&self, key: &[u8], ask_versions: bool) -> Result<bool> {
         let (path, leaf, i, existing) = self.locate(key)?;
         match existing {
             Some(n) if n.flags.contains(NodeFlags::DELETED) => {}
             _ => return Ok(false),
         }
-        if self.db.versions().has_uncommitted_version(self.objid, key) {
+        if ask_versions && self.db.versions().has_uncommitted_version(self.objid, key) {
             return Ok(false);
         }
         let split = self.update(&path, leaf, i, 1, Vec::new(), RecKind::Delete, Trx::MIN)?;
@@ -404,6 +503,122 @@ impl BTree {
         self.delete(trx, key)?;
         self.cleanup(key)?;
         Ok(())
+    }
+
+    /// The node with `key`, flags included, if the leaf holds one; the caller holds the
+    /// database's lock.
+    pub(crate) fn node_unlatched(&self, key: &[u8]) -> Result<Option<Node>> {
+        Ok(self.locate(key)?.3)
+    }
+
+    fn check_latch(&self, latch: &dyn Latch) -> Result<()> {
+        if std::ptr::eq(latch.database(), &*self.db) {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameter("a latch of another database"))
+        }
+    }
+
+    /// Fails as [`BTree::insert`] would on a key or data it can never hold (empty or too long
+    /// a key, too long data), touching nothing: a check to make before recording a version.
+    pub fn validate(&self, key: &[u8], data: &[u8]) -> Result<()> {
+        self.check_key_data(key, data)
+    }
+
+    /// Takes the database's tree latch shared (what every read of [`BTree`] takes).
+    pub fn read_latch(&self) -> ReadLatch<'_> {
+        ReadLatch::new(&self.db)
+    }
+
+    /// Takes the database's tree latch exclusively (what every change of [`BTree`] takes).
+    pub fn write_latch(&self) -> WriteLatch<'_> {
+        WriteLatch::new(&self.db)
+    }
+
+    /// The node with `key`, flags included (flag-deleted nodes too), read under `latch`.
+    pub fn node_latched(&self, latch: &dyn Latch, key: &[u8]) -> Result<Option<Node>> {
+        self.check_latch(latch)?;
+        self.node_unlatched(key)
+    }
+
+    /// [`BTree::insert`] under a write latch the caller already holds.
+    pub fn insert_latched(
+        &self,
+        latch: &WriteLatch<'_>,
+        trx: Trx,
+        key: &[u8],
+        data: &[u8],
+    ) -> Result<()> {
+        self.check_latch(latch)?;
+        self.check_key_data(key, data)?;
+        self.insert_unlatched(trx, key, data)
+    }
+
+    /// [`BTree::replace`] under a write latch the caller already holds.
+    pub fn replace_latched(
+        &self,
+        latch: &WriteLatch<'_>,
+        trx: Trx,
+        key: &[u8],
+        data: &[u8],
+    ) -> Result<()> {
+        self.check_latch(latch)?;
+        self.check_key_data(key, data)?;
+        self.replace_unlatched(trx, key, data)
+    }
+
+    /// [`BTree::delete`] under a write latch the caller already holds.
+    pub fn delete_latched(&self, latch: &WriteLatch<'_>, trx: Trx, key: &[u8]) -> Result<()> {
+        self.check_latch(latch)?;
+        self.delete_unlatched(trx, key)
+    }
+
+    /// [`BTree::undo`] under a write latch the caller already holds (rollback takes every
+    /// latch first, then undoes under the version store's lock).
+    pub fn undo_latched(
+        &self,
+        latch: &WriteLatch<'_>,
+        trx: Trx,
+        image: &crate::undo::BeforeImage,
+    ) -> Result<()> {
+        self.check_latch(latch)?;
+        if image.objid != self.objid {
+            return Err(Error::InvalidParameter("a before-image of another tree"));
+        }
+        self.undo_unlatched(trx, image)
+    }
+
+    /// Gives the node with `key` the flags and data of `before` (or, for `None`, flag-deletes
+    /// it), as [`BTree::undo_latched`] does with a before-image built from them.
+    pub fn restore_latched(
+        &self,
+        latch: &WriteLatch<'_>,
+        trx: Trx,
+        key: &[u8],
+        before: Option<(NodeFlags, Vec<u8>)>,
+    ) -> Result<()> {
+        let image = crate::undo::BeforeImage {
+            objid: self.objid,
+            root: self.root,
+            key: key.to_vec(),
+            before,
+        };
+        self.undo_latched(latch, trx, &image)
+    }
+
+    /// [`BTree::cleanup`] under a write latch the caller already holds.
+    pub fn cleanup_latched(&self, latch: &WriteLatch<'_>, key: &[u8]) -> Result<bool> {
+        self.check_latch(latch)?;
+        self.cleanup_unlatched(key, true)
+    }
+
+    /// Removes the flag-deleted node with `key` without asking the version store, under a
+    /// write latch the caller holds: for a node the caller knows no one can see (the undo of an
+    /// insert, inside rollback, which holds the version store's lock). Returns whether a node
+    /// was removed; a live node is left alone.
+    pub fn purge_latched(&self, latch: &WriteLatch<'_>, key: &[u8]) -> Result<bool> {
+        self.check_latch(latch)?;
+        self.cleanup_unlatched(key, false)
     }
 
     /// Replaces nodes `start..start + remove` of page `pgno` by `new`, splitting the page when

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ese_btree::testing::TestDb;
-use ese_btree::{BTree, Database, DatabaseConfig, Error, SeekOp, VersionCheck, data_most_bytes};
+use ese_btree::{
+    BTree, Database, DatabaseConfig, Error, SeekOp, UndoInfo, VersionCheck, data_most_bytes,
+};
 use ese_core::{Pgno, Trx};
 use ese_pageio::{PageFlags, Storage};
 
@@ -385,13 +387,27 @@ fn before_images_in_the_log_undo_a_transaction() {
     let images: Vec<ese_btree::BeforeImage> = records[mark..]
         .iter()
         .filter_map(|r| r.page_op())
-        .filter_map(|op| ese_btree::BeforeImage::decode(&op.undo, op.pgno).unwrap())
+        .filter_map(|op| match UndoInfo::decode(&op.undo, op.pgno).unwrap() {
+            UndoInfo::BeforeImage(img) => Some(img),
+            _ => None,
+        })
         .collect();
     assert_eq!(images.len(), 901, "one before-image per node change");
+    assert!(images.iter().all(|img| img.root == tree.root()));
+    let mark = env.log.record_count();
     for img in images.iter().rev() {
         tree.undo(Trx(7), img).unwrap();
     }
     assert_eq!(snapshot(&tree), before);
+    // Every undo logged exactly one compensation, and nothing else carries an undo field.
+    let undos: Vec<UndoInfo> = env.log.records()[mark..]
+        .iter()
+        .filter_map(|r| r.page_op())
+        .map(|op| UndoInfo::decode(&op.undo, op.pgno).unwrap())
+        .filter(|u| *u != UndoInfo::Structural)
+        .collect();
+    assert_eq!(undos.len(), 901);
+    assert!(undos.iter().all(|u| *u == UndoInfo::Compensation));
     tree.check_invariants().unwrap();
 }
 
@@ -434,8 +450,8 @@ fn space_spans_many_map_pages() {
     let disk = env.storage.to_bytes();
     let mut images = std::collections::BTreeMap::new();
     for rec in env.log.records() {
-        let op = rec.page_op().unwrap();
-        let page = images.entry(op.pgno).or_insert_with(|| vec![0u8; 4096]);
+        let (_, pgno) = rec.page().unwrap();
+        let page = images.entry(pgno).or_insert_with(|| vec![0u8; 4096]);
         ese_btree::redo(page, &rec).unwrap();
     }
     for map in maps {

@@ -1,6 +1,7 @@
 //! The write-ahead log: ESE's LOG layer.
 //!
-//! This crate owns typed log records ([`LogRecord`]), log files named as ESE names them
+//! This crate owns typed log records ([`LogRecord`], among them the full page images that
+//! repair torn page writes, [`PageImage`]), log files named as ESE names them
 //! (`edb.log`, `edb00001.log`, ...), group and lazy commit ([`Log::commit`]), the checkpoint
 //! file (`edb.chk`), forward readers and end-of-log scans ([`LogReader`]), and circular logging.
 //!
@@ -30,4 +31,4 @@ pub use error::Error;
 pub use format::Attachment;
 pub use log::{CommitMode, LazyFlusher, Log, LogConfig};
 pub use reader::{LogReader, Scan, ScanEnd, Tail};
-pub use record::{Corrupt, LogRecord, PageOp};
+pub use record::{Corrupt, LogRecord, PageImage, PageOp};

@@ -8,7 +8,16 @@
 //!   page op fields:
 //!           | trx u64 | db u32 | pgno u32 | dbtime_before u64 | dbtime_after u64 |
 //!           | payload_len u32 | payload ... | undo_len u32 | undo ... | (extra pgno u32) |
+//!   page image fields (kind 23):
+//!           | db u32 | pgno u32 | dbtime u64 | page_bytes u32 | hole_at u32 |
+//!           | image_len u32 | image ... |          (the page without its zeroed hole)
 //! ```
+//!
+//! A [`PageImage`] is a whole page as it was before the change logged right after it (as
+//! PostgreSQL's full-page writes): redo overwrites the page with it unconditionally, which
+//! repairs a page whose last write was torn. To keep it small, the page's free gap (the
+//! `hole`, all zeros) is left out: the image holds `page[..hole_at]` then
+//! `page[hole_at + hole_len..]`, where `hole_len = page_bytes - image_len`.
 //!
 //! Frames are protected by the checksums of the sectors that carry them (see `format`), so
 //! they carry no checksum of their own. Decoding never panics: every length is checked against
@@ -49,6 +58,8 @@ pub mod kind {
     pub const NEW_PAGE: u8 = 21;
     /// [`super::LogRecord::FreePage`].
     pub const FREE_PAGE: u8 = 22;
+    /// [`super::LogRecord::PageImage`].
+    pub const PAGE_IMAGE: u8 = 23;
 }
 
 /// A change to one page: what redo needs (the page, its dbtime before and after, the redo
@@ -70,6 +81,116 @@ pub struct PageOp {
     /// What undo needs to reverse the change; empty where undo needs nothing (opaque here).
     pub undo: Vec<u8>,
 }
+
+/// A whole page as it was before a change: what redo needs to rebuild a torn page.
+///
+/// The bytes `hole_at .. hole_at + hole_len()` of the page are zero and not stored.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PageImage {
+    /// The database the page belongs to.
+    pub db: DbId,
+    /// The page.
+    pub pgno: Pgno,
+    /// The page's dbtime (the `dbtime_before` of the change logged after the image).
+    pub dbtime: Dbtime,
+    /// The page size in bytes.
+    pub page_bytes: u32,
+    /// Where the omitted zero hole starts.
+    pub hole_at: u32,
+    /// The page without its hole.
+    pub image: Vec<u8>,
+}
+
+impl PageImage {
+    /// The image of `page`, leaving out the bytes in `hole` (which the caller guarantees are,
+    /// or will be made, zero). An empty or out-of-range hole keeps every byte.
+    pub fn from_page(
+        db: DbId,
+        pgno: Pgno,
+        dbtime: Dbtime,
+        page: &[u8],
+        hole: std::ops::Range<usize>,
+    ) -> PageImage {
+        let (hole_at, hole_end) = if hole.start <= hole.end && hole.end <= page.len() {
+            (hole.start, hole.end)
+        } else {
+            (page.len(), page.len())
+        };
+        let mut image = Vec::with_capacity(page.len() - (hole_end - hole_at));
+        image.extend_from_slice(&page[..hole_at]);
+        image.extend_from_slice(&page[hole_end..]);
+        PageImage {
+            db,
+            pgno,
+            dbtime,
+            // Page sizes are at most 32 KiB.
+            page_bytes: page.len() as u32,
+            hole_at: hole_at as u32,
+            image,
+        }
+    }
+
+    /// The number of zero bytes left out.
+    pub fn hole_len(&self) -> usize {
+        (self.page_bytes as usize).saturating_sub(self.image.len())
+    }
+
+    /// Whether the fields are consistent: the hole lies inside the page and the image is no
+    /// larger than the page. Decoding accepts only consistent images.
+    pub fn is_consistent(&self) -> bool {
+        let (page, at, len) = (
+            self.page_bytes as usize,
+            self.hole_at as usize,
+            self.image.len(),
+        );
+        len <= page && at <= len && page <= PAGE_IMAGE_MAX_BYTES
+    }
+
+    /// Writes the whole page (hole included) into `page`, which must be `page_bytes` long.
+    /// Returns `false`, writing nothing, when the sizes disagree or the image is inconsistent.
+    pub fn restore_into(&self, page: &mut [u8]) -> bool {
+        if !self.is_consistent() || page.len() != self.page_bytes as usize {
+            return false;
+        }
+        let at = self.hole_at as usize;
+        let hole = self.hole_len();
+        page[..at].copy_from_slice(&self.image[..at]);
+        page[at..at + hole].fill(0);
+        page[at + hole..].copy_from_slice(&self.image[at..]);
+        true
+    }
+
+    fn encoded_len(&self) -> usize {
+        4 + 4 + 8 + 4 + 4 + 4 + self.image.len()
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_u32(out, self.db.0);
+        put_u32(out, self.pgno.0);
+        put_u64(out, self.dbtime.0);
+        put_u32(out, self.page_bytes);
+        put_u32(out, self.hole_at);
+        put_bytes(out, &self.image);
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, Corrupt> {
+        let img = PageImage {
+            db: DbId(r.u32()?),
+            pgno: Pgno(r.u32()?),
+            dbtime: Dbtime(r.u64()?),
+            page_bytes: r.u32()?,
+            hole_at: r.u32()?,
+            image: r.bytes()?,
+        };
+        if !img.is_consistent() {
+            return corrupt("page image hole or size out of range");
+        }
+        Ok(img)
+    }
+}
+
+/// The largest page a [`PageImage`] may describe.
+pub const PAGE_IMAGE_MAX_BYTES: usize = ese_core::limits::PAGE_SIZE_MAX_BYTES;
 
 /// Every record the log holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,6 +241,9 @@ pub enum LogRecord {
     NewPage(PageOp),
     /// A page released to free space.
     FreePage(PageOp),
+    /// A whole page image, logged before the first change to a page since it was last
+    /// written (full-page write): redo overwrites the page with it unconditionally.
+    PageImage(PageImage),
 }
 
 /// A decoding failure: the bytes are not a valid frame.
@@ -227,6 +351,16 @@ impl LogRecord {
             LogRecord::Merge { .. } => kind::MERGE,
             LogRecord::NewPage(_) => kind::NEW_PAGE,
             LogRecord::FreePage(_) => kind::FREE_PAGE,
+            LogRecord::PageImage(_) => kind::PAGE_IMAGE,
+        }
+    }
+
+    /// The page this record rewrites (its own page: for a split or merge, the page named in
+    /// its [`PageOp`]), for page operations and page images.
+    pub fn page(&self) -> Option<(DbId, Pgno)> {
+        match self {
+            LogRecord::PageImage(img) => Some((img.db, img.pgno)),
+            _ => self.page_op().map(|op| (op.db, op.pgno)),
         }
     }
 
@@ -242,7 +376,8 @@ impl LogRecord {
             | LogRecord::Merge { op, .. } => Some(op),
             LogRecord::BeginTransaction { .. }
             | LogRecord::Commit { .. }
-            | LogRecord::Rollback { .. } => None,
+            | LogRecord::Rollback { .. }
+            | LogRecord::PageImage(_) => None,
         }
     }
 
@@ -257,6 +392,7 @@ impl LogRecord {
             | LogRecord::DeleteNode(op)
             | LogRecord::NewPage(op)
             | LogRecord::FreePage(op) => op.encoded_len(),
+            LogRecord::PageImage(img) => img.encoded_len(),
         }
     }
 
@@ -309,6 +445,7 @@ impl LogRecord {
             | LogRecord::DeleteNode(op)
             | LogRecord::NewPage(op)
             | LogRecord::FreePage(op) => op.encode(out),
+            LogRecord::PageImage(img) => img.encode(out),
         }
     }
 
@@ -340,6 +477,7 @@ impl LogRecord {
             },
             kind::NEW_PAGE => LogRecord::NewPage(PageOp::decode(&mut r)?),
             kind::FREE_PAGE => LogRecord::FreePage(PageOp::decode(&mut r)?),
+            kind::PAGE_IMAGE => LogRecord::PageImage(PageImage::decode(&mut r)?),
             _ => return corrupt("unknown record type"),
         };
         if !r.bytes.is_empty() {
@@ -421,7 +559,23 @@ pub(crate) mod tests {
             }),
             arb_page_op().prop_map(LogRecord::NewPage),
             arb_page_op().prop_map(LogRecord::FreePage),
+            arb_page_image().prop_map(LogRecord::PageImage),
         ]
+    }
+
+    pub(crate) fn arb_page_image() -> impl Strategy<Value = PageImage> {
+        (
+            any::<u32>(),
+            any::<u32>(),
+            any::<u64>(),
+            proptest::collection::vec(any::<u8>(), 0..400),
+            0usize..500,
+            0usize..500,
+        )
+            .prop_map(|(db, pgno, dbtime, page, a, b)| {
+                let (lo, hi) = (a.min(b).min(page.len()), a.max(b).min(page.len()));
+                PageImage::from_page(DbId(db), Pgno(pgno), Dbtime(dbtime), &page, lo..hi)
+            })
     }
 
     proptest! {
@@ -430,7 +584,11 @@ pub(crate) mod tests {
             let frame = rec.encode().unwrap();
             prop_assert_eq!(frame.len(), rec.frame_len());
             prop_assert_eq!(LogRecord::decode(&frame).unwrap(), rec.clone());
-            prop_assert_eq!(rec.page_op().is_some(), rec.kind() >= kind::INSERT_NODE);
+            prop_assert_eq!(
+                rec.page_op().is_some(),
+                (kind::INSERT_NODE..kind::PAGE_IMAGE).contains(&rec.kind())
+            );
+            prop_assert_eq!(rec.page().is_some(), rec.kind() >= kind::INSERT_NODE);
             // Every strict prefix is rejected, never mis-decoded.
             for cut in 0..frame.len() {
                 prop_assert!(LogRecord::decode(&frame[..cut]).is_err());
@@ -440,6 +598,110 @@ pub(crate) mod tests {
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = LogRecord::decode(&bytes);
+        }
+    }
+
+    /// One record of every kind, in kind order.
+    pub(crate) fn one_of_each() -> Vec<LogRecord> {
+        let op = PageOp {
+            trx: Trx(3),
+            db: DbId(1),
+            pgno: Pgno(9),
+            dbtime_before: Dbtime(4),
+            dbtime_after: Dbtime(5),
+            payload: vec![1, 2, 3],
+            undo: vec![2],
+        };
+        let mut page = vec![7u8; 4096];
+        page[100..4000].fill(0);
+        vec![
+            LogRecord::BeginTransaction {
+                trx: Trx(3),
+                level: 1,
+            },
+            LogRecord::Commit {
+                trx: Trx(3),
+                commit_trx: Trx(8),
+            },
+            LogRecord::Rollback {
+                trx: Trx(3),
+                level: 1,
+            },
+            LogRecord::InsertNode(op.clone()),
+            LogRecord::ReplaceNode(op.clone()),
+            LogRecord::DeleteNode(op.clone()),
+            LogRecord::Split {
+                op: op.clone(),
+                new_pgno: Pgno(10),
+            },
+            LogRecord::Merge {
+                op: op.clone(),
+                sibling_pgno: Pgno(11),
+            },
+            LogRecord::NewPage(op.clone()),
+            LogRecord::FreePage(op),
+            LogRecord::PageImage(PageImage::from_page(
+                DbId(1),
+                Pgno(9),
+                Dbtime(4),
+                &page,
+                100..4000,
+            )),
+        ]
+    }
+
+    #[test]
+    fn every_record_kind_round_trips() {
+        let all = one_of_each();
+        let kinds: Vec<u8> = all.iter().map(LogRecord::kind).collect();
+        assert_eq!(kinds, [1, 2, 3, 16, 17, 18, 19, 20, 21, 22, 23]);
+        for rec in all {
+            let frame = rec.encode().unwrap();
+            assert_eq!(frame[4], rec.kind());
+            assert_eq!(LogRecord::decode(&frame).unwrap(), rec);
+        }
+    }
+
+    #[test]
+    fn page_images_leave_out_their_hole_and_restore_it() {
+        let mut page = vec![0u8; 4096];
+        page[..40].fill(0xa5);
+        page[4000..].fill(0x5a);
+        let img = PageImage::from_page(DbId(1), Pgno(3), Dbtime(77), &page, 40..4000);
+        assert_eq!(img.image.len(), 40 + 96);
+        assert_eq!(img.hole_len(), 3960);
+        let mut back = vec![0xffu8; 4096];
+        assert!(img.restore_into(&mut back));
+        assert_eq!(back, page);
+        assert!(
+            !img.restore_into(&mut vec![0u8; 8192]),
+            "a page of another size"
+        );
+        // An out-of-range hole keeps the whole page.
+        let whole = PageImage::from_page(DbId(1), Pgno(3), Dbtime(77), &page, 10..9000);
+        assert_eq!(whole.image, page);
+        // Inconsistent fields never decode.
+        for bad in [
+            PageImage {
+                hole_at: 200,
+                ..img.clone()
+            },
+            PageImage {
+                page_bytes: 100,
+                ..img.clone()
+            },
+            PageImage {
+                page_bytes: 1 << 20,
+                ..img
+            },
+        ] {
+            let frame = LogRecord::PageImage(bad).encode().unwrap();
+            assert_eq!(
+                LogRecord::decode(&frame),
+                Err(Corrupt {
+                    reason: "page image hole or size out of range"
+                })
+            );
         }
     }
 

@@ -75,6 +75,27 @@ fn write_seed_corpus() {
         .expect("test step");
     }
     std::fs::write(rd.join("seed-garbage"), [0xff, 0, 0, 0, 2, 1, 2, 3]).expect("test step");
+    // A 4 KiB page image whose free gap (the hole) is left out.
+    let mut page = vec![0u8; 4096];
+    page[..64]
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, b)| *b = i as u8);
+    page[4088..].fill(0xee);
+    let image = ese_log::PageImage::from_page(
+        ese_core::DbId(1),
+        ese_core::Pgno(5),
+        ese_core::Dbtime(42),
+        &page,
+        64..4088,
+    );
+    std::fs::write(
+        rd.join("seed-page-image"),
+        ese_log::LogRecord::PageImage(image)
+            .encode()
+            .expect("test step"),
+    )
+    .expect("test step");
     let sd = corpus("log_scan");
     std::fs::create_dir_all(&sd).expect("test step");
     std::fs::write(sd.join("seed-one-file"), scan_seed(6, false)).expect("test step");

@@ -49,6 +49,16 @@ pub enum Error {
     /// An earlier rollback failed, so the version store no longer accepts work
     /// (JET_errInstanceUnavailable, -1090).
     InstanceUnavailable,
+    /// The B-tree refused or failed a read or change of a [`crate::VersionedTree`]; its JET
+    /// code is the B-tree error's (JET_errKeyDuplicate, JET_errRecordNotFound,
+    /// JET_errReadVerifyFailure, ...).
+    Tree(ese_btree::Error),
+}
+
+impl From<ese_btree::Error> for Error {
+    fn from(e: ese_btree::Error) -> Self {
+        Error::Tree(e)
+    }
 }
 
 impl Error {
@@ -70,12 +80,16 @@ impl Error {
             Error::Log(_) => JetErr::LOG_WRITE_FAIL,
             Error::RollbackError(_) => JetErr::ROLLBACK_ERROR,
             Error::InstanceUnavailable => JetErr::INSTANCE_UNAVAILABLE,
+            Error::Tree(e) => e.jet_err(),
         }
     }
 
     /// Whether this is [`Error::WriteConflict`], the error a client retries on.
     pub fn is_write_conflict(&self) -> bool {
-        matches!(self, Error::WriteConflict)
+        matches!(
+            self,
+            Error::WriteConflict | Error::Tree(ese_btree::Error::WriteConflict)
+        )
     }
 }
 
@@ -105,6 +119,7 @@ impl fmt::Display for Error {
             Error::InstanceUnavailable => {
                 f.write_str("the version store is unavailable after a failed rollback")
             }
+            Error::Tree(e) => write!(f, "B-tree: {e}"),
         }
     }
 }
@@ -113,6 +128,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Log(e) | Error::RollbackError(e) => Some(e.as_ref()),
+            Error::Tree(e) => Some(e),
             _ => None,
         }
     }
@@ -158,6 +174,29 @@ mod tests {
                 Error::InstanceUnavailable,
                 -1090,
                 "JET_errInstanceUnavailable",
+            ),
+            (
+                Error::Tree(ese_btree::Error::KeyDuplicate),
+                -1605,
+                "JET_errKeyDuplicate",
+            ),
+            (
+                Error::Tree(ese_btree::Error::RecordNotFound),
+                -1601,
+                "JET_errRecordNotFound",
+            ),
+            (
+                Error::Tree(ese_btree::Error::Corrupt {
+                    pgno: ese_core::Pgno(3),
+                    what: "test",
+                }),
+                -1018,
+                "JET_errReadVerifyFailure",
+            ),
+            (
+                Error::Tree(ese_btree::Error::DatabaseFull),
+                -1808,
+                "JET_errDiskFull",
             ),
         ];
         for (e, code, symbol) in cases {

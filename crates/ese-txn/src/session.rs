@@ -205,6 +205,12 @@ impl Session {
             .record(self.id, obj, key, Op::Delta { field, delta })
     }
 
+    /// Forgets this session's newest version if it is for the node (`obj`, `key`): the
+    /// change it was recorded for failed before touching the node. Returns whether one was.
+    pub(crate) fn unrecord_last(&mut self, obj: ObjId, key: &[u8]) -> bool {
+        self.ver.unrecord_last(self.id, obj, key)
+    }
+
     /// Locks the node until the outermost commit or rollback (JetGetLock): read locks are
     /// shared with other read locks, write locks with nothing. Taking read locks on what a
     /// transaction reads prevents write skew.

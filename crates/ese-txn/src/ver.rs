@@ -865,6 +865,24 @@ impl VersionStore {
         Ok(())
     }
 
+    /// Forgets the newest version of `sid` if it is for the node (`obj`, `key`) (ESE's
+    /// nullify of a failed DML version): the change it recorded was never made. Returns
+    /// whether a version was forgotten.
+    pub(crate) fn unrecord_last(&self, sid: SessionId, obj: ObjId, key: &[u8]) -> bool {
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        let Some(t) = st.txns.get_mut(&sid) else {
+            return false;
+        };
+        let start = t.level_starts.last().copied().unwrap_or(0);
+        let id = match t.changes.last() {
+            Some(c) if t.changes.len() > start && c.obj == obj && c.key == key => c.id,
+            _ => return false,
+        };
+        t.changes.pop();
+        take_version(&mut st.chains, &mut st.pool, obj, key, id).is_some()
+    }
+
     /// Fails with [`Error::WriteConflict`] if the transaction that began at `trx` could not
     /// change the node (`obj`, `key`) now; records nothing. This is the question the B-tree's
     /// `VersionCheck::may_modify` asks, by begin timestamp rather than by session.

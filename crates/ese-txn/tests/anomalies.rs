@@ -10,16 +10,121 @@
 //! Ops: begin, begin-read-only, commit, commit-lazy, rollback, rollback-all, level,
 //! insert k v, replace k v, replace-int k n, delete k, get k, get-int k, scan from to,
 //! escrow k n, lock-read k, lock-write k, cleanup.
+//!
+//! Every script runs twice: against `MemStore`, the in-memory model of the protocol, and
+//! against a `VersionedTree` over a real B-tree (`common::VStore`), with the same expected
+//! outcomes.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use common::VStore;
 use ese_core::{DbId, JetErr};
-use ese_txn::testing::{MemStore, StoreError};
+use ese_txn::testing::MemStore;
 use ese_txn::{CommitMode, LockKind, NoLog, ObjId, Session, VerConfig, VersionStore};
 
+/// The calls a script makes, answered by either store; errors are JET codes.
+trait Store {
+    fn ver(&self) -> Arc<VersionStore>;
+    fn insert(&self, s: &mut Session, k: &[u8], v: &[u8]) -> Result<(), i32>;
+    fn replace(&self, s: &mut Session, k: &[u8], v: &[u8]) -> Result<(), i32>;
+    fn delete(&self, s: &mut Session, k: &[u8]) -> Result<(), i32>;
+    fn escrow(&self, s: &mut Session, k: &[u8], d: i64) -> Result<(), i32>;
+    fn lock(&self, s: &mut Session, k: &[u8], kind: LockKind) -> Result<(), i32>;
+    fn get(&self, s: &Session, k: &[u8]) -> Option<Vec<u8>>;
+    fn scan(&self, s: &Session, from: &[u8], to: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)>;
+    fn commit(&self, s: &mut Session, mode: CommitMode) -> Result<(), i32>;
+    fn rollback(&self, s: &mut Session) -> Result<(), i32>;
+    fn rollback_all(&self, s: &mut Session) -> Result<(), i32>;
+    fn cleanup(&self) -> usize;
+}
+
+impl Store for MemStore {
+    fn ver(&self) -> Arc<VersionStore> {
+        Arc::clone(self.version_store())
+    }
+    fn insert(&self, s: &mut Session, k: &[u8], v: &[u8]) -> Result<(), i32> {
+        MemStore::insert(self, s, k, v).map_err(|e| e.jet_code())
+    }
+    fn replace(&self, s: &mut Session, k: &[u8], v: &[u8]) -> Result<(), i32> {
+        MemStore::replace(self, s, k, v).map_err(|e| e.jet_code())
+    }
+    fn delete(&self, s: &mut Session, k: &[u8]) -> Result<(), i32> {
+        MemStore::delete(self, s, k).map_err(|e| e.jet_code())
+    }
+    fn escrow(&self, s: &mut Session, k: &[u8], d: i64) -> Result<(), i32> {
+        self.escrow_update(s, k, d).map_err(|e| e.jet_code())
+    }
+    fn lock(&self, s: &mut Session, k: &[u8], kind: LockKind) -> Result<(), i32> {
+        self.get_lock(s, k, kind).map_err(|e| e.jet_code())
+    }
+    fn get(&self, s: &Session, k: &[u8]) -> Option<Vec<u8>> {
+        MemStore::get(self, s, k)
+    }
+    fn scan(&self, s: &Session, from: &[u8], to: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        MemStore::scan(self, s, from, to)
+    }
+    fn commit(&self, s: &mut Session, mode: CommitMode) -> Result<(), i32> {
+        MemStore::commit(self, s, mode)
+            .map(|_| ())
+            .map_err(|e| e.jet_code())
+    }
+    fn rollback(&self, s: &mut Session) -> Result<(), i32> {
+        MemStore::rollback(self, s).map_err(|e| e.jet_code())
+    }
+    fn rollback_all(&self, s: &mut Session) -> Result<(), i32> {
+        MemStore::rollback_all(self, s).map_err(|e| e.jet_code())
+    }
+    fn cleanup(&self) -> usize {
+        MemStore::cleanup(self)
+    }
+}
+
+impl Store for VStore {
+    fn ver(&self) -> Arc<VersionStore> {
+        Arc::clone(VStore::ver(self))
+    }
+    fn insert(&self, s: &mut Session, k: &[u8], v: &[u8]) -> Result<(), i32> {
+        VStore::insert(self, s, k, v).map_err(|e| e.jet_code())
+    }
+    fn replace(&self, s: &mut Session, k: &[u8], v: &[u8]) -> Result<(), i32> {
+        VStore::replace(self, s, k, v).map_err(|e| e.jet_code())
+    }
+    fn delete(&self, s: &mut Session, k: &[u8]) -> Result<(), i32> {
+        VStore::delete(self, s, k).map_err(|e| e.jet_code())
+    }
+    fn escrow(&self, s: &mut Session, k: &[u8], d: i64) -> Result<(), i32> {
+        VStore::escrow(self, s, k, d)
+            .map(|_| ())
+            .map_err(|e| e.jet_code())
+    }
+    fn lock(&self, s: &mut Session, k: &[u8], kind: LockKind) -> Result<(), i32> {
+        VStore::lock(self, s, k, kind).map_err(|e| e.jet_code())
+    }
+    fn get(&self, s: &Session, k: &[u8]) -> Option<Vec<u8>> {
+        VStore::get(self, s, k)
+    }
+    fn scan(&self, s: &Session, from: &[u8], to: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        VStore::scan(self, s, from, to)
+    }
+    fn commit(&self, s: &mut Session, mode: CommitMode) -> Result<(), i32> {
+        VStore::commit(self, s, mode).map_err(|e| e.jet_code())
+    }
+    fn rollback(&self, s: &mut Session) -> Result<(), i32> {
+        VStore::rollback(self, s).map_err(|e| e.jet_code())
+    }
+    fn rollback_all(&self, s: &mut Session) -> Result<(), i32> {
+        VStore::rollback_all(self, s).map_err(|e| e.jet_code())
+    }
+    fn cleanup(&self) -> usize {
+        VStore::cleanup(self)
+    }
+}
+
 struct Runner {
-    store: MemStore,
+    store: Box<dyn Store>,
     sessions: BTreeMap<String, Session>,
 }
 
@@ -28,10 +133,10 @@ fn error_name(code: i32) -> String {
     symbol.trim_start_matches("JET_err").to_string()
 }
 
-fn outcome<T>(r: Result<T, StoreError>, ok: impl FnOnce(T) -> String) -> String {
+fn outcome(r: Result<(), i32>) -> String {
     match r {
-        Ok(v) => ok(v),
-        Err(e) => error_name(e.jet_code()),
+        Ok(()) => "ok".into(),
+        Err(code) => error_name(code),
     }
 }
 
@@ -43,18 +148,22 @@ fn text(v: Option<Vec<u8>>) -> String {
 }
 
 impl Runner {
-    fn new() -> Self {
+    fn new(on_tree: bool) -> Self {
         let ver = VersionStore::new(VerConfig::default(), Arc::new(NoLog))
             .expect("the default configuration is valid");
+        let store: Box<dyn Store> = if on_tree {
+            Box::new(VStore::new(ver))
+        } else {
+            Box::new(MemStore::new(ver, ObjId::new(DbId(1), 2)))
+        };
         Runner {
-            store: MemStore::new(ver, ObjId::new(DbId(1), 2)),
+            store,
             sessions: BTreeMap::new(),
         }
     }
 
     fn setup(&mut self, pairs: &[&str], as_int: bool) {
-        let ver = Arc::clone(self.store.version_store());
-        let mut s = ver.begin_session();
+        let mut s = self.store.ver().begin_session();
         for pair in pairs {
             let (k, v) = pair.split_once('=').expect("setup takes k=v pairs");
             let value = if as_int {
@@ -75,7 +184,7 @@ impl Runner {
         let Runner { store, sessions } = self;
         let s = sessions
             .entry(who.to_string())
-            .or_insert_with(|| store.version_store().begin_session());
+            .or_insert_with(|| store.ver().begin_session());
         let arg = |i: usize| -> &[u8] { args.get(i).expect("missing argument").as_bytes() };
         let int = |i: usize| -> i64 {
             args.get(i)
@@ -83,34 +192,24 @@ impl Runner {
                 .parse()
                 .expect("an integer argument")
         };
-        let ok = |_| "ok".to_string();
+        let get_int = |v: Option<Vec<u8>>| {
+            v.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                .map_or_else(|| "none".into(), |b| i64::from_le_bytes(b).to_string())
+        };
         match op {
-            "begin" => outcome(s.begin_transaction().map_err(StoreError::from), ok),
-            "begin-read-only" => outcome(
-                s.begin_transaction_read_only().map_err(StoreError::from),
-                ok,
-            ),
-            "commit" => outcome(
-                store
-                    .commit(s, CommitMode::Durable)
-                    .map_err(StoreError::from),
-                |_| "ok".into(),
-            ),
-            "commit-lazy" => outcome(
-                store.commit(s, CommitMode::Lazy).map_err(StoreError::from),
-                |_| "ok".into(),
-            ),
-            "rollback" => outcome(store.rollback(s).map_err(StoreError::from), ok),
-            "rollback-all" => outcome(store.rollback_all(s).map_err(StoreError::from), ok),
+            "begin" => outcome(s.begin_transaction().map_err(|e| e.jet_code())),
+            "begin-read-only" => outcome(s.begin_transaction_read_only().map_err(|e| e.jet_code())),
+            "commit" => outcome(store.commit(s, CommitMode::Durable)),
+            "commit-lazy" => outcome(store.commit(s, CommitMode::Lazy)),
+            "rollback" => outcome(store.rollback(s)),
+            "rollback-all" => outcome(store.rollback_all(s)),
             "level" => s.level().to_string(),
-            "insert" => outcome(store.insert(s, arg(0), arg(1)), ok),
-            "replace" => outcome(store.replace(s, arg(0), arg(1)), ok),
-            "replace-int" => outcome(store.replace(s, arg(0), &int(1).to_le_bytes()), ok),
-            "delete" => outcome(store.delete(s, arg(0)), ok),
+            "insert" => outcome(store.insert(s, arg(0), arg(1))),
+            "replace" => outcome(store.replace(s, arg(0), arg(1))),
+            "replace-int" => outcome(store.replace(s, arg(0), &int(1).to_le_bytes())),
+            "delete" => outcome(store.delete(s, arg(0))),
             "get" => text(store.get(s, arg(0))),
-            "get-int" => store
-                .get_i64(s, arg(0))
-                .map_or_else(|| "none".into(), |v| v.to_string()),
+            "get-int" => get_int(store.get(s, arg(0))),
             "scan" => {
                 let rows = store.scan(s, arg(0), arg(1));
                 if rows.is_empty() {
@@ -128,17 +227,17 @@ impl Runner {
                         .join(",")
                 }
             }
-            "escrow" => outcome(store.escrow_update(s, arg(0), int(1)), ok),
-            "lock-read" => outcome(store.get_lock(s, arg(0), LockKind::Read), ok),
-            "lock-write" => outcome(store.get_lock(s, arg(0), LockKind::Write), ok),
+            "escrow" => outcome(store.escrow(s, arg(0), int(1))),
+            "lock-read" => outcome(store.lock(s, arg(0), LockKind::Read)),
+            "lock-write" => outcome(store.lock(s, arg(0), LockKind::Write)),
             "cleanup" => store.cleanup().to_string(),
             other => panic!("unknown op {other}"),
         }
     }
 }
 
-fn run(name: &str, script: &str) {
-    let mut r = Runner::new();
+fn run(name: &str, script: &str, on_tree: bool) {
+    let mut r = Runner::new(on_tree);
     let mut steps = 0;
     for (n, raw) in script.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
@@ -160,7 +259,7 @@ fn run(name: &str, script: &str) {
             }
         }
         r.store
-            .version_store()
+            .ver()
             .check_invariants()
             .expect("invariants hold after every step");
     }
@@ -171,12 +270,24 @@ fn run(name: &str, script: &str) {
 }
 
 macro_rules! scripts {
-    ($($test:ident => $file:literal,)*) => {$(
-        #[test]
-        fn $test() {
-            run($file, include_str!(concat!("scripts/", $file)));
+    ($($test:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                run($file, include_str!(concat!("scripts/", $file)), false);
+            }
+        )*
+        /// The same scripts against a `VersionedTree` over a real B-tree.
+        mod on_tree {
+            use super::run;
+            $(
+                #[test]
+                fn $test() {
+                    run($file, include_str!(concat!("scripts/", $file)), true);
+                }
+            )*
         }
-    )*};
+    };
 }
 
 scripts! {

@@ -1,0 +1,777 @@
+//! Transactional B-trees: the version store wired to `ese-btree`'s trees.
+//!
+//! A [`VersionedTree`] is one B-tree seen through the version store: every change records a
+//! version first (a conflict or a full store fails there and changes nothing), then changes
+//! the node, which logs the page operation with its before-image; every read asks the version
+//! store what the reading session may see while the tree's latch is held. [`Trees`] is the
+//! registry of every open tree of an instance: rollback reaches the nodes through it, and
+//! cleanup removes the flag-deleted nodes no snapshot needs any more.
+//!
+//! Changes need an open transaction ([`Error::NotInTransaction`] otherwise): the layer above
+//! wraps a call made at level 0 in an implicit transaction, as ESE does, so that a record and
+//! its index entries change together.
+//!
+//! # Protocol
+//!
+//! ```text
+//!   change:   write latch ─▶ check_write ─▶ read node ─▶ version_* ─▶ BTree::*_latched (logs)
+//!   read:     read latch  ─▶ read node (flags too) ─▶ visible_version ─▶ resolve ─▶ unlatch
+//!   rollback: every registered database's write latch, in DbId order ─▶ Session::rollback
+//!               └─ Undo (under the version store's lock): BTree::restore_latched / purge_latched
+//!   cleanup:  VersionStore::cleanup ─▶ per database: write latch ─▶ still deleted, unversioned?
+//!               ─▶ BTree::cleanup_latched
+//! ```
+//!
+//! Lock order is always the tree latch (the database's lock, `ese_btree::tree::WriteLatch`),
+//! then the version store's. The undo side never takes a latch (rollback holds them all) and
+//! never calls the version store (rollback holds its lock).
+//!
+//! Reads resolve the version store's [`Visibility`] against the node as stored: a node
+//! inserted by a transaction the reader cannot see is absent; a flag-deleted node whose delete
+//! the reader cannot see is present (`ignore_delete`); a before-image replaces the data; escrow
+//! corrections ([`EscrowAdjust`]) are added at their field. A field is named in the version
+//! store by [`EscrowField::code`]: the byte offset, plus `0x1_0000` for a 64-bit integer.
+//!
+//! # A failed change after its version was recorded
+//!
+//! The B-tree may refuse or fail a change after the version store accepted its version (the
+//! log refuses the record, the database cannot grow for a split, a page cannot be read). The
+//! node is then read again under the same latch: if it is as it was, the version is forgotten
+//! (ESE nullifies the RCE) and the transaction is exactly as before the call. If the node did
+//! change, or cannot be read, the version stays, so the node and its version agree and a
+//! rollback puts the node back (undo tolerates an insert whose node never appeared). Either
+//! way the call returns the B-tree's error as [`Error::Tree`]; after one that is not a
+//! conflict, the caller should roll the transaction back.
+//!
+//! # Escrow updates
+//!
+//! [`VersionedTree::escrow_update`] records a delta version and then adds the delta in place
+//! with the B-tree's logged escrow operation (`BTree::escrow_latched`), whose undo field is the
+//! delta itself. Undo, in rollback (`BTree::undo_escrow_latched`) as in crash recovery, is
+//! logical: it adds the negated delta to whatever the counter holds, so other sessions'
+//! uncommitted deltas on the same counter survive.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use ese_btree::node::{Node, NodeFlags};
+use ese_btree::tree::{Latch, WriteLatch};
+use ese_btree::undo::EscrowDelta;
+use ese_btree::{BTree, Cursor, Database, Entry, SeekOp};
+use ese_core::{DbId, Trx};
+use parking_lot::Mutex;
+
+use crate::error::Error;
+use crate::session::Session;
+use crate::undo::{Undo, UndoAction, UndoError};
+use crate::ver::{EscrowAdjust, LockKind, ObjId, Removable, VersionStore, Visibility};
+
+/// The bit of [`EscrowField::code`] that marks a 64-bit field.
+const I64_FIELD_BIT: u32 = 1 << 16;
+
+/// The width of an escrowed integer inside a node's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EscrowWidth {
+    /// A little-endian `i32` (JET_coltypLong, the only type ESE escrows).
+    I32,
+    /// A little-endian `i64`.
+    I64,
+}
+
+impl EscrowWidth {
+    /// The integer's size in bytes.
+    pub const fn bytes(self) -> usize {
+        match self {
+            EscrowWidth::I32 => 4,
+            EscrowWidth::I64 => 8,
+        }
+    }
+}
+
+/// Where an escrowed integer lives in a node's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EscrowField {
+    /// Byte offset within the data.
+    pub offset: u16,
+    /// Its width.
+    pub width: EscrowWidth,
+}
+
+impl EscrowField {
+    /// The field of `width` at byte `offset`.
+    pub const fn new(offset: u16, width: EscrowWidth) -> Self {
+        EscrowField { offset, width }
+    }
+
+    /// The field's name in the version store (`EscrowAdjust::field`, `UndoAction::Escrow`):
+    /// the offset, plus `0x1_0000` for [`EscrowWidth::I64`].
+    pub const fn code(self) -> u32 {
+        let width = match self.width {
+            EscrowWidth::I32 => 0,
+            EscrowWidth::I64 => I64_FIELD_BIT,
+        };
+        self.offset as u32 | width
+    }
+
+    /// The field a [`EscrowField::code`] names; `None` for a value no field has.
+    pub fn from_code(code: u32) -> Option<EscrowField> {
+        if code & !(I64_FIELD_BIT | 0xffff) != 0 {
+            return None;
+        }
+        let width = if code & I64_FIELD_BIT != 0 {
+            EscrowWidth::I64
+        } else {
+            EscrowWidth::I32
+        };
+        Some(EscrowField {
+            offset: (code & 0xffff) as u16,
+            width,
+        })
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        let at = usize::from(self.offset);
+        at..at + self.width.bytes()
+    }
+
+    /// The integer at this field of `data`, sign-extended; `None` if the data is too short.
+    pub fn read(self, data: &[u8]) -> Option<i64> {
+        let b = data.get(self.range())?;
+        Some(match self.width {
+            EscrowWidth::I32 => i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            EscrowWidth::I64 => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                i64::from_le_bytes(a)
+            }
+        })
+    }
+
+    /// Adds `delta` to the integer at this field of `data`, wrapping at its width; returns
+    /// false (changing nothing) if the data is too short.
+    pub fn add(self, data: &mut [u8], delta: i64) -> bool {
+        let Some(v) = self.read(data) else {
+            return false;
+        };
+        let range = self.range();
+        match self.width {
+            // Wrapping at 32 bits: only the low half of the sum counts.
+            EscrowWidth::I32 => {
+                data[range].copy_from_slice(&(v.wrapping_add(delta) as i32).to_le_bytes())
+            }
+            EscrowWidth::I64 => data[range].copy_from_slice(&v.wrapping_add(delta).to_le_bytes()),
+        }
+        true
+    }
+}
+
+/// Adds the version store's escrow corrections to `data`.
+fn apply_escrow(data: &mut [u8], escrow: &[EscrowAdjust]) {
+    for a in escrow {
+        if let Some(field) = EscrowField::from_code(a.field) {
+            field.add(data, a.delta);
+        }
+    }
+}
+
+/// What a reader sees of `node` (as stored, `None` if the tree has none) given the version
+/// store's answer: the data, or `None` if the record does not exist for it.
+fn resolve(node: Option<&Node>, vis: Visibility) -> Option<Vec<u8>> {
+    let (mut data, escrow) = match vis {
+        Visibility::Absent => return None,
+        Visibility::BeforeImage { image, escrow } => (image.to_vec(), escrow),
+        Visibility::Current {
+            ignore_delete,
+            escrow,
+        } => {
+            let n = node?;
+            if n.flags.contains(NodeFlags::DELETED) && !ignore_delete {
+                return None;
+            }
+            (n.payload.clone(), escrow)
+        }
+    };
+    apply_escrow(&mut data, &escrow);
+    Some(data)
+}
+
+/// The cursor-side resolve: what `session` sees of each node a move passes.
+fn resolver(obj: ObjId, session: &Session) -> impl FnMut(&Node) -> Option<Vec<u8>> + '_ {
+    move |n: &Node| resolve(Some(n), session.visible_version(obj, &n.key))
+}
+
+fn is_live(n: &Node) -> bool {
+    !n.flags.contains(NodeFlags::DELETED)
+}
+
+/// The begin timestamp a change by `session` is made under, after the checks every change
+/// makes first: an open transaction that is not read-only.
+fn change_trx(session: &Session) -> Result<Trx, Error> {
+    if session.level() == 0 {
+        return Err(Error::NotInTransaction);
+    }
+    if session.is_read_only() {
+        return Err(Error::TransReadOnly);
+    }
+    session.trx_begin().ok_or(Error::NotInTransaction)
+}
+
+/// One B-tree whose reads and changes go through the version store.
+#[derive(Clone, Debug)]
+pub struct VersionedTree {
+    tree: BTree,
+    obj: ObjId,
+    ver: Arc<VersionStore>,
+}
+
+impl VersionedTree {
+    /// `tree` seen through `ver`.
+    pub fn new(tree: BTree, ver: Arc<VersionStore>) -> Self {
+        let obj = ObjId::new(tree.database().id(), tree.objid());
+        VersionedTree { tree, obj, ver }
+    }
+
+    /// The tree underneath.
+    pub fn tree(&self) -> &BTree {
+        &self.tree
+    }
+
+    /// The tree's identity in the version store.
+    pub fn obj(&self) -> ObjId {
+        self.obj
+    }
+
+    /// The version store.
+    pub fn version_store(&self) -> &Arc<VersionStore> {
+        &self.ver
+    }
+
+    /// The data of `key` as `session` sees it.
+    pub fn get(&self, session: &Session, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let obj = self.obj;
+        Ok(self
+            .tree
+            .get_with(key, |node| resolve(node, session.visible_version(obj, key)))?)
+    }
+
+    /// After the B-tree failed a change with `e` once its version was recorded: forgets the
+    /// version if the node is as it was, keeps it otherwise (see the module doc).
+    fn settle(
+        &self,
+        session: &mut Session,
+        latch: &WriteLatch<'_>,
+        key: &[u8],
+        before: &Option<Node>,
+        e: ese_btree::Error,
+    ) -> Error {
+        if let Ok(now) = self.tree.node_latched(latch, key)
+            && now == *before
+        {
+            session.unrecord_last(self.obj, key);
+        }
+        Error::Tree(e)
+    }
+
+    /// Inserts `key` (KeyDuplicate if the session sees a live node with it).
+    pub fn insert(&self, session: &mut Session, key: &[u8], data: &[u8]) -> Result<(), Error> {
+        let trx = change_trx(session)?;
+        self.tree.validate(key, data)?;
+        let latch = self.tree.write_latch();
+        // Once the conflict check passes, the node as stored is what this session sees.
+        session.check_write(self.obj, key)?;
+        let before = self.tree.node_latched(&latch, key)?;
+        let reused = match &before {
+            Some(n) if is_live(n) => return Err(Error::Tree(ese_btree::Error::KeyDuplicate)),
+            Some(n) => Some(n.payload.as_slice()),
+            None => None,
+        };
+        session.version_insert(self.obj, key, reused)?;
+        self.tree
+            .insert_latched(&latch, trx, key, data)
+            .map_err(|e| self.settle(session, &latch, key, &before, e))
+    }
+
+    /// Replaces the data of `key` (RecordNotFound if the session sees no node).
+    pub fn replace(&self, session: &mut Session, key: &[u8], data: &[u8]) -> Result<(), Error> {
+        let trx = change_trx(session)?;
+        self.tree.validate(key, data)?;
+        let latch = self.tree.write_latch();
+        session.check_write(self.obj, key)?;
+        let before = self.tree.node_latched(&latch, key)?;
+        let Some(old) = before.as_ref().filter(|n| is_live(n)) else {
+            return Err(Error::Tree(ese_btree::Error::RecordNotFound));
+        };
+        session.version_replace(self.obj, key, &old.payload)?;
+        self.tree
+            .replace_latched(&latch, trx, key, data)
+            .map_err(|e| self.settle(session, &latch, key, &before, e))
+    }
+
+    /// Flag-deletes `key`; cleanup removes the node once no snapshot needs it.
+    pub fn delete(&self, session: &mut Session, key: &[u8]) -> Result<(), Error> {
+        let trx = change_trx(session)?;
+        let latch = self.tree.write_latch();
+        session.check_write(self.obj, key)?;
+        let before = self.tree.node_latched(&latch, key)?;
+        if !before.as_ref().is_some_and(is_live) {
+            return Err(Error::Tree(ese_btree::Error::RecordNotFound));
+        }
+        session.version_flag_delete(self.obj, key)?;
+        self.tree
+            .delete_latched(&latch, trx, key)
+            .map_err(|e| self.settle(session, &latch, key, &before, e))
+    }
+
+    /// Adds `delta` to the integer at `field` of `key`'s data without a write conflict with
+    /// other escrow updates (JetEscrowUpdate); returns the value before the update as the
+    /// session sees it.
+    pub fn escrow_update(
+        &self,
+        session: &mut Session,
+        key: &[u8],
+        field: EscrowField,
+        delta: i64,
+    ) -> Result<i64, Error> {
+        let trx = change_trx(session)?;
+        if field.width == EscrowWidth::I32 && i32::try_from(delta).is_err() {
+            return Err(Error::InvalidParameter(
+                "an escrow delta wider than its 32-bit field",
+            ));
+        }
+        let latch = self.tree.write_latch();
+        let before = self.tree.node_latched(&latch, key)?;
+        let seen = resolve(before.as_ref(), session.visible_version(self.obj, key))
+            .ok_or(Error::Tree(ese_btree::Error::RecordNotFound))?;
+        let value = field.read(&seen).ok_or(Error::InvalidParameter(
+            "an escrow field outside the record's data",
+        ))?;
+        // A delete or replace this session cannot see makes this conflict, so once it passes
+        // the node is live; other sessions' uncommitted deltas in it commute with this one.
+        session.version_escrow(self.obj, key, field.code(), delta)?;
+        let width = field.width.bytes() as u8;
+        self.tree
+            .escrow_latched(&latch, trx, key, field.offset, width, delta)
+            .map_err(|e| self.settle(session, &latch, key, &before, e))?;
+        Ok(value)
+    }
+
+    /// Locks `key`, which must exist for the session (JetGetLock).
+    pub fn get_lock(&self, session: &mut Session, key: &[u8], kind: LockKind) -> Result<(), Error> {
+        if session.level() == 0 {
+            return Err(Error::NotInTransaction);
+        }
+        let latch = self.tree.read_latch();
+        let node = self.tree.node_latched(&latch, key)?;
+        if resolve(node.as_ref(), session.visible_version(self.obj, key)).is_none() {
+            return Err(Error::Tree(ese_btree::Error::RecordNotFound));
+        }
+        session.get_lock(self.obj, key, kind)
+    }
+
+    /// The number of records `session` sees with keys between `lo` and `hi`.
+    pub fn count(
+        &self,
+        session: &Session,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+    ) -> Result<u64, Error> {
+        let mut n = 0u64;
+        self.each(session, lo, hi, |_| n += 1)?;
+        Ok(n)
+    }
+
+    /// Every record `session` sees with keys between `lo` and `hi`, in key order.
+    pub fn scan(
+        &self,
+        session: &Session,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+    ) -> Result<Vec<Entry>, Error> {
+        let mut out = Vec::new();
+        self.each(session, lo, hi, |e| out.push(e))?;
+        Ok(out)
+    }
+
+    fn each(
+        &self,
+        session: &Session,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        mut f: impl FnMut(Entry),
+    ) -> Result<(), Error> {
+        let mut c = self.tree.cursor();
+        let mut r = resolver(self.obj, session);
+        let mut e = match lo {
+            Bound::Included(k) => c.seek_with(k, SeekOp::Ge, &mut r)?,
+            Bound::Excluded(k) => c.seek_with(k, SeekOp::Gt, &mut r)?,
+            Bound::Unbounded => c.first_with(&mut r)?,
+        };
+        while let Some(entry) = e {
+            let inside = match hi {
+                Bound::Included(k) => entry.key.as_slice() <= k,
+                Bound::Excluded(k) => entry.key.as_slice() < k,
+                Bound::Unbounded => true,
+            };
+            if !inside {
+                break;
+            }
+            f(entry);
+            e = c.next_with(&mut r)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every flag-deleted node that has no version (after crash recovery, whose
+    /// cleanup queue is lost, or whenever one may have been missed); returns how many.
+    pub fn sweep_deleted(&self) -> Result<usize, Error> {
+        let mut deleted = Vec::new();
+        // One pass over every leaf under one read latch; accepting no node walks them all.
+        self.tree.cursor().first_with(&mut |n: &Node| {
+            if !is_live(n) {
+                deleted.push(n.key.clone());
+            }
+            None
+        })?;
+        let latch = self.tree.write_latch();
+        let mut removed = 0;
+        for key in deleted {
+            // Re-checked under the write latch: still deleted (by cleanup_latched) and with
+            // no version a transaction may need.
+            if !self.ver.is_versioned(self.obj, &key) && self.tree.cleanup_latched(&latch, &key)? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// A cursor on this tree, on no record.
+    pub fn cursor(&self) -> VersionedCursor {
+        VersionedCursor {
+            tree: self.clone(),
+            cursor: self.tree.clone().into_cursor(),
+            edge: Edge::Before,
+        }
+    }
+}
+
+/// Where a [`VersionedCursor`] is when it is on no record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Edge {
+    /// Before the first record (or on one, when the B-tree cursor has an entry).
+    Before,
+    /// After the last record.
+    After,
+}
+
+/// A position in a [`VersionedTree`]; every move returns what the given session sees.
+#[derive(Debug)]
+pub struct VersionedCursor {
+    tree: VersionedTree,
+    cursor: Cursor<'static>,
+    edge: Edge,
+}
+
+impl VersionedCursor {
+    /// The tree.
+    pub fn tree(&self) -> &VersionedTree {
+        &self.tree
+    }
+
+    /// The record the cursor is on, as last read.
+    pub fn current(&self) -> Option<&Entry> {
+        self.cursor.entry()
+    }
+
+    /// Moves to the first record the session sees.
+    pub fn first(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
+        let mut r = resolver(self.tree.obj, session);
+        self.edge = Edge::After;
+        let e = self.cursor.first_with(&mut r)?;
+        Ok(e)
+    }
+
+    /// Moves to the last record the session sees.
+    pub fn last(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
+        let mut r = resolver(self.tree.obj, session);
+        self.edge = Edge::Before;
+        let e = self.cursor.last_with(&mut r)?;
+        Ok(e)
+    }
+
+    /// Moves to the next record the session sees; `None` leaves the cursor after the last.
+    pub fn next(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
+        if self.cursor.entry().is_none() && self.edge == Edge::After {
+            return Ok(None);
+        }
+        let mut r = resolver(self.tree.obj, session);
+        self.edge = Edge::After;
+        Ok(self.cursor.next_with(&mut r)?)
+    }
+
+    /// Moves to the previous record the session sees; `None` leaves it before the first.
+    pub fn prev(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
+        if self.cursor.entry().is_none() && self.edge == Edge::Before {
+            return Ok(None);
+        }
+        let mut r = resolver(self.tree.obj, session);
+        self.edge = Edge::Before;
+        Ok(self.cursor.prev_with(&mut r)?)
+    }
+
+    /// Moves to the record `op` finds for `key` among those the session sees; on `None` the
+    /// cursor is on no record, before the first.
+    pub fn seek(
+        &mut self,
+        session: &Session,
+        key: &[u8],
+        op: SeekOp,
+    ) -> Result<Option<Entry>, Error> {
+        let mut r = resolver(self.tree.obj, session);
+        self.edge = Edge::Before;
+        Ok(self.cursor.seek_with(key, op, &mut r)?)
+    }
+
+    /// Forgets the position (before the first record).
+    pub fn reset(&mut self) {
+        self.cursor.reset();
+        self.edge = Edge::Before;
+    }
+}
+
+/// Every open tree of an instance: what rollback, end of session and cleanup reach the nodes
+/// through.
+///
+/// Rollback takes the write latch of every registered tree's database, in DbId order, before
+/// the version store's lock, so a tree must be registered before any session changes it.
+/// Cleanup needs the version store: it is given by [`Trees::with_version_store`] or
+/// [`Trees::set_version_store`], or learned from the first session rolled back or ended here.
+#[derive(Debug, Default)]
+pub struct Trees {
+    trees: Mutex<BTreeMap<ObjId, BTree>>,
+    ver: Mutex<Option<Arc<VersionStore>>>,
+}
+
+/// The undo side of rollback: node changes made under latches the caller holds, never asking
+/// the version store (whose lock rollback holds).
+struct TreeUndo<'a> {
+    trees: &'a BTreeMap<ObjId, BTree>,
+    latches: &'a [WriteLatch<'a>],
+    trx: Trx,
+}
+
+impl Undo for TreeUndo<'_> {
+    fn undo(&mut self, obj: ObjId, key: &[u8], action: UndoAction<'_>) -> Result<(), UndoError> {
+        let tree = self
+            .trees
+            .get(&obj)
+            .ok_or_else(|| format!("rollback reached tree {obj}, which is not registered"))?;
+        let latch = self
+            .latches
+            .iter()
+            .find(|l| std::ptr::eq(l.database(), &**tree.database()))
+            .ok_or_else(|| format!("rollback holds no latch for the database of tree {obj}"))?;
+        let node = tree.node_latched(latch, key)?;
+        let trx = self.trx;
+        let Some(n) = node else {
+            // An insert whose node never appeared (the B-tree failed it) has nothing to undo.
+            return match action {
+                UndoAction::Remove => Ok(()),
+                _ => Err(format!("undo found no node {key:?} in tree {obj}").into()),
+            };
+        };
+        let before = match action {
+            UndoAction::Remove => {
+                // The undo is logged (a compensation of the insert); the node is then invisible
+                // to everyone and goes at once.
+                tree.restore_latched(latch, trx, key, None)?;
+                tree.purge_latched(latch, key)?;
+                return Ok(());
+            }
+            UndoAction::ReDelete { data } => (n.flags.with(NodeFlags::DELETED), data.to_vec()),
+            UndoAction::Restore { data } => (n.flags, data.to_vec()),
+            UndoAction::Undelete => (n.flags.without(NodeFlags::DELETED), n.payload),
+            UndoAction::Escrow { field, delta } => {
+                let field = EscrowField::from_code(field)
+                    .ok_or_else(|| format!("escrow undo names no field ({field:#x})"))?;
+                // The B-tree's undo adds the negation of the update it is given.
+                let undo = EscrowDelta {
+                    objid: tree.objid(),
+                    root: tree.root(),
+                    key: key.to_vec(),
+                    offset: field.offset,
+                    width: field.width.bytes() as u8,
+                    delta: delta.wrapping_neg(),
+                };
+                tree.undo_escrow_latched(latch, trx, &undo)?;
+                return Ok(());
+            }
+        };
+        tree.restore_latched(latch, trx, key, Some(before))?;
+        Ok(())
+    }
+}
+
+impl Trees {
+    /// An empty registry.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Trees::default())
+    }
+
+    /// An empty registry whose cleanup uses `ver`.
+    pub fn with_version_store(ver: Arc<VersionStore>) -> Arc<Self> {
+        let trees = Trees::default();
+        *trees.ver.lock() = Some(ver);
+        Arc::new(trees)
+    }
+
+    /// Makes cleanup use `ver` (one instance has one version store).
+    pub fn set_version_store(&self, ver: Arc<VersionStore>) {
+        *self.ver.lock() = Some(ver);
+    }
+
+    fn learn(&self, ver: &Arc<VersionStore>) {
+        let mut known = self.ver.lock();
+        if known.is_none() {
+            *known = Some(Arc::clone(ver));
+        }
+    }
+
+    fn store(&self) -> Result<Arc<VersionStore>, Error> {
+        self.ver.lock().clone().ok_or(Error::InvalidParameter(
+            "the tree registry knows no version store yet (Trees::with_version_store)",
+        ))
+    }
+
+    /// Makes `tree` reachable by rollback and cleanup (idempotent).
+    pub fn register(&self, tree: &BTree) {
+        let obj = ObjId::new(tree.database().id(), tree.objid());
+        self.trees.lock().insert(obj, tree.clone());
+    }
+
+    /// As [`Trees::register`] for a [`VersionedTree`], whose version store cleanup then uses
+    /// if none is known yet.
+    pub fn register_versioned(&self, tree: &VersionedTree) {
+        self.learn(tree.version_store());
+        self.register(tree.tree());
+    }
+
+    /// The registered tree `obj`, if any.
+    pub fn get(&self, obj: ObjId) -> Option<BTree> {
+        self.trees.lock().get(&obj).cloned()
+    }
+
+    /// Forgets every tree of database `db` (at detach).
+    pub fn forget_database(&self, db: DbId) {
+        self.trees.lock().retain(|obj, _| obj.db != db);
+    }
+
+    /// Forgets one tree (after its table or index is deleted and committed).
+    pub fn forget(&self, obj: ObjId) {
+        self.trees.lock().remove(&obj);
+    }
+
+    /// Runs `f` with `session` and an [`Undo`] over every registered tree, holding every
+    /// registered database's write latch (taken in DbId order).
+    fn latched<T>(
+        &self,
+        session: &mut Session,
+        f: impl FnOnce(&mut Session, &mut dyn Undo) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.learn(session.version_store());
+        let trees = self.trees.lock().clone();
+        let mut dbs: BTreeMap<DbId, Arc<Database>> = BTreeMap::new();
+        for t in trees.values() {
+            dbs.entry(t.database().id())
+                .or_insert_with(|| Arc::clone(t.database()));
+        }
+        let latches: Vec<WriteLatch<'_>> = dbs.values().map(|db| WriteLatch::new(db)).collect();
+        let mut undo = TreeUndo {
+            trees: &trees,
+            latches: &latches,
+            trx: session.trx_begin().unwrap_or(Trx::MIN),
+        };
+        f(session, &mut undo)
+    }
+
+    /// Rolls back the session's innermost level (JetRollback).
+    pub fn rollback(&self, session: &mut Session) -> Result<(), Error> {
+        self.latched(session, |s, undo| s.rollback(undo))
+    }
+
+    /// Rolls back every level (JetRollback with JET_bitRollbackAll).
+    pub fn rollback_all(&self, session: &mut Session) -> Result<(), Error> {
+        self.latched(session, |s, undo| s.rollback_all(undo))
+    }
+
+    /// Rolls back every level and ends the session (JetEndSession).
+    pub fn end_session(&self, mut session: Session) -> Result<(), Error> {
+        if session.level() == 0 {
+            return Ok(());
+        }
+        self.latched(&mut session, |s, undo| s.rollback_all(undo))
+    }
+
+    /// Runs version cleanup and removes the flag-deleted nodes it releases; returns how many
+    /// nodes were removed.
+    ///
+    /// Each node is checked again under its database's write latch: still flag-deleted, and
+    /// with no version (it may have been reinserted, or deleted again, since it was queued).
+    /// A node of a tree that is not registered stays until [`Trees::sweep_deleted`]. After a
+    /// B-tree error the other nodes are still tried and the first error is returned.
+    pub fn cleanup(&self) -> Result<usize, Error> {
+        let ver = self.store()?;
+        let removable = ver.cleanup();
+        if removable.is_empty() {
+            return Ok(0);
+        }
+        let trees = self.trees.lock().clone();
+        let mut by_db: BTreeMap<DbId, Vec<Removable>> = BTreeMap::new();
+        for r in removable {
+            by_db.entry(r.obj.db).or_default().push(r);
+        }
+        let mut removed = 0;
+        let mut first_error = None;
+        for items in by_db.values() {
+            let Some(db) = items
+                .iter()
+                .find_map(|r| trees.get(&r.obj))
+                .map(|t| Arc::clone(t.database()))
+            else {
+                continue;
+            };
+            let latch = WriteLatch::new(&db);
+            for r in items {
+                let Some(tree) = trees.get(&r.obj) else {
+                    continue;
+                };
+                if ver.is_versioned(r.obj, &r.key) {
+                    continue;
+                }
+                match tree.cleanup_latched(&latch, &r.key) {
+                    Ok(true) => removed += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(Error::Tree(e)),
+            None => Ok(removed),
+        }
+    }
+
+    /// [`VersionedTree::sweep_deleted`] over every registered tree (after crash recovery);
+    /// returns how many nodes were removed.
+    pub fn sweep_deleted(&self) -> Result<usize, Error> {
+        let ver = self.store()?;
+        let trees = self.trees.lock().clone();
+        let mut removed = 0;
+        for tree in trees.into_values() {
+            removed += VersionedTree::new(tree, Arc::clone(&ver)).sweep_deleted()?;
+        }
+        Ok(removed)
+    }
+}

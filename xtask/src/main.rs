@@ -145,15 +145,34 @@ fn bench(names: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask sim --seed N [--points M]`: the crash-and-fault simulation of ese-recovery
+/// (its `sim` example, built with optimisations), with a reproducible report.
+fn sim(args: &[String]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut cmd = vec![
+        "run",
+        "--release",
+        "--package",
+        "ese-recovery",
+        "--example",
+        "sim",
+        "--",
+    ];
+    cmd.extend(args.iter().map(String::as_str));
+    run("sim", &cargo, &cmd)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("tidy") => tidy_report(),
         Some("bench") => bench(&args[1..]),
+        Some("sim") => sim(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|tidy|bench [log|cache|btree|engines]... [--quick]>"
+                "usage: cargo xtask <test|tidy|bench [log|cache|btree|engines]... [--quick]|sim \
+                 --seed N [--points M]>"
             );
             return ExitCode::from(2);
         }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use ese_core::Lgpos;
+use ese_core::{DbId, Lgpos, Pgno};
 
 /// Why recovery stopped. `E` is the error type of the redo/undo target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +44,16 @@ pub enum Error<E> {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A page was still unverifiable at the end of the log: torn or stale on disk with no
+    /// later full image to repair it (JET_errReadVerifyFailure, -1018).
+    DamagedPage {
+        /// The database.
+        db: DbId,
+        /// The page.
+        pgno: Pgno,
+        /// The last record that could not be applied to it.
+        lgpos: Lgpos,
+    },
     /// The redo or undo target failed.
     Target(E),
 }
@@ -58,6 +68,7 @@ impl<E> Error<E> {
             Error::BadCheckpointSignature => -532,
             Error::CheckpointBeyondLog { .. } => -528,
             Error::InvalidLoggedOperation { .. } => -500,
+            Error::DamagedPage { .. } => -1018,
             Error::Target(_) => -1003,
         }
     }
@@ -88,6 +99,12 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             Error::InvalidLoggedOperation { lgpos, reason } => {
                 write!(f, "recovery: invalid logged operation at {lgpos}: {reason}")
             }
+            Error::DamagedPage { db, pgno, lgpos } => write!(
+                f,
+                "recovery: page {pgno} of database {} is damaged and no log record after {lgpos} \
+                 repairs it",
+                db.0
+            ),
             Error::Target(e) => write!(f, "recovery: page target failed: {e}"),
         }
     }

@@ -1,21 +1,21 @@
 //! The recovery driver: checkpoint, redo scan with transaction tracking, undo of losers.
 //!
 //! [`recover`] is generic over the page layer through two traits: [`RedoTarget`] applies one
-//! logged page operation (the B-tree's idempotent redo functions implement it) and
-//! [`UndoTarget`] reverses one, from the undo information the operation carries. The driver
-//! itself never looks inside a payload; it decides *which* operations are redone and undone,
-//! and in what order, and the target decides, from the dbtime on the page, whether the page
-//! already holds the result.
+//! logged page operation (the B-tree's exact redo implements it) and [`UndoTarget`] says what
+//! an operation's undo field means (a change, a compensation, or nothing) and reverses a
+//! change, logging the reversal. The driver itself never looks inside a payload; it decides
+//! *which* operations are redone and undone, and in what order, and the target decides, from
+//! the dbtime on the page, whether the page can take a record.
 //!
 //! See the crate documentation for the phases and why they are correct.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ese_core::limits::{SECTOR_BYTES, TRANSACTION_LEVEL_INTERNAL_MAX};
 use ese_core::{DbId, Dbtime, Lgpos, Pgno, Trx};
 use ese_log::format::{FileHeader, archive_name, current_name};
-use ese_log::{LogReader, LogRecord, PageOp, ScanEnd, Tail};
+use ese_log::{LogReader, LogRecord, ScanEnd, Tail};
 use ese_pageio::{DbHeader, DbState, Directory};
 
 use crate::error::Error;
@@ -23,32 +23,49 @@ use crate::error::Error;
 /// What [`RedoTarget::redo`] did with one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RedoOutcome {
-    /// The page was older than the record and now holds its result.
+    /// The page was exactly as the record found it (or the record rewrites the whole page: a
+    /// full page image or a format) and now holds its result.
     Applied,
     /// The page already held the result (its dbtime is at or past the record's
     /// `dbtime_after`), so nothing was done.
     Skipped,
+    /// The page cannot take the record: it is torn, fails its checksum, or holds an image older
+    /// than the record's `dbtime_before`. Nothing was done; a later record that rewrites the
+    /// whole page must repair it before the end of the log.
+    Unverifiable,
 }
 
-/// What [`UndoTarget::undo`] did with one operation.
+/// What a page operation means to the undo bookkeeping, as its undo field says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UndoClass {
+    /// Nothing to undo (structural and space records, full page images).
+    None,
+    /// A change its transaction must undo if it never commits.
+    Change,
+    /// A compensation: written by a rollback, it undid the transaction's newest change not yet
+    /// compensated.
+    Compensation,
+}
+
+/// What [`UndoTarget::undo`] did with one change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UndoOutcome {
-    /// The operation's effect was reversed (or was already reversed; undo is idempotent).
+    /// The change was reversed, and the reversal logged as a compensation record.
     Applied,
-    /// The page already holds a state later than the undo (see [`UndoGuard`]).
+    /// There was nothing left to reverse (nothing was logged).
     Skipped,
 }
 
 /// Applies logged page operations during the redo phase.
 ///
-/// The contract, which makes redo idempotent and recovery restartable:
+/// The contract, which makes redo exact and recovery restartable:
 ///
 /// * `redo` is called for every page operation from the checkpoint on, in log order, with the
-///   record's position. It applies the record iff the page's dbtime is older than the record's
-///   `dbtime_after`, and then sets the page's dbtime to `dbtime_after`; otherwise it returns
-///   [`RedoOutcome::Skipped`]. It must not require the page to be exactly at `dbtime_before`:
-///   an undo done by recovery (see [`UndoTarget`]) cannot reproduce the dbtime the runtime's
-///   own rollback gave the page.
+///   record's position. It applies the record iff the page's dbtime is exactly the record's
+///   `dbtime_before`, or the record rewrites the whole page (a full page image, a format) and
+///   the page is older than its `dbtime_after` or unreadable; it skips it when the page is
+///   already at or past `dbtime_after`; otherwise the page is [`RedoOutcome::Unverifiable`].
+/// * A record of a database the target does not recover is [`RedoOutcome::Skipped`].
 /// * Non-page records (begin, commit, rollback) are never passed to it.
 pub trait RedoTarget {
     /// The target's error type, passed through as [`Error::Target`].
@@ -58,28 +75,18 @@ pub trait RedoTarget {
     fn redo(&mut self, lgpos: Lgpos, rec: &LogRecord) -> Result<RedoOutcome, Self::Error>;
 }
 
-/// When an undo must leave the page alone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UndoGuard {
-    /// If the page's dbtime is at or past this value, the page already reflects a change logged
-    /// after the rollback, and therefore also the runtime's own undo: skip. `None`: no later
-    /// change to the page is logged; always undo.
-    pub skip_if_page_dbtime_at_least: Option<Dbtime>,
-}
-
-/// Reverses page operations of rolled-back levels and of transactions that never committed.
+/// Classifies page operations for the transaction bookkeeping and undoes losers' changes.
 ///
-/// `undo` restores the before-image carried in `op.undo` (for the key-value model: "key k had
-/// value v"), so applying it twice is the same as applying it once. It leaves the page's dbtime
-/// as it is. It is only called for operations whose `undo` is not empty.
+/// `undo` reverses one change from the undo information it carries (logically: the change is
+/// found wherever its key now lives), logging the reversal as a compensation record of the
+/// same transaction, so that a later recovery counts it as undone.
 pub trait UndoTarget: RedoTarget {
-    /// Undoes `op` (logged at `op_lgpos`) unless `guard` says the page is already past it.
-    fn undo(
-        &mut self,
-        op_lgpos: Lgpos,
-        op: &PageOp,
-        guard: UndoGuard,
-    ) -> Result<UndoOutcome, Self::Error>;
+    /// What `rec`'s undo information says (a malformed undo field is the target's error).
+    fn classify(&self, rec: &LogRecord) -> Result<UndoClass, Self::Error>;
+
+    /// Undoes the change `rec` (of class [`UndoClass::Change`], logged at `op_lgpos`) and logs
+    /// the compensation.
+    fn undo(&mut self, op_lgpos: Lgpos, rec: &LogRecord) -> Result<UndoOutcome, Self::Error>;
 }
 
 /// How to run recovery.
@@ -118,9 +125,15 @@ pub struct Summary {
     pub ops_redone: u64,
     /// Page operations the target skipped because the page was already newer.
     pub ops_skipped: u64,
-    /// Undo operations applied (rolled-back levels and losers).
+    /// Page operations skipped because their page was unverifiable at the time (each page was
+    /// repaired by a later image, or recovery failed).
+    pub ops_unverifiable: u64,
+    /// Compensation records seen in the scan (undo done by runtime rollbacks, or by an earlier
+    /// recovery that did not finish).
+    pub compensations_scanned: u64,
+    /// Changes of losers undone by this recovery (each logged as a compensation).
     pub undos_applied: u64,
-    /// Undo operations skipped by the guard.
+    /// Changes of losers that had nothing left to undo.
     pub undos_skipped: u64,
     /// Transactions with a commit record.
     pub transactions_committed: u64,
@@ -129,12 +142,10 @@ pub struct Summary {
     /// Nested levels (above 0) the log shows rolled back.
     pub levels_rolled_back: u64,
     /// Transactions with neither a commit nor a level-0 rollback: undone by recovery. The
-    /// caller should log `Rollback { trx, level: 0 }` for each (see [`close_losers`]) before
-    /// any new work, so that a later recovery does not undo them after newer changes.
+    /// caller logs `Rollback { trx, level: 0 }` for each ([`close_losers`]) before new work.
     pub losers: Vec<Trx>,
     /// Transactions with records in the scan but no level-0 begin: they began before the
-    /// start. Their operations are redone; none of them is undone (see the crate
-    /// documentation for the checkpoint rule that makes this correct).
+    /// start and ended within the scan. Their operations are redone; none is undone.
     pub begun_before_start: Vec<Trx>,
     /// Per database, the largest `dbtime_after` of the page operations scanned: the database's
     /// dbtime counter must resume above it.
@@ -153,7 +164,7 @@ impl Summary {
 }
 
 /// Appends `Rollback { trx, level: 0 }` for every loser of `summary` to `log` and flushes it,
-/// so that the undo recovery did is recorded before the log takes new work.
+/// so that the undo recovery did is closed before the log takes new work.
 pub fn close_losers(log: &ese_log::Log, summary: &Summary) -> Result<(), ese_log::Error> {
     for &trx in &summary.losers {
         log.append(&LogRecord::Rollback { trx, level: 0 })?;
@@ -167,15 +178,22 @@ pub fn needs_recovery(header: &DbHeader) -> bool {
     header.state == DbState::DirtyShutdown
 }
 
-/// The header of database `db` after recovery: clean, consistent at the end of the log, no log
-/// generations required, and a dbtime above every one the log gave its pages. Write it (with
+/// The header of database `db` after recovery: clean, consistent at `consistent` (the end of
+/// the log once recovery's own records are written), no log generations required, and a
+/// dbtime at least `dbtime` and above every one the log gave its pages. Write it (with
 /// `ese_pageio::write_header`) only once every page recovery changed is on disk.
-pub fn consistent_header(header: &DbHeader, db: DbId, summary: &Summary) -> DbHeader {
+pub fn consistent_header(
+    header: &DbHeader,
+    db: DbId,
+    summary: &Summary,
+    consistent: Lgpos,
+    dbtime: Dbtime,
+) -> DbHeader {
     let logged = summary.dbtime_max.get(&db).copied().unwrap_or(Dbtime::NIL);
     DbHeader {
         state: DbState::CleanShutdown,
-        dbtime: header.dbtime.max(logged),
-        lgpos_consistent: summary.end.head,
+        dbtime: header.dbtime.max(logged).max(dbtime),
+        lgpos_consistent: consistent,
         gen_min_required: 0,
         gen_max_required: 0,
         ..*header
@@ -187,27 +205,11 @@ pub fn consistent_header(header: &DbHeader, db: DbId, summary: &Summary) -> DbHe
 struct Open {
     /// `savepoints[l]` is the number of entries of `ops` when level `l` began.
     savepoints: Vec<usize>,
-    /// Indices (into the scanned records) of the transaction's undoable page operations.
+    /// Indices (into the scanned records) of the transaction's uncompensated changes.
     ops: Vec<usize>,
 }
 
 type PageKey = (DbId, Pgno);
-
-/// The pages an operation touches (its own, and the other page of a split or merge).
-fn pages_of(rec: &LogRecord) -> Vec<(PageKey, Dbtime)> {
-    let Some(op) = rec.page_op() else {
-        return Vec::new();
-    };
-    let mut out = vec![((op.db, op.pgno), op.dbtime_after)];
-    match rec {
-        LogRecord::Split { new_pgno, .. } => out.push(((op.db, *new_pgno), op.dbtime_after)),
-        LogRecord::Merge { sibling_pgno, .. } => {
-            out.push(((op.db, *sibling_pgno), op.dbtime_after));
-        }
-        _ => {}
-    }
-    out
-}
 
 /// Reads the signature of log generation `generation`, if its file can be decoded.
 fn log_signature(dir: &dyn Directory, base: &str, generation: u32) -> Option<[u8; 16]> {
@@ -235,10 +237,11 @@ fn log_signature(dir: &dyn Directory, base: &str, generation: u32) -> Option<[u8
 ///
 /// Phases: read the checkpoint (a missing checkpoint file means: start at the oldest log
 /// generation from which none is missing, as ESE does); redo every page operation from there to
-/// the end of the log, undoing rolled-back nested levels where their rollback record lies;
-/// then undo every transaction without a commit, newest operation first. A torn tail ends the
-/// log and is reported in [`Summary::end`]; it is not an error. Recovery writes nothing to the
-/// log; see [`close_losers`].
+/// the end of the log, tracking each transaction's uncompensated changes; fail with
+/// [`Error::DamagedPage`] if a page is still unverifiable at the end; then undo every
+/// transaction without a commit or level-0 rollback, newest change first, through the target
+/// (which logs each undo). A torn tail ends the log and is reported in [`Summary::end`]; it is
+/// not an error. The caller then closes the losers ([`close_losers`]).
 pub fn recover<T: UndoTarget>(
     opts: &RecoveryOptions,
     target: &mut T,
@@ -302,29 +305,14 @@ pub fn recover<T: UndoTarget>(
         });
     }
 
-    // Per page, the records that change it, in log order, for the undo guard.
-    let mut page_index: HashMap<PageKey, Vec<(usize, Dbtime)>> = HashMap::new();
-    for (i, (_, rec)) in records.iter().enumerate() {
-        for (key, dbtime) in pages_of(rec) {
-            page_index.entry(key).or_default().push((i, dbtime));
-        }
-    }
-    let guard_after = |at: usize, op: &PageOp| -> UndoGuard {
-        let next = page_index.get(&(op.db, op.pgno)).and_then(|v| {
-            let p = v.partition_point(|&(i, _)| i <= at);
-            v.get(p).map(|&(_, d)| d)
-        });
-        UndoGuard {
-            skip_if_page_dbtime_at_least: next,
-        }
-    };
-
     let mut summary = Summary {
         start,
         had_checkpoint: checkpoint.is_some(),
         records_scanned: records.len() as u64,
         ops_redone: 0,
         ops_skipped: 0,
+        ops_unverifiable: 0,
+        compensations_scanned: 0,
         undos_applied: 0,
         undos_skipped: 0,
         transactions_committed: 0,
@@ -337,7 +325,10 @@ pub fn recover<T: UndoTarget>(
         end,
     };
     let mut open: BTreeMap<Trx, Open> = BTreeMap::new();
-    let mut partial: BTreeSet<Trx> = BTreeSet::new();
+    // Transactions seen without their level-0 begin, and whether their end was seen.
+    let mut partial: BTreeMap<Trx, bool> = BTreeMap::new();
+    // Pages whose last record could not be verified, with the position of that record.
+    let mut damaged: BTreeMap<PageKey, Lgpos> = BTreeMap::new();
     let invalid =
         |lgpos: Lgpos, reason: &'static str| Error::InvalidLoggedOperation { lgpos, reason };
 
@@ -351,7 +342,7 @@ pub fn recover<T: UndoTarget>(
                 }
                 let level = usize::from(level);
                 if level == 0 {
-                    if open.contains_key(trx) {
+                    if open.contains_key(trx) || partial.contains_key(trx) {
                         return Err(invalid(lgpos, "level-0 begin of an open transaction"));
                     }
                     open.insert(
@@ -363,7 +354,7 @@ pub fn recover<T: UndoTarget>(
                     );
                 } else {
                     let Some(t) = open.get_mut(trx) else {
-                        partial.insert(*trx);
+                        partial.entry(*trx).or_insert(false);
                         continue;
                     };
                     if t.savepoints.len() < level {
@@ -377,63 +368,88 @@ pub fn recover<T: UndoTarget>(
             }
             LogRecord::Commit { trx, .. } => {
                 if open.remove(trx).is_none() {
-                    partial.insert(*trx);
+                    partial.insert(*trx, true);
                 }
                 summary.transactions_committed += 1;
             }
             LogRecord::Rollback { trx, level } => {
                 let level = usize::from(*level);
+                if level == 0 {
+                    summary.transactions_rolled_back += 1;
+                } else {
+                    summary.levels_rolled_back += 1;
+                }
                 let Some(t) = open.get_mut(trx) else {
-                    // Began before the scan's start: its rollback was done on the pages before
-                    // the checkpoint was taken (see the crate documentation).
-                    partial.insert(*trx);
-                    if level == 0 {
-                        summary.transactions_rolled_back += 1;
-                    } else {
-                        summary.levels_rolled_back += 1;
-                    }
+                    // Began before the scan's start: its rollback's compensations are redone
+                    // like any record; there is nothing of it to undo here.
+                    let ended = partial.entry(*trx).or_insert(false);
+                    *ended |= level == 0;
                     continue;
                 };
                 let Some(&from) = t.savepoints.get(level) else {
                     return Err(invalid(lgpos, "rollback of a level that is not open"));
                 };
-                let undo: Vec<usize> = t.ops.drain(from..).rev().collect();
-                t.savepoints.truncate(level);
-                for j in undo {
-                    let (op_lgpos, op_rec) = &records[j];
-                    if let Some(op) = op_rec.page_op() {
-                        match target
-                            .undo(*op_lgpos, op, guard_after(i, op))
-                            .map_err(Error::Target)?
-                        {
-                            UndoOutcome::Applied => summary.undos_applied += 1,
-                            UndoOutcome::Skipped => summary.undos_skipped += 1,
-                        }
-                    }
+                if t.ops.len() > from {
+                    return Err(invalid(
+                        lgpos,
+                        "rollback of a level with changes it did not compensate",
+                    ));
                 }
+                t.savepoints.truncate(level);
                 if level == 0 {
                     open.remove(trx);
-                    summary.transactions_rolled_back += 1;
-                } else {
-                    summary.levels_rolled_back += 1;
                 }
             }
             other => {
-                let Some(op) = other.page_op() else {
+                let Some(page) = other.page() else {
                     // A record kind this driver does not know: nothing to redo.
                     continue;
                 };
-                let max = summary.dbtime_max.entry(op.db).or_insert(Dbtime::NIL);
-                *max = (*max).max(op.dbtime_after);
+                let stamped = match other {
+                    LogRecord::PageImage(img) => img.dbtime,
+                    _ => other.page_op().map_or(Dbtime::NIL, |op| op.dbtime_after),
+                };
+                let max = summary.dbtime_max.entry(page.0).or_insert(Dbtime::NIL);
+                *max = (*max).max(stamped);
                 match target.redo(lgpos, other).map_err(Error::Target)? {
-                    RedoOutcome::Applied => summary.ops_redone += 1,
-                    RedoOutcome::Skipped => summary.ops_skipped += 1,
+                    RedoOutcome::Applied => {
+                        summary.ops_redone += 1;
+                        damaged.remove(&page);
+                    }
+                    RedoOutcome::Skipped => {
+                        summary.ops_skipped += 1;
+                        damaged.remove(&page);
+                    }
+                    RedoOutcome::Unverifiable => {
+                        summary.ops_unverifiable += 1;
+                        damaged.insert(page, lgpos);
+                    }
                 }
-                if !op.undo.is_empty() {
-                    match open.get_mut(&op.trx) {
+                let Some(op) = other.page_op() else {
+                    continue;
+                };
+                match target.classify(other).map_err(Error::Target)? {
+                    UndoClass::None => {}
+                    UndoClass::Change => match open.get_mut(&op.trx) {
                         Some(t) => t.ops.push(i),
                         None => {
-                            partial.insert(op.trx);
+                            partial.entry(op.trx).or_insert(false);
+                        }
+                    },
+                    UndoClass::Compensation => {
+                        summary.compensations_scanned += 1;
+                        match open.get_mut(&op.trx) {
+                            Some(t) => {
+                                if t.ops.pop().is_none() {
+                                    return Err(invalid(
+                                        lgpos,
+                                        "a compensation with no change left to compensate",
+                                    ));
+                                }
+                            }
+                            None => {
+                                partial.entry(op.trx).or_insert(false);
+                            }
                         }
                     }
                 }
@@ -441,22 +457,41 @@ pub fn recover<T: UndoTarget>(
         }
     }
 
-    // (c) Undo the losers, newest operation first across all of them.
+    if let Some((&(db, pgno), &lgpos)) = damaged.iter().next() {
+        return Err(Error::DamagedPage { db, pgno, lgpos });
+    }
+    if let Some((&trx, _)) = partial.iter().find(|(_, ended)| !**ended) {
+        let lgpos = records
+            .iter()
+            .find(|(_, r)| record_trx(r) == Some(trx))
+            .map_or(start, |(l, _)| *l);
+        return Err(invalid(
+            lgpos,
+            "a transaction open at the crash began before the checkpoint",
+        ));
+    }
+
+    // (c) Undo the losers, newest uncompensated change first across all of them.
     let mut undo: Vec<usize> = open.values().flat_map(|t| t.ops.iter().copied()).collect();
     undo.sort_unstable_by(|a, b| b.cmp(a));
     for j in undo {
         let (op_lgpos, op_rec) = &records[j];
-        if let Some(op) = op_rec.page_op() {
-            let guard = UndoGuard {
-                skip_if_page_dbtime_at_least: None,
-            };
-            match target.undo(*op_lgpos, op, guard).map_err(Error::Target)? {
-                UndoOutcome::Applied => summary.undos_applied += 1,
-                UndoOutcome::Skipped => summary.undos_skipped += 1,
-            }
+        match target.undo(*op_lgpos, op_rec).map_err(Error::Target)? {
+            UndoOutcome::Applied => summary.undos_applied += 1,
+            UndoOutcome::Skipped => summary.undos_skipped += 1,
         }
     }
     summary.losers = open.into_keys().collect();
-    summary.begun_before_start = partial.into_iter().collect();
+    summary.begun_before_start = partial.into_keys().collect();
     Ok(summary)
+}
+
+/// The transaction a record belongs to, if it names one.
+fn record_trx(rec: &LogRecord) -> Option<Trx> {
+    match rec {
+        LogRecord::BeginTransaction { trx, .. }
+        | LogRecord::Commit { trx, .. }
+        | LogRecord::Rollback { trx, .. } => Some(*trx),
+        other => other.page_op().map(|op| op.trx),
+    }
 }

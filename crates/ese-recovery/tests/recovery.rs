@@ -15,7 +15,8 @@ use ese_core::{DbId, Dbtime, Lgpos, Pgno, Trx};
 use ese_log::{CommitMode, Log, LogConfig, LogReader, LogRecord, PageOp};
 use ese_pageio::{CrashDirectory, Directory};
 use ese_recovery::{
-    Error, RecoveryOptions, RedoOutcome, RedoTarget, UndoGuard, UndoOutcome, UndoTarget, recover,
+    Error, RecoveryOptions, RedoOutcome, RedoTarget, UndoClass, UndoOutcome, UndoTarget,
+    close_losers, recover,
 };
 
 const KEYS: u32 = 24;
@@ -61,6 +62,16 @@ fn decode(b: &[u8]) -> Result<(u32, Option<u32>), String> {
     Ok((key, (b[4] == 1).then_some(v)))
 }
 
+/// The undo field of a model change: "key had `old`".
+fn change(key: u32, old: Option<u32>) -> Vec<u8> {
+    let mut b = vec![1];
+    b.extend(encode(key, old));
+    b
+}
+
+/// The undo field of a model compensation.
+const COMPENSATION: [u8; 1] = [2];
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Page {
     dbtime: u64,
@@ -80,11 +91,15 @@ impl Page {
 #[derive(Default)]
 struct Model {
     pages: BTreeMap<u32, Page>,
-    /// When set, every state each page passes through (for crashes during recovery).
-    history: Option<BTreeMap<u32, Vec<Page>>>,
+    /// When set, every state each page passes through, and whether undo made it.
+    history: Option<BTreeMap<u32, Vec<(Page, bool)>>>,
     /// Fail (simulating a crash) once this many more target calls have been made.
     fail_after: Option<u64>,
     calls: u64,
+    /// Where undo logs its compensations (none: undo is not logged).
+    log: Option<Log>,
+    /// The largest dbtime seen.
+    dbtime: u64,
 }
 
 impl Model {
@@ -101,13 +116,13 @@ impl Model {
     fn page_mut(&mut self, pgno: u32) -> &mut Page {
         let page = self.pages.entry(pgno).or_default();
         if let Some(h) = self.history.as_mut() {
-            h.entry(pgno).or_insert_with(|| vec![page.clone()]);
+            h.entry(pgno).or_insert_with(|| vec![(page.clone(), false)]);
         }
         page
     }
-    fn record(&mut self, pgno: u32) {
+    fn record(&mut self, pgno: u32, by_undo: bool) {
         if let (Some(h), Some(p)) = (self.history.as_mut(), self.pages.get(&pgno)) {
-            h.entry(pgno).or_default().push(p.clone());
+            h.entry(pgno).or_default().push((p.clone(), by_undo));
         }
     }
     fn kv(&self) -> BTreeMap<u32, u32> {
@@ -120,30 +135,56 @@ impl RedoTarget for Model {
     fn redo(&mut self, _lgpos: Lgpos, rec: &LogRecord) -> Result<RedoOutcome, String> {
         self.tick()?;
         let op = rec.page_op().ok_or("not a page op")?;
+        self.dbtime = self.dbtime.max(op.dbtime_after.0);
         let (key, value) = decode(&op.payload)?;
         let page = self.page_mut(op.pgno.0);
         if page.dbtime >= op.dbtime_after.0 {
             return Ok(RedoOutcome::Skipped);
         }
+        if page.dbtime != op.dbtime_before.0 {
+            return Ok(RedoOutcome::Unverifiable);
+        }
         page.set(key, value);
         page.dbtime = op.dbtime_after.0;
-        self.record(op.pgno.0);
+        self.record(op.pgno.0, false);
         Ok(RedoOutcome::Applied)
     }
 }
 
 impl UndoTarget for Model {
-    fn undo(&mut self, _l: Lgpos, op: &PageOp, guard: UndoGuard) -> Result<UndoOutcome, String> {
-        self.tick()?;
-        let (key, old) = decode(&op.undo)?;
-        let page = self.page_mut(op.pgno.0);
-        if let Some(d) = guard.skip_if_page_dbtime_at_least
-            && page.dbtime >= d.0
-        {
-            return Ok(UndoOutcome::Skipped);
+    fn classify(&self, rec: &LogRecord) -> Result<UndoClass, String> {
+        let op = rec.page_op().ok_or("not a page op")?;
+        match op.undo.first() {
+            None => Ok(UndoClass::None),
+            Some(1) => Ok(UndoClass::Change),
+            Some(2) => Ok(UndoClass::Compensation),
+            Some(_) => Err("bad model undo field".into()),
         }
+    }
+
+    fn undo(&mut self, _l: Lgpos, rec: &LogRecord) -> Result<UndoOutcome, String> {
+        self.tick()?;
+        let op = rec.page_op().ok_or("not a page op")?;
+        let (key, old) = decode(op.undo.get(1..).ok_or("empty undo")?)?;
+        self.dbtime += 1;
+        let dbtime = self.dbtime;
+        let page = self.page_mut(op.pgno.0);
+        let before = page.dbtime;
         page.set(key, old);
-        self.record(op.pgno.0);
+        page.dbtime = dbtime;
+        if let Some(log) = &self.log {
+            let comp = LogRecord::ReplaceNode(PageOp {
+                trx: op.trx,
+                db: op.db,
+                pgno: op.pgno,
+                dbtime_before: Dbtime(before),
+                dbtime_after: Dbtime(dbtime),
+                payload: encode(key, old),
+                undo: COMPENSATION.to_vec(),
+            });
+            log.append(&comp).map_err(|e| e.to_string())?;
+        }
+        self.record(op.pgno.0, true);
         Ok(UndoOutcome::Applied)
     }
 }
@@ -268,7 +309,7 @@ fn workload(seed: u64, steps: u32) -> Workload {
                     dbtime_before: Dbtime(page.dbtime),
                     dbtime_after: Dbtime(dbtime),
                     payload: encode(key, new),
-                    undo: encode(key, old),
+                    undo: change(key, old),
                 };
                 page.set(key, new);
                 page.dbtime = dbtime;
@@ -312,13 +353,27 @@ fn workload(seed: u64, steps: u32) -> Workload {
                         break;
                     }
                     t.ops.pop();
+                    // Runtime rollback logs each undo as a compensation (ESE's model).
                     let pgno = key % PAGES;
                     let page = live.get_mut(&pgno).expect("page");
+                    let comp = LogRecord::ReplaceNode(PageOp {
+                        trx: t.trx,
+                        db: DB,
+                        pgno: Pgno(pgno),
+                        dbtime_before: Dbtime(page.dbtime),
+                        dbtime_after: Dbtime(dbtime),
+                        payload: encode(key, old),
+                        undo: COMPENSATION.to_vec(),
+                    });
                     page.set(key, old);
                     page.dbtime = dbtime;
                     dbtime += 1;
+                    let l = log.append(&comp).expect("append");
+                    w.appended.push((l, comp));
+                    let idx = w.appended.len() - 1;
+                    last_logged.insert(pgno, idx);
                     w.versions.get_mut(&pgno).expect("page").push(Version {
-                        needs: last_logged.get(&pgno).copied(),
+                        needs: Some(idx),
                         page: page.clone(),
                     });
                 }
@@ -431,24 +486,33 @@ fn check_image(w: &Workload, ops: u64, seed: u64, sample: bool) -> Option<u64> {
         initial.insert(*pgno, v.page.clone());
     }
     let want = expected(w, n);
-    let opts = RecoveryOptions::new(image);
+    // Recovery logs its undo: keep a copy of the image for the crashes during recovery.
+    let pristine = copy_dir(&*image, "");
+    let opts = RecoveryOptions::new(image.clone());
 
+    let log = Log::open(LogConfig::test_min(image.clone())).expect("reopen log");
     let mut m = Model {
         pages: initial.clone(),
+        log: Some(log),
         ..Model::default()
     };
     let s = recover(&opts, &mut m).unwrap_or_else(|e| panic!("recovery at {ops}/{seed}: {e}"));
     assert_eq!(m.kv(), want, "recovered state at {ops}/{seed}");
     assert!(s.records_scanned as usize <= n);
+    if let Some(log) = &m.log {
+        close_losers(log, &s).expect("close losers");
+    }
 
-    // Idempotence: recovering the recovered pages changes nothing.
+    // Idempotence: recovering the recovered pages changes nothing and undoes nothing.
     let once = m.pages.clone();
     let s2 = recover(&opts, &mut m).unwrap_or_else(|e| panic!("second recovery: {e}"));
     assert_eq!(m.pages, once, "second recovery at {ops}/{seed}");
     assert_eq!(s2.ops_redone, 0);
+    assert!(s2.losers.is_empty());
 
-    // A crash during recovery: each page keeps any state recovery had given it. For a sample
-    // of the images, at 64 evenly spaced points of recovery; otherwise at one random point.
+    // A crash during recovery: the compensations it logged are durable or not, and each page
+    // keeps any state recovery gave it that the durable log allows. For a sample of the
+    // images at up to 64 evenly spaced points of recovery; otherwise at one random point.
     let calls = m.calls / 2;
     let cuts: Vec<u64> = if sample {
         (0..=calls).step_by((calls / 64).max(1) as usize).collect()
@@ -456,28 +520,48 @@ fn check_image(w: &Workload, ops: u64, seed: u64, sample: bool) -> Option<u64> {
         vec![rng.below(calls + 1)]
     };
     for &cut in &cuts {
+        let dir: Arc<dyn Directory> = copy_dir(&*pristine, "");
         let mut c = Model {
             pages: initial.clone(),
             history: Some(BTreeMap::new()),
             fail_after: Some(cut),
+            log: Some(Log::open(LogConfig::test_min(dir.clone())).expect("log")),
             ..Model::default()
         };
-        if recover(&opts, &mut c).is_ok() {
+        let copts = RecoveryOptions::new(dir.clone());
+        if let Ok(s) = recover(&copts, &mut c) {
             assert_eq!(c.kv(), want);
+            if rng.below(2) == 0
+                && let Some(log) = &c.log
+            {
+                close_losers(log, &s).expect("close");
+            }
         }
+        let flushed = rng.below(2) == 0;
+        if flushed && let Some(log) = &c.log {
+            log.flush_all().expect("flush");
+        }
+        c.log = None;
         let history = c.history.take().unwrap_or_default();
         for (pgno, states) in history {
-            let pick = states[rng.below(states.len() as u64) as usize].clone();
+            // Unflushed compensations may be lost: then no page may show undo's work.
+            let allowed: Vec<&(Page, bool)> =
+                states.iter().filter(|(_, u)| flushed || !u).collect();
+            let pick = allowed[rng.below(allowed.len() as u64) as usize].0.clone();
             c.pages.insert(pgno, pick);
         }
         c.fail_after = None;
-        recover(&opts, &mut c)
+        c.log = Some(Log::open(LogConfig::test_min(dir.clone())).expect("log"));
+        let s = recover(&copts, &mut c)
             .unwrap_or_else(|e| panic!("recovery after a crash in recovery: {e}"));
         assert_eq!(
             c.kv(),
             want,
             "recovery after a crash at call {cut} of recovery at {ops}/{seed}"
         );
+        if let Some(log) = &c.log {
+            close_losers(log, &s).expect("close");
+        }
     }
     Some(cuts.len() as u64)
 }
@@ -523,16 +607,58 @@ fn model_log(records: &[LogRecord]) -> Arc<CrashDirectory> {
     dir
 }
 
-fn put(trx: u64, key: u32, old: Option<u32>, new: Option<u32>, dbtime: u64) -> LogRecord {
-    LogRecord::ReplaceNode(PageOp {
-        trx: Trx(trx),
-        db: DB,
-        pgno: Pgno(key % PAGES),
-        dbtime_before: Dbtime(dbtime - 1),
-        dbtime_after: Dbtime(dbtime),
-        payload: encode(key, new),
-        undo: encode(key, old),
-    })
+/// Builds a log of model records, keeping each page's dbtime so every record names the
+/// dbtime its page is at.
+#[derive(Default)]
+struct Script {
+    dbtime: u64,
+    pages: BTreeMap<u32, u64>,
+    recs: Vec<LogRecord>,
+}
+
+impl Script {
+    fn op(&mut self, trx: u64, key: u32, value: Option<u32>, undo: Vec<u8>) -> &mut Self {
+        let pgno = key % PAGES;
+        let before = self.pages.get(&pgno).copied().unwrap_or(0);
+        self.dbtime += 1;
+        self.pages.insert(pgno, self.dbtime);
+        self.recs.push(LogRecord::ReplaceNode(PageOp {
+            trx: Trx(trx),
+            db: DB,
+            pgno: Pgno(pgno),
+            dbtime_before: Dbtime(before),
+            dbtime_after: Dbtime(self.dbtime),
+            payload: encode(key, value),
+            undo,
+        }));
+        self
+    }
+    /// `trx` changes `key` from `old` to `new`.
+    fn put(&mut self, trx: u64, key: u32, old: Option<u32>, new: Option<u32>) -> &mut Self {
+        self.op(trx, key, new, change(key, old))
+    }
+    /// `trx`'s rollback puts `back` into `key`.
+    fn comp(&mut self, trx: u64, key: u32, back: Option<u32>) -> &mut Self {
+        self.op(trx, key, back, COMPENSATION.to_vec())
+    }
+    fn begin(&mut self, trx: u64, level: u8) -> &mut Self {
+        self.recs.push(begin(trx, level));
+        self
+    }
+    fn rollback(&mut self, trx: u64, level: u8) -> &mut Self {
+        self.recs.push(LogRecord::Rollback {
+            trx: Trx(trx),
+            level,
+        });
+        self
+    }
+    fn commit(&mut self, trx: u64) -> &mut Self {
+        self.recs.push(LogRecord::Commit {
+            trx: Trx(trx),
+            commit_trx: Trx(trx + 1000),
+        });
+        self
+    }
 }
 
 fn begin(trx: u64, level: u8) -> LogRecord {
@@ -543,81 +669,58 @@ fn begin(trx: u64, level: u8) -> LogRecord {
 }
 
 #[test]
-fn nested_rollback_undoes_only_its_level_and_losers_are_undone() {
-    let records = [
-        begin(1, 0),
-        put(1, 1, None, Some(10), 1),
-        begin(1, 1),
-        put(1, 2, None, Some(20), 2),
-        LogRecord::Rollback {
-            trx: Trx(1),
-            level: 1,
-        },
-        begin(1, 1),
-        put(1, 3, None, Some(30), 3),
-        // Level 1 commits (not logged); a new level 1 begins and rolls back.
-        begin(1, 1),
-        put(1, 4, None, Some(40), 4),
-        LogRecord::Rollback {
-            trx: Trx(1),
-            level: 1,
-        },
-        LogRecord::Commit {
-            trx: Trx(1),
-            commit_trx: Trx(9),
-        },
-        begin(2, 0),
-        put(2, 5, None, Some(50), 5),
-        put(2, 1, Some(10), Some(11), 6),
-    ];
-    let dir = model_log(&records);
+fn nested_rollback_is_compensated_and_losers_are_undone() {
+    let mut sc = Script::default();
+    sc.begin(1, 0).put(1, 1, None, Some(10));
+    sc.begin(1, 1).put(1, 2, None, Some(20)).comp(1, 2, None);
+    sc.rollback(1, 1);
+    sc.begin(1, 1).put(1, 3, None, Some(30));
+    // Level 1 commits (not logged); a new level 1 begins and rolls back.
+    sc.begin(1, 1).put(1, 4, None, Some(40)).comp(1, 4, None);
+    sc.rollback(1, 1).commit(1);
+    sc.begin(2, 0)
+        .put(2, 5, None, Some(50))
+        .put(2, 1, Some(10), Some(11));
+    // Trx 3 began rolling back (one compensation logged) when the crash came.
+    sc.begin(3, 0)
+        .put(3, 6, None, Some(60))
+        .put(3, 7, None, Some(70));
+    sc.comp(3, 7, None);
+    let dir = model_log(&sc.recs);
     let mut m = Model::default();
     let s = recover(&RecoveryOptions::new(dir), &mut m).expect("recover");
     let kv: Vec<(u32, u32)> = m.kv().into_iter().collect();
     assert_eq!(kv, vec![(1, 10), (3, 30)]);
-    assert_eq!(s.losers, vec![Trx(2)]);
+    assert_eq!(s.losers, vec![Trx(2), Trx(3)]);
     assert_eq!(s.transactions_committed, 1);
     assert_eq!(s.levels_rolled_back, 2);
-    assert_eq!(s.ops_redone, 6);
-    assert_eq!(s.undos_applied, 4);
-    assert_eq!(s.dbtime_max.get(&DB), Some(&Dbtime(6)));
+    assert_eq!(s.ops_redone, 11);
+    assert_eq!(s.compensations_scanned, 3);
+    // Trx 2's two changes and trx 3's one uncompensated change; trx 3's k7 not twice.
+    assert_eq!(s.undos_applied, 3);
+    assert_eq!(s.dbtime_max.get(&DB), Some(&Dbtime(11)));
     let dirty = ese_pageio::DbHeader {
         state: ese_pageio::DbState::DirtyShutdown,
         ..ese_pageio::DbHeader::new(8192, ese_pageio::Signature::NONE)
     };
     assert!(ese_recovery::needs_recovery(&dirty));
-    let clean = ese_recovery::consistent_header(&dirty, DB, &s);
+    let clean = ese_recovery::consistent_header(&dirty, DB, &s, s.end.head, Dbtime(14));
     assert!(!ese_recovery::needs_recovery(&clean));
-    assert_eq!(clean.dbtime, Dbtime(6));
+    assert_eq!(clean.dbtime, Dbtime(14));
     assert_eq!(clean.lgpos_consistent, s.end.head);
     assert!(!s.is_torn());
 }
 
 #[test]
-fn rollback_after_a_later_change_on_the_page_is_guarded() {
-    // T1 writes k1 on page 1; T2 writes k7 (same page); T1 rolls back; T3 writes k1 and commits.
-    // The page on disk already holds T3's write: undoing T1 must not clobber it.
-    let records = [
-        begin(1, 0),
-        put(1, 1, None, Some(10), 1),
-        begin(2, 0),
-        put(2, 7, None, Some(70), 2),
-        LogRecord::Rollback {
-            trx: Trx(1),
-            level: 0,
-        },
-        LogRecord::Commit {
-            trx: Trx(2),
-            commit_trx: Trx(5),
-        },
-        begin(3, 0),
-        put(3, 1, None, Some(12), 4),
-        LogRecord::Commit {
-            trx: Trx(3),
-            commit_trx: Trx(6),
-        },
-    ];
-    let dir = model_log(&records);
+fn a_compensated_change_is_never_undone_again() {
+    // T1 writes k1 on page 1; T2 writes k7 (same page); T1 rolls back (compensated), T2 and
+    // then T3 (k1 again) commit. The page on disk already holds T3's write.
+    let mut sc = Script::default();
+    sc.begin(1, 0).put(1, 1, None, Some(10));
+    sc.begin(2, 0).put(2, 7, None, Some(70));
+    sc.comp(1, 1, None).rollback(1, 0).commit(2);
+    sc.begin(3, 0).put(3, 1, None, Some(12)).commit(3);
+    let dir = model_log(&sc.recs);
     let mut m = Model::default();
     m.pages.insert(
         1,
@@ -628,12 +731,67 @@ fn rollback_after_a_later_change_on_the_page_is_guarded() {
     );
     let s = recover(&RecoveryOptions::new(dir.clone()), &mut m).expect("recover");
     assert_eq!(m.kv(), [(1, 12), (7, 70)].into_iter().collect());
-    assert_eq!(s.undos_skipped, 1);
-    assert_eq!(s.ops_skipped, 3);
+    assert_eq!(s.undos_applied, 0);
+    assert_eq!(s.ops_skipped, 4);
     // From scratch, the same result.
     let mut fresh = Model::default();
     recover(&RecoveryOptions::new(dir), &mut fresh).expect("recover");
     assert_eq!(fresh.kv(), m.kv());
+}
+
+#[test]
+fn a_page_that_matches_no_record_is_damaged() {
+    let mut sc = Script::default();
+    sc.begin(1, 0)
+        .put(1, 1, None, Some(10))
+        .put(1, 1, Some(10), Some(11));
+    sc.commit(1);
+    let dir = model_log(&sc.recs);
+    // The page on disk claims a dbtime no record leads from (a stale or foreign image).
+    let mut m = Model::default();
+    m.pages.insert(
+        1,
+        Page {
+            dbtime: 0,
+            kv: BTreeMap::new(),
+        },
+    );
+    m.pages.get_mut(&1).expect("page").dbtime = 0;
+    let ok = recover(&RecoveryOptions::new(dir.clone()), &mut m).expect("exact replay");
+    assert_eq!(ok.ops_redone, 2);
+    let mut bad = Model::default();
+    bad.pages.insert(
+        1,
+        Page {
+            dbtime: 1_000_000,
+            kv: BTreeMap::new(),
+        },
+    );
+    let s = recover(&RecoveryOptions::new(dir.clone()), &mut bad).expect("newer page");
+    assert_eq!(s.ops_skipped, 2);
+    let mut torn = Model::default();
+    // Not at the first record's dbtime_before (0), not past it: unverifiable to the end.
+    torn.pages.insert(
+        1,
+        Page {
+            dbtime: 0,
+            kv: BTreeMap::new(),
+        },
+    );
+    let mut sc2 = Script::default();
+    sc2.begin(1, 0)
+        .put(1, 1, None, Some(10))
+        .put(1, 1, Some(10), Some(11));
+    sc2.commit(1);
+    let LogRecord::ReplaceNode(op) = &mut sc2.recs[1] else {
+        unreachable!("a page op")
+    };
+    op.dbtime_before = Dbtime(5);
+    op.dbtime_after = Dbtime(6);
+    let err = recover(&RecoveryOptions::new(model_log(&sc2.recs)), &mut torn)
+        .expect_err("a page no record repairs");
+    assert_eq!(err.jet_code(), -1018, "{err}");
+    assert!(matches!(err, Error::DamagedPage { .. }), "{err}");
 }
 
 fn copy_dir(from: &dyn Directory, skip: &str) -> Arc<ese_pageio::MemDirectory> {
@@ -656,10 +814,14 @@ fn copy_dir(from: &dyn Directory, skip: &str) -> Arc<ese_pageio::MemDirectory> {
 fn multi_generation() -> (Arc<CrashDirectory>, Vec<String>) {
     let dir = Arc::new(CrashDirectory::new());
     let log = Log::open(LogConfig::test_min(dir.clone())).expect("setup");
+    let mut sc = Script::default();
     for i in 0..200u64 {
-        log.append(&begin(i + 1, 0)).expect("append");
-        log.append(&put(i + 1, (i % 20) as u32, None, Some(i as u32), i + 1))
-            .expect("append");
+        sc.recs.clear();
+        sc.begin(i + 1, 0)
+            .put(i + 1, (i % 20) as u32, None, Some(i as u32));
+        for r in &sc.recs {
+            log.append(r).expect("append");
+        }
         log.commit(
             &LogRecord::Commit {
                 trx: Trx(i + 1),
@@ -685,10 +847,22 @@ fn a_missing_generation_the_checkpoint_needs_is_missing_log_file() {
     let image = copy_dir(&*dir, &gen_name);
     let err = recover(&RecoveryOptions::new(image), &mut Model::default()).expect_err("gap");
     assert_eq!(err.jet_code(), -528, "{err}");
-    // A generation older than the checkpoint is not needed.
+    // A generation older than the checkpoint is not needed, given the pages the checkpoint
+    // vouches for (here: the final pages, from a recovery of the whole log).
+    let mut full = Model::default();
+    recover(&RecoveryOptions::new(copy_dir(&*dir, "edb.chk")), &mut full).expect("whole log");
     let image = copy_dir(&*dir, &ese_log::format::archive_name("edb", 1));
-    let s = recover(&RecoveryOptions::new(image), &mut Model::default()).expect("recover");
+    let mut m = Model {
+        pages: full.pages.clone(),
+        ..Model::default()
+    };
+    let s = recover(&RecoveryOptions::new(image), &mut m).expect("recover");
     assert!(s.had_checkpoint);
+    assert_eq!(m.kv(), full.kv());
+    // Without those pages, the records after the checkpoint match no page: damaged.
+    let image = copy_dir(&*dir, &ese_log::format::archive_name("edb", 1));
+    let err = recover(&RecoveryOptions::new(image), &mut Model::default()).expect_err("pages");
+    assert_eq!(err.jet_code(), -1018, "{err}");
 }
 
 #[test]
@@ -735,8 +909,11 @@ fn a_log_of_another_stream_is_bad_log_signature() {
 fn a_torn_tail_is_the_end_of_the_log() {
     let dir = Arc::new(CrashDirectory::new());
     let log = Log::open(LogConfig::test_min(dir.clone())).expect("setup");
-    log.append(&begin(1, 0)).expect("append");
-    log.append(&put(1, 1, None, Some(1), 1)).expect("append");
+    let mut sc = Script::default();
+    sc.begin(1, 0).put(1, 1, None, Some(1));
+    for r in &sc.recs {
+        log.append(r).expect("append");
+    }
     log.commit(
         &LogRecord::Commit {
             trx: Trx(1),
@@ -745,10 +922,13 @@ fn a_torn_tail_is_the_end_of_the_log() {
         CommitMode::Durable,
     )
     .expect("commit");
-    log.append(&begin(2, 0)).expect("append");
+    sc.recs.clear();
+    sc.begin(2, 0);
     for i in 0..40 {
-        log.append(&put(2, 2, Some(i), Some(i + 1), 2 + u64::from(i)))
-            .expect("append");
+        sc.put(2, 2, Some(i), Some(i + 1));
+    }
+    for r in &sc.recs {
+        log.append(r).expect("append");
     }
     log.flush_all().expect("flush");
     let image = copy_dir(&*dir, "");
@@ -773,46 +953,50 @@ fn a_torn_tail_is_the_end_of_the_log() {
 #[test]
 fn closing_losers_keeps_a_later_recovery_from_undoing_newer_work() {
     let dir = Arc::new(CrashDirectory::new());
-    let commit = |trx: u64| LogRecord::Commit {
-        trx: Trx(trx),
-        commit_trx: Trx(trx + 100),
-    };
+    let mut sc = Script::default();
     {
         let log = Log::open(LogConfig::test_min(dir.clone())).expect("setup");
-        for r in [begin(1, 0), put(1, 1, None, Some(10), 1)] {
-            log.append(&r).expect("append");
-        }
-        log.commit(&commit(1), CommitMode::Durable).expect("commit");
-        for r in [begin(2, 0), put(2, 1, Some(10), Some(20), 2)] {
-            log.append(&r).expect("append");
+        sc.begin(1, 0).put(1, 1, None, Some(10)).commit(1);
+        sc.begin(2, 0).put(2, 1, Some(10), Some(20));
+        for r in &sc.recs {
+            log.append(r).expect("append");
         }
         log.flush_all().expect("flush");
     }
     let opts = RecoveryOptions::new(dir.clone());
-    let mut m = Model::default();
+    let mut m = Model {
+        log: Some(Log::open(LogConfig::test_min(dir.clone())).expect("reopen")),
+        ..Model::default()
+    };
     let s = recover(&opts, &mut m).expect("recover");
     assert_eq!(s.losers, vec![Trx(2)]);
+    assert_eq!(s.undos_applied, 1);
     assert_eq!(m.kv(), [(1, 10)].into_iter().collect());
     {
-        let log = Log::open(LogConfig::test_min(dir.clone())).expect("reopen");
-        ese_recovery::close_losers(&log, &s).expect("close losers");
-        // New work on the key the loser had changed; the page is at dbtime 2 after recovery.
-        log.append(&begin(3, 0)).expect("append");
-        log.append(&put(3, 1, Some(10), Some(30), 3))
-            .expect("append");
-        log.commit(&commit(3), CommitMode::Durable).expect("commit");
+        let log = m.log.take().expect("log");
+        close_losers(&log, &s).expect("close losers");
+        // New work on the key the loser had changed, from the page as recovery left it.
+        sc.recs.clear();
+        sc.dbtime = m.dbtime;
+        sc.pages.insert(1, m.pages[&1].dbtime);
+        sc.begin(3, 0).put(3, 1, Some(10), Some(30)).commit(3);
+        for r in &sc.recs {
+            log.append(r).expect("append");
+        }
+        log.flush_all().expect("flush");
     }
     let s = recover(&opts, &mut m).expect("recover again");
     assert!(s.losers.is_empty(), "{s:?}");
     assert_eq!(m.kv(), [(1, 30)].into_iter().collect());
     let mut fresh = Model::default();
-    recover(&opts, &mut fresh).expect("recover from scratch");
+    let s = recover(&opts, &mut fresh).expect("recover from scratch");
+    assert_eq!(s.undos_applied, 0, "the recovery's own undo is compensated");
     assert_eq!(fresh.kv(), [(1, 30)].into_iter().collect());
 }
 
 #[test]
 fn contradictory_transaction_records_are_invalid_logged_operation() {
-    let cases: [&[LogRecord]; 3] = [
+    let cases: [&[LogRecord]; 6] = [
         &[begin(1, 0), begin(1, 0)],
         &[
             begin(1, 0),
@@ -822,6 +1006,17 @@ fn contradictory_transaction_records_are_invalid_logged_operation() {
             },
         ],
         &[begin(1, 0), begin(1, 3)],
+        // A rollback record with a change it did not compensate.
+        &Script::default()
+            .begin(1, 0)
+            .put(1, 1, None, Some(1))
+            .rollback(1, 0)
+            .recs
+            .clone(),
+        // A compensation with nothing to compensate.
+        &Script::default().begin(1, 0).comp(1, 1, None).recs.clone(),
+        // A transaction still open that began before the scan.
+        &Script::default().put(9, 1, None, Some(1)).recs.clone(),
     ];
     for records in cases {
         let dir = model_log(records);

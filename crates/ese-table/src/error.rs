@@ -95,6 +95,67 @@ pub enum Error {
     NoCurrentIndex,
     /// A key column is NULL in an index with DisallowNull (JET_errNullKeyDisallowed, -1053).
     NullKeyDisallowed,
+    /// No table (or other object) has this name (JET_errObjectNotFound, -1305).
+    ObjectNotFound,
+    /// A table with this name exists (JET_errTableDuplicate, -1303).
+    TableDuplicate,
+    /// The table is open elsewhere, so it cannot be deleted or locked exclusively
+    /// (JET_errTableInUse, -1304).
+    TableInUse,
+    /// A name breaks ESE's naming rules (JET_errInvalidName, -1002).
+    InvalidName,
+    /// No index has this name (JET_errIndexNotFound, -1404).
+    IndexNotFound,
+    /// An index with this name exists (JET_errIndexDuplicate, -1403).
+    IndexDuplicate,
+    /// The table already has a primary index (JET_errIndexHasPrimary, -1402).
+    IndexHasPrimary,
+    /// A primary index is created on a table holding records (JET_errTableNotEmpty, -1308).
+    TableNotEmpty,
+    /// The column is a key column of an index (JET_errColumnInUse, -1046).
+    ColumnInUse,
+    /// The cursor is not on a record (JET_errNoCurrentRecord, -1603).
+    NoCurrentRecord,
+    /// A seek or goto-position found nothing (JET_errRecordNotFound, -1601).
+    RecordNotFound,
+    /// The cursor's record was deleted (JET_errRecordDeleted, -1017).
+    RecordDeleted,
+    /// A unique index already holds this key (JET_errKeyDuplicate, -1605).
+    KeyDuplicate,
+    /// A replace changed the primary key (JET_errRecordPrimaryChanged, -1604).
+    RecordPrimaryChanged,
+    /// No update is prepared on the cursor (JET_errUpdateNotPrepared, -1609).
+    UpdateNotPrepared,
+    /// An update is already prepared on the cursor (JET_errAlreadyPrepared, -1607).
+    AlreadyPrepared,
+    /// A bookmark that is empty or cannot be one of this table (JET_errInvalidBookmark, -1045).
+    InvalidBookmark,
+    /// The operation is not valid here, e.g. JetSetIndexRange with no flag
+    /// (JET_errInvalidOperation, -1906).
+    InvalidOperation,
+    /// The next autoincrement value does not fit the column
+    /// (JET_errOutOfAutoincrementValues, -1076).
+    OutOfAutoincrementValues,
+    /// The table's sequential (DBK) counter is exhausted
+    /// (JET_errOutOfSequentialIndexValues, -1078).
+    OutOfSequentialIndexValues,
+    /// Another session changed the record, or holds it, first (JET_errWriteConflict, -1102).
+    WriteConflict,
+    /// A long-value offset lies beyond the value's end (JET_errColumnNoChunk, -1502).
+    ColumnNoChunk,
+    /// A long value was set outside a transaction, or an escrow update was made outside one
+    /// (JET_errNotInTransaction, -1054).
+    NotInTransaction,
+    /// Two multi-values have the same normalized key, equal only after truncation
+    /// (JET_errMultiValuedDuplicateAfterTruncation, -1528).
+    MultiValuedDuplicateAfterTruncation,
+    /// An error of the transaction or B-tree layer, carried with its own JET code.
+    Storage {
+        /// The code the lower layer gave.
+        code: JetErr,
+        /// Its message.
+        message: String,
+    },
 }
 
 impl Error {
@@ -134,6 +195,32 @@ impl Error {
             Error::CannotIndex => JetErr::CANNOT_INDEX,
             Error::NoCurrentIndex => JetErr::NO_CURRENT_INDEX,
             Error::NullKeyDisallowed => JetErr::NULL_KEY_DISALLOWED,
+            Error::ObjectNotFound => JetErr::OBJECT_NOT_FOUND,
+            Error::TableDuplicate => JetErr::TABLE_DUPLICATE,
+            Error::TableInUse => JetErr::TABLE_IN_USE,
+            Error::InvalidName => JetErr::INVALID_NAME,
+            Error::IndexNotFound => JetErr::INDEX_NOT_FOUND,
+            Error::IndexDuplicate => JetErr::INDEX_DUPLICATE,
+            Error::IndexHasPrimary => JetErr::INDEX_HAS_PRIMARY,
+            Error::TableNotEmpty => JetErr::TABLE_NOT_EMPTY,
+            Error::ColumnInUse => JetErr::COLUMN_IN_USE,
+            Error::NoCurrentRecord => JetErr::NO_CURRENT_RECORD,
+            Error::RecordNotFound => JetErr::RECORD_NOT_FOUND,
+            Error::RecordDeleted => JetErr::RECORD_DELETED,
+            Error::KeyDuplicate => JetErr::KEY_DUPLICATE,
+            Error::RecordPrimaryChanged => JetErr::RECORD_PRIMARY_CHANGED,
+            Error::UpdateNotPrepared => JetErr::UPDATE_NOT_PREPARED,
+            Error::AlreadyPrepared => JetErr::ALREADY_PREPARED,
+            Error::InvalidBookmark => JetErr::INVALID_BOOKMARK,
+            Error::InvalidOperation => JetErr::INVALID_OPERATION,
+            Error::OutOfAutoincrementValues => JetErr::OUT_OF_AUTOINCREMENT_VALUES,
+            Error::OutOfSequentialIndexValues => JetErr::OUT_OF_SEQUENTIAL_INDEX_VALUES,
+            Error::WriteConflict => JetErr::WRITE_CONFLICT,
+            Error::ColumnNoChunk => JetErr::COLUMN_NO_CHUNK,
+            Error::NotInTransaction => JetErr::NOT_IN_TRANSACTION,
+            // JET_errMultiValuedDuplicateAfterTruncation; the shared table has no entry.
+            Error::MultiValuedDuplicateAfterTruncation => JetErr(-1528),
+            Error::Storage { code, .. } => *code,
         }
     }
 }
@@ -193,11 +280,89 @@ impl fmt::Display for Error {
             Error::CannotIndex => f.write_str("this column cannot be indexed"),
             Error::NoCurrentIndex => f.write_str("the sequential index has no key columns"),
             Error::NullKeyDisallowed => f.write_str("the index does not allow NULL key columns"),
+            Error::ObjectNotFound => f.write_str("no such table"),
+            Error::TableDuplicate => f.write_str("a table with this name exists"),
+            Error::TableInUse => f.write_str("the table is open"),
+            Error::InvalidName => f.write_str("invalid name"),
+            Error::IndexNotFound => f.write_str("no such index"),
+            Error::IndexDuplicate => f.write_str("an index with this name exists"),
+            Error::IndexHasPrimary => f.write_str("the table already has a primary index"),
+            Error::TableNotEmpty => f.write_str("the table is not empty"),
+            Error::ColumnInUse => f.write_str("the column is a key column of an index"),
+            Error::NoCurrentRecord => f.write_str("the cursor is not on a record"),
+            Error::RecordNotFound => f.write_str("no record matches"),
+            Error::RecordDeleted => f.write_str("the record was deleted"),
+            Error::KeyDuplicate => f.write_str("a unique index already holds this key"),
+            Error::RecordPrimaryChanged => f.write_str("a replace may not change the primary key"),
+            Error::UpdateNotPrepared => f.write_str("no update is prepared"),
+            Error::AlreadyPrepared => f.write_str("an update is already prepared"),
+            Error::InvalidBookmark => f.write_str("invalid bookmark"),
+            Error::InvalidOperation => f.write_str("invalid operation"),
+            Error::OutOfAutoincrementValues => f.write_str("autoincrement values are exhausted"),
+            Error::OutOfSequentialIndexValues => {
+                f.write_str("the sequential index counter is exhausted")
+            }
+            Error::WriteConflict => f.write_str("write conflict"),
+            Error::ColumnNoChunk => f.write_str("the offset lies beyond the long value's end"),
+            Error::NotInTransaction => f.write_str("the operation needs a transaction"),
+            Error::MultiValuedDuplicateAfterTruncation => {
+                f.write_str("an equal value exists once normalized keys are truncated")
+            }
+            Error::Storage { code, message } => write!(f, "{message} ({code:?})"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// The error a transaction-layer failure stands for here: write conflicts and duplicate
+    /// keys become [`Error::WriteConflict`] and [`Error::KeyDuplicate`], anything else keeps
+    /// its code in [`Error::Storage`].
+    pub fn from_code(code: JetErr, message: String) -> Error {
+        match code {
+            JetErr::WRITE_CONFLICT => Error::WriteConflict,
+            JetErr::KEY_DUPLICATE => Error::KeyDuplicate,
+            JetErr::RECORD_NOT_FOUND => Error::RecordNotFound,
+            JetErr::NOT_IN_TRANSACTION => Error::NotInTransaction,
+            _ => Error::Storage { code, message },
+        }
+    }
+}
+
+impl From<ese_btree::Error> for Error {
+    fn from(e: ese_btree::Error) -> Error {
+        use ese_btree::Error as B;
+        let code = match &e {
+            B::KeyDuplicate => return Error::KeyDuplicate,
+            B::RecordNotFound => return Error::RecordNotFound,
+            B::WriteConflict => return Error::WriteConflict,
+            B::DataTooLong { len, max } => {
+                return Error::RecordTooBig {
+                    len: *len,
+                    max: *max,
+                };
+            }
+            B::Log(_) => JetErr::LOG_WRITE_FAIL,
+            B::Io(_) => JetErr::DISK_IO,
+            B::KeyTooLong { .. } => JetErr::KEY_TOO_BIG,
+            B::DatabaseFull => JetErr::DISK_FULL,
+            B::InvalidParameter(_) => JetErr::INVALID_PARAMETER,
+            _ if e.corrupt_pgno().is_some() => JetErr::READ_VERIFY_FAILURE,
+            _ => JetErr::DISK_IO,
+        };
+        Error::Storage {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<ese_txn::Error> for Error {
+    fn from(e: ese_txn::Error) -> Error {
+        Error::from_code(e.jet_err(), e.to_string())
+    }
+}
 
 /// A remark on a successful call (ESE's positive `JET_wrn…` codes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -206,6 +371,22 @@ pub enum Warning {
     /// Text/Binary `cbMax` above 255 was clamped, or a variable value was cut to `cbMax`
     /// (JET_wrnColumnMaxTruncated, 1512).
     ColumnMaxTruncated,
+    /// The column is NULL (JET_wrnColumnNull, 1004).
+    ColumnNull,
+    /// The value did not fit the buffer and was cut (JET_wrnBufferTruncated, 1006).
+    BufferTruncated,
+    /// SeekGE/SeekLE found a greater/lesser entry, not an equal one (JET_wrnSeekNotEqual, 1039).
+    SeekNotEqual,
+    /// JetEnumerateColumns: the column has one value, given directly
+    /// (JET_wrnColumnSingleValue, 1536).
+    ColumnSingleValue,
+    /// JetEnumerateColumns: the value is the column's default (JET_wrnColumnDefault, 1537).
+    ColumnDefault,
+    /// JetEnumerateColumns: the value was cut to cbDataMost (JET_wrnColumnTruncated, 1534).
+    ColumnTruncated,
+    /// JetEnumerateColumns with PresenceOnly: the column has a value
+    /// (JET_wrnColumnPresent, 1535).
+    ColumnPresent,
 }
 
 impl Warning {
@@ -213,6 +394,13 @@ impl Warning {
     pub fn jet_err(self) -> JetErr {
         match self {
             Warning::ColumnMaxTruncated => JetErr::WRN_COLUMN_MAX_TRUNCATED,
+            Warning::ColumnNull => JetErr::WRN_COLUMN_NULL,
+            Warning::BufferTruncated => JetErr::WRN_BUFFER_TRUNCATED,
+            Warning::SeekNotEqual => JetErr::WRN_SEEK_NOT_EQUAL,
+            Warning::ColumnSingleValue => JetErr::WRN_COLUMN_SINGLE_VALUE,
+            Warning::ColumnDefault => JetErr::WRN_COLUMN_DEFAULT,
+            Warning::ColumnTruncated => JetErr::WRN_COLUMN_TRUNCATED,
+            Warning::ColumnPresent => JetErr::WRN_COLUMN_PRESENT,
         }
     }
 }
@@ -221,6 +409,13 @@ impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Warning::ColumnMaxTruncated => f.write_str("the value was cut to the column maximum"),
+            Warning::ColumnNull => f.write_str("the column is NULL"),
+            Warning::BufferTruncated => f.write_str("the value was cut to the buffer"),
+            Warning::SeekNotEqual => f.write_str("the entry found is not equal to the key"),
+            Warning::ColumnSingleValue => f.write_str("the column has a single value"),
+            Warning::ColumnDefault => f.write_str("the value is the column's default"),
+            Warning::ColumnTruncated => f.write_str("the value was cut to cbDataMost"),
+            Warning::ColumnPresent => f.write_str("the column has a value"),
         }
     }
 }
@@ -302,6 +497,39 @@ mod tests {
             (Error::CannotIndex, -1071, "JET_errCannotIndex"),
             (Error::NoCurrentIndex, -1515, "JET_errNoCurrentIndex"),
             (Error::NullKeyDisallowed, -1053, "JET_errNullKeyDisallowed"),
+            (Error::ObjectNotFound, -1305, "JET_errObjectNotFound"),
+            (Error::TableDuplicate, -1303, "JET_errTableDuplicate"),
+            (Error::TableInUse, -1304, "JET_errTableInUse"),
+            (Error::InvalidName, -1002, "JET_errInvalidName"),
+            (Error::IndexNotFound, -1404, "JET_errIndexNotFound"),
+            (Error::IndexDuplicate, -1403, "JET_errIndexDuplicate"),
+            (Error::IndexHasPrimary, -1402, "JET_errIndexHasPrimary"),
+            (Error::TableNotEmpty, -1308, "JET_errTableNotEmpty"),
+            (Error::ColumnInUse, -1046, "JET_errColumnInUse"),
+            (Error::NoCurrentRecord, -1603, "JET_errNoCurrentRecord"),
+            (Error::RecordNotFound, -1601, "JET_errRecordNotFound"),
+            (Error::RecordDeleted, -1017, "JET_errRecordDeleted"),
+            (Error::KeyDuplicate, -1605, "JET_errKeyDuplicate"),
+            (
+                Error::RecordPrimaryChanged,
+                -1604,
+                "JET_errRecordPrimaryChanged",
+            ),
+            (Error::UpdateNotPrepared, -1609, "JET_errUpdateNotPrepared"),
+            (Error::AlreadyPrepared, -1607, "JET_errAlreadyPrepared"),
+            (Error::InvalidBookmark, -1045, "JET_errInvalidBookmark"),
+            (Error::InvalidOperation, -1906, "JET_errInvalidOperation"),
+            (
+                Error::OutOfAutoincrementValues,
+                -1076,
+                "JET_errOutOfAutoincrementValues",
+            ),
+            (
+                Error::OutOfSequentialIndexValues,
+                -1078,
+                "JET_errOutOfSequentialIndexValues",
+            ),
+            (Error::WriteConflict, -1102, "JET_errWriteConflict"),
         ];
         for (e, code, symbol) in cases {
             assert_eq!(e.jet_code(), code, "{e}");
@@ -309,5 +537,14 @@ mod tests {
             assert!(!e.to_string().is_empty());
         }
         assert_eq!(Warning::ColumnMaxTruncated.jet_err().value(), 1512);
+        assert_eq!(Warning::ColumnNull.jet_err().value(), 1004);
+        assert_eq!(Warning::BufferTruncated.jet_err().value(), 1006);
+        assert_eq!(Warning::SeekNotEqual.jet_err().value(), 1039);
+        let e = Error::from(ese_txn::Error::TransTooDeep);
+        assert_eq!(e.jet_code(), -1103);
+        assert_eq!(
+            Error::from(ese_txn::Error::WriteConflict),
+            Error::WriteConflict
+        );
     }
 }

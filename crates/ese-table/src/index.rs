@@ -215,6 +215,13 @@ impl IndexDef {
         {
             return Err(Error::InvalidGrbit("a primary index cannot ignore NULLs"));
         }
+        if g.intersects(IndexGrbit::TUPLES | IndexGrbit::TUPLE_LIMITS | IndexGrbit::NESTED_TABLE) {
+            // ESE has tuple (substring) and nested-table indexes; ese-rs does not build them
+            // yet, and refuses them when the index is defined rather than at the first update.
+            return Err(Error::InvalidGrbit(
+                "tuple and nested-table indexes are not supported",
+            ));
+        }
         if g.contains(IndexGrbit::EMPTY) && !g.contains(IndexGrbit::IGNORE_ANY_NULL) {
             return Err(Error::InvalidGrbit("Empty needs IgnoreAnyNull"));
         }
@@ -276,7 +283,7 @@ impl IndexDef {
 /// while the others contribute their first value; with CrossProduct every combination is
 /// made. Rows are skipped per IgnoreNull (all NULL), IgnoreAnyNull and IgnoreFirstNull;
 /// DisallowNull makes any NULL segment JET_errNullKeyDisallowed. NestedTable and tuple
-/// indexes are not handled yet (JET_errInvalidGrbit).
+/// indexes are not handled (JET_errInvalidGrbit, also from [`IndexDef::resolve`]).
 pub fn index_entries(
     layout: &KeyLayout,
     grbit: IndexGrbit,

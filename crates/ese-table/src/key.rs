@@ -576,11 +576,7 @@ impl std::ops::BitOr for MakeKeyGrbit {
 #[derive(Clone, Debug)]
 pub struct KeyBuilder<'a> {
     layout: &'a KeyLayout,
-    key: Vec<u8>,
-    columns: usize,
-    prepared: bool,
-    limit: bool,
-    truncated: bool,
+    state: KeyState,
 }
 
 impl<'a> KeyBuilder<'a> {
@@ -588,6 +584,61 @@ impl<'a> KeyBuilder<'a> {
     pub fn new(layout: &'a KeyLayout) -> KeyBuilder<'a> {
         KeyBuilder {
             layout,
+            state: KeyState::new(),
+        }
+    }
+
+    /// Appends one column's search data, as `JetMakeKey` does (see [`KeyState::make_key`]).
+    pub fn make_key(&mut self, data: &[u8], grbit: MakeKeyGrbit) -> Result<()> {
+        self.state.make_key(self.layout, data, grbit)
+    }
+
+    /// The key built so far (JetRetrieveKey with RetrieveCopy); JET_errKeyNotMade if none.
+    pub fn key(&self) -> Result<&[u8]> {
+        self.state.key()
+    }
+
+    /// How many key columns have been given.
+    pub fn column_count(&self) -> usize {
+        self.state.column_count()
+    }
+
+    /// Whether a limit option completed the key (it may then be `cbKeyMost + 1` bytes).
+    pub fn is_limit(&self) -> bool {
+        self.state.is_limit()
+    }
+
+    /// Whether a segment was cut at the key size limit.
+    pub fn is_truncated(&self) -> bool {
+        self.state.is_truncated()
+    }
+
+    /// Consumes the key, as JetSeek and JetSetIndexRange do, success or not.
+    pub fn take(&mut self) -> Result<Key> {
+        self.state.take()
+    }
+
+    /// Discards any key in progress.
+    pub fn reset(&mut self) {
+        self.state.reset()
+    }
+}
+
+/// A search key under construction, without the layout it is made for: what a cursor keeps
+/// between JetMakeKey calls ([`KeyBuilder`] pairs it with a layout).
+#[derive(Clone, Debug, Default)]
+pub struct KeyState {
+    key: Vec<u8>,
+    columns: usize,
+    prepared: bool,
+    limit: bool,
+    truncated: bool,
+}
+
+impl KeyState {
+    /// No key in progress.
+    pub fn new() -> KeyState {
+        KeyState {
             key: Vec::new(),
             columns: 0,
             prepared: false,
@@ -605,8 +656,7 @@ impl<'a> KeyBuilder<'a> {
     /// JET_errInvalidBufferSize (wrong size for a fixed column, zero-length on a fixed or
     /// non-text/binary column), JET_errInvalidParameter (a normalized key longer than
     /// `cbKeyMost + 1` and 255).
-    pub fn make_key(&mut self, data: &[u8], grbit: MakeKeyGrbit) -> Result<()> {
-        let layout = self.layout;
+    pub fn make_key(&mut self, layout: &KeyLayout, data: &[u8], grbit: MakeKeyGrbit) -> Result<()> {
         if grbit.contains(MakeKeyGrbit::NORMALIZED_KEY) {
             let limit_most = layout.limit_key_most_bytes();
             if data.len() > limit_most && data.len() > KEY_MOST_LEGACY_BYTES {

@@ -70,7 +70,7 @@ use ese_core::limits::{
 
 use crate::coltyp::{CodePage, ColumnClass, ColumnDef, ColumnGrbit, ColumnId, ColumnSet};
 use crate::error::{Error, Result, Warning};
-use crate::key::{KeyLayout, SegmentData};
+use crate::key::{KeyColumn, KeyLayout, SegmentData};
 
 /// The format byte that opens every record.
 pub const FORMAT_VERSION: u8 = 1;
@@ -146,6 +146,20 @@ pub struct SetGrbit(pub u32);
 impl SetGrbit {
     /// No flags: empty data means NULL.
     pub const NONE: SetGrbit = SetGrbit(0);
+    /// JET_bitSetAppendLV (0x1): append to a long value.
+    pub const APPEND_LV: SetGrbit = SetGrbit(0x1);
+    /// JET_bitSetOverwriteLV (0x4): write at ibLongValue, extending but never shrinking.
+    pub const OVERWRITE_LV: SetGrbit = SetGrbit(0x4);
+    /// JET_bitSetSizeLV (0x8): resize a long value to cbData bytes (zero-extend or cut).
+    pub const SIZE_LV: SetGrbit = SetGrbit(0x8);
+    /// JET_bitSetSeparateLV (0x40): store the long value in the long-value tree.
+    pub const SEPARATE_LV: SetGrbit = SetGrbit(0x40);
+    /// JET_bitSetUniqueNormalizedMultiValues (0x100): fail if a value with the same
+    /// normalized key exists (JET_errMultiValuedDuplicate, or
+    /// JET_errMultiValuedDuplicateAfterTruncation when the keys are equal only once cut).
+    pub const UNIQUE_NORMALIZED_MULTI_VALUES: SetGrbit = SetGrbit(0x100);
+    /// JET_bitSetIntrinsicLV (0x400): keep the long value in the record if it fits.
+    pub const INTRINSIC_LV: SetGrbit = SetGrbit(0x400);
     /// JET_bitSetZeroLength (0x20): empty data is a zero-length value, not NULL (fixed
     /// columns still become NULL).
     pub const ZERO_LENGTH: SetGrbit = SetGrbit(0x20);
@@ -176,6 +190,12 @@ pub struct RetrieveGrbit(pub u32);
 impl RetrieveGrbit {
     /// No flags.
     pub const NONE: RetrieveGrbit = RetrieveGrbit(0);
+    /// JET_bitRetrieveCopy (0x1): read the prepared update's copy buffer (a cursor's flag;
+    /// [`Record::retrieve`] ignores it).
+    pub const COPY: RetrieveGrbit = RetrieveGrbit(0x1);
+    /// JET_bitRetrieveTag (0x8): report which itagSequence produced the value (the cursor
+    /// answers it; [`Record::retrieve`] ignores it).
+    pub const TAG: RetrieveGrbit = RetrieveGrbit(0x8);
     /// JET_bitRetrieveNull (0x10): do not skip NULL values. This format stores no NULL
     /// inside a value list (setting NULL removes the value), so the flag changes nothing;
     /// it is accepted for the API's sake.
@@ -438,6 +458,71 @@ impl Record {
             return Ok(values.len());
         }
         Ok(usize::from(self.retrieve(schema, id, 1, grbit)?.is_some()))
+    }
+
+    /// Every separated long value the record references, in column and itagSequence order
+    /// (a LID appears once per reference).
+    pub fn lv_refs(&self) -> Vec<LvRef> {
+        self.tagged
+            .values()
+            .filter_map(|t| match t {
+                Tagged::Values(v) => Some(v),
+                Tagged::Null => None,
+            })
+            .flatten()
+            .filter_map(|v| match v {
+                StoredValue::Separated(lv) => Some(*lv),
+                StoredValue::Intrinsic(_) => None,
+            })
+            .collect()
+    }
+
+    /// The largest long value stored in the record itself and longer than an [`LvRef`]:
+    /// `(column, itagSequence, bytes)`, the one to move out first when the record is full.
+    pub fn largest_intrinsic_lv(&self, schema: &ColumnSet) -> Option<(ColumnId, u32, usize)> {
+        let mut best: Option<(ColumnId, u32, usize)> = None;
+        for (fid, t) in &self.tagged {
+            let id = ColumnId(u32::from(*fid));
+            let is_lv = schema.get(id).is_ok_and(|c| c.coltyp.is_long_value());
+            let Tagged::Values(values) = t else { continue };
+            if !is_lv {
+                continue;
+            }
+            for (i, v) in values.iter().enumerate() {
+                if let StoredValue::Intrinsic(bytes) = v
+                    && bytes.len() > LV_REF_BYTES
+                    && best.is_none_or(|b| bytes.len() > b.2)
+                {
+                    best = Some((id, i as u32 + 1, bytes.len()));
+                }
+            }
+        }
+        best
+    }
+
+    /// Where fixed column `fid`'s bytes start in [`Record::encode`]'s output, if the record
+    /// stores that column (escrow updates address the field there).
+    pub fn fixed_offset(&self, fid: u16) -> Option<usize> {
+        let index = usize::from(fid).checked_sub(1)?;
+        if index >= self.fixed.len() {
+            return None;
+        }
+        let before: usize = self.fixed[..index].iter().map(|s| s.width).sum();
+        Some(fixed_area_bytes(self.fixed.len(), before))
+    }
+
+    /// Whether fixed column `fid` is stored and not NULL.
+    pub fn fixed_is_set(&self, fid: u16) -> bool {
+        usize::from(fid)
+            .checked_sub(1)
+            .and_then(|i| self.fixed.get(i))
+            .is_some_and(|s| s.value.is_some())
+    }
+
+    /// Materializes fixed columns up to `fid` with their defaults (so a later escrow update
+    /// finds its field in the stored bytes).
+    pub fn materialize_fixed(&mut self, schema: &ColumnSet, fid: u16) -> Result<()> {
+        self.grow_fixed(schema, usize::from(fid))
     }
 
     /// The columns physically stored in the record, in id order: non-NULL fixed and variable
@@ -862,16 +947,41 @@ impl Record {
                 };
                 let index = usize::try_from(itag_sequence).unwrap_or(usize::MAX);
                 let replacing = (1..=values.len()).contains(&index);
-                if grbit.contains(SetGrbit::UNIQUE_MULTI_VALUES)
-                    && values
+                let others = || {
+                    values
                         .iter()
                         .enumerate()
-                        .any(|(i, v)| *v == value && !(replacing && i + 1 == index))
+                        .filter(move |(i, _)| !(replacing && i + 1 == index))
+                        .map(|(_, v)| v)
+                };
+                let mut duplicate = None;
+                if grbit.contains(SetGrbit::UNIQUE_MULTI_VALUES) && others().any(|v| *v == value) {
+                    duplicate = Some(Error::MultiValuedDuplicate);
+                }
+                if duplicate.is_none()
+                    && grbit.contains(SetGrbit::UNIQUE_NORMALIZED_MULTI_VALUES)
+                    && let StoredValue::Intrinsic(new) = &value
                 {
+                    let new_key = normalized_value(col, new)?;
+                    for v in others() {
+                        if let StoredValue::Intrinsic(old) = v {
+                            let old_key = normalized_value(col, old)?;
+                            if old_key.bytes == new_key.bytes {
+                                duplicate = Some(if old_key.truncated || new_key.truncated {
+                                    Error::MultiValuedDuplicateAfterTruncation
+                                } else {
+                                    Error::MultiValuedDuplicate
+                                });
+                                break;
+                            }
+                        }
+                    }
+                }
+                if let Some(e) = duplicate {
                     if values.is_empty() {
                         self.tagged.remove(&fid);
                     }
-                    return Err(Error::MultiValuedDuplicate);
+                    return Err(e);
                 }
                 if replacing {
                     values[index - 1] = value;
@@ -887,6 +997,25 @@ impl Record {
         }
         Ok(())
     }
+}
+
+/// The normalized key of one value of `col` (for UniqueNormalizedMultiValues), as an
+/// ascending one-column index with ESE's default key size would make it.
+pub fn normalized_value(col: &ColumnDef, value: &[u8]) -> Result<crate::key::Key> {
+    let layout = KeyLayout::new(vec![KeyColumn {
+        id: col.id,
+        coltyp: col.coltyp,
+        code_page: col.code_page,
+        is_fixed: col.class() == ColumnClass::Fixed,
+        max_bytes: col.max_bytes,
+        descending: false,
+    }]);
+    let data = if value.is_empty() {
+        SegmentData::ZeroLength
+    } else {
+        SegmentData::Value(value)
+    };
+    layout.index_key(&[data])
 }
 
 /// A fixed column's stored bytes for `data`: fixed-size types need their exact size; fixed

@@ -1,0 +1,936 @@
+//! Navigation on any index: the current index, moves, seeks, index ranges, bookmarks,
+//! positions and counts, and the currency rules after changes (reference 12).
+//!
+//! The cursor's [`VersionedCursor`](ese_txn::VersionedCursor) walks the current index's
+//! tree: the primary tree (records) or a secondary index's tree (entries, see
+//! [`crate::maintain`]). A position holds the *tree key* of the entry; the record is reached
+//! through the entry's bookmark. Comparisons with search keys and range limits use the
+//! entry's *index key* (the tree key without the bookmark suffix of a non-unique index), as
+//! memcmp with the shorter key first: so a search key made of fewer columns than the index is
+//! below every entry that starts with it, and SeekEQ with it finds nothing (reference 12 §3).
+//!
+//! # Currency after changes
+//!
+//! ```text
+//!   insert (JetUpdate, insert)    the cursor does not move (the bookmark is returned)
+//!   replace (JetUpdate, replace)  on the record: its entry in the current index, found again
+//!                                 from its new key (on a secondary index whose key changed,
+//!                                 moves continue from the new entry); a record that no longer
+//!                                 has an entry (IgnoreNull …) leaves the cursor on the record
+//!                                 at the old entry's spot
+//!   delete (JetDelete)            on the deleted entry: reads give JET_errRecordDeleted, moves
+//!                                 go to the neighbours of its key
+//!   DDL through the cursor        before the first entry
+//! ```
+
+use std::ops::Bound;
+
+use ese_btree::{Entry, SeekOp};
+use ese_core::JetErr;
+use ese_core::limits::KEY_MOST_MOST_BYTES;
+use ese_txn::{Session, VersionedTree};
+
+use super::{
+    MOVE_FIRST, MOVE_LAST, Position, RangeGrbit, RecordPosition, SeekGrbit, TableCursor,
+    to_op_result,
+};
+use crate::catalog::{IndexCreate, IndexSchema};
+use crate::error::{Error, Result, Warning};
+use crate::index::{IndexGrbit, index_entries};
+use crate::key::{KeyLayout, MakeKeyGrbit, SegmentData};
+use crate::maintain;
+use crate::record::Record;
+
+/// Bytes of 0xFF appended to a search key to sort after every entry whose index key equals
+/// it: more than any bookmark.
+const SEEK_PAD_BYTES: usize = KEY_MOST_MOST_BYTES + 1;
+
+/// An error of this crate carrying a JET code that has no variant of its own.
+pub(crate) fn jet(code: JetErr, message: &str) -> Error {
+    Error::Storage {
+        code,
+        message: message.to_string(),
+    }
+}
+
+/// JetSetCurrentIndex2/3/4 grbits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SetIndexGrbit(pub u32);
+
+impl SetIndexGrbit {
+    /// JET_bitMoveFirst (0): cancel the update, switch, deferred first entry.
+    pub const MOVE_FIRST: SetIndexGrbit = SetIndexGrbit(0);
+    /// JET_bitMoveBeforeFirst (0x1): not supported by ESE (JET_errInvalidGrbit).
+    pub const MOVE_BEFORE_FIRST: SetIndexGrbit = SetIndexGrbit(0x1);
+    /// JET_bitNoMove (0x2): stay on the current record.
+    pub const NO_MOVE: SetIndexGrbit = SetIndexGrbit(0x2);
+}
+
+/// JetGotoSecondaryIndexBookmark grbits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BookmarkGrbit(pub u32);
+
+impl BookmarkGrbit {
+    /// No flags.
+    pub const NONE: BookmarkGrbit = BookmarkGrbit(0);
+    /// JET_bitBookmarkPermitVirtualCurrency (0x1): a missing entry leaves the cursor there.
+    pub const PERMIT_VIRTUAL_CURRENCY: BookmarkGrbit = BookmarkGrbit(0x1);
+}
+
+/// What JetGetSecondaryIndexBookmark returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecondaryBookmark {
+    /// The entry's normalized secondary key.
+    pub secondary_key: Vec<u8>,
+    /// The record's primary bookmark.
+    pub primary_bookmark: Vec<u8>,
+}
+
+impl SeekGrbit {
+    /// JET_bitCheckUniqueness (0x40): accepted; JET_wrnUniqueKey is never claimed (ESE
+    /// returns it only when uniqueness is cheaply known, which callers cannot rely on).
+    pub const CHECK_UNIQUENESS: SeekGrbit = SeekGrbit(0x40);
+}
+
+impl TableCursor {
+    // ---- the current index ----
+
+    /// The position in `schema.secondary` of the current index; `None` on the clustered one.
+    pub(super) fn current_secondary(&self) -> Option<usize> {
+        let objid = self.index?;
+        self.schema.secondary.iter().position(|i| i.objid == objid)
+    }
+
+    fn index_schema(&self) -> Option<&IndexSchema> {
+        self.current_secondary().map(|i| &self.schema.secondary[i])
+    }
+
+    /// The tree of the current index.
+    pub(super) fn index_tree(&self) -> &VersionedTree {
+        match self.current_secondary() {
+            Some(i) => &self.secondary[i],
+            None => &self.primary,
+        }
+    }
+
+    fn layout(&self) -> &KeyLayout {
+        match self.index_schema() {
+            Some(i) => &i.layout,
+            None => match &self.schema.primary {
+                Some(p) => &p.layout,
+                None => &self.sequential_layout,
+            },
+        }
+    }
+
+    /// Whether the current index is clustered and sequential (no key columns).
+    fn is_sequential(&self) -> bool {
+        self.index_schema().is_none() && self.schema.primary.is_none()
+    }
+
+    fn suffix_bookmarks(&self) -> bool {
+        self.index_schema().is_some_and(|i| !i.is_unique())
+    }
+
+    /// The index key of an entry: its tree key without a non-unique index's bookmark.
+    fn entry_key<'e>(&self, e: &'e Entry) -> &'e [u8] {
+        if self.suffix_bookmarks() {
+            &e.key[..e.key.len().saturating_sub(e.data.len())]
+        } else {
+            &e.key
+        }
+    }
+
+    /// The name of the current index (JetGetCurrentIndex): "" for the sequential index.
+    pub fn get_current_index(&self) -> String {
+        match (self.index_schema(), &self.schema.primary) {
+            (Some(i), _) => i.name.clone(),
+            (None, Some(p)) => p.name.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    fn set_index_objid(&mut self, objid: Option<u32>) {
+        if self.index == objid {
+            return;
+        }
+        let mut users = self.state.index_users.lock();
+        if let Some(old) = self.index
+            && let Some(n) = users.get_mut(&old)
+        {
+            *n = n.saturating_sub(1);
+        }
+        if let Some(new) = objid {
+            *users.entry(new).or_insert(0) += 1;
+        }
+        drop(users);
+        self.index = objid;
+        self.vc = self.index_tree().cursor();
+    }
+
+    /// Selects the current index (JetSetCurrentIndex2/3): `None` or "" is the clustered
+    /// index (primary or sequential). [`SetIndexGrbit::MOVE_FIRST`] cancels a prepared update
+    /// and puts the cursor on the deferred first entry; [`SetIndexGrbit::NO_MOVE`] keeps the
+    /// current record, on its entry for value `itag_sequence` (0 = 1) of the first
+    /// multi-valued key column (JET_errNoCurrentRecord when it has none in the index,
+    /// JET_errBadItagSequence for a missing value). Selecting the current index changes
+    /// nothing. Both remove the index range and the search key.
+    ///
+    /// Errors: JET_errIndexNotFound, JET_errInvalidGrbit (MoveBeforeFirst or unknown bits),
+    /// JET_errIllegalOperation on a temporary table.
+    pub fn set_current_index(
+        &mut self,
+        session: &Session,
+        name: Option<&str>,
+        grbit: SetIndexGrbit,
+        itag_sequence: u32,
+    ) -> Result<()> {
+        if self.temp.is_some() {
+            return Err(jet(
+                JetErr::ILLEGAL_OPERATION,
+                "temporary tables have one index",
+            ));
+        }
+        if grbit.0 & !SetIndexGrbit::NO_MOVE.0 != 0 {
+            return Err(Error::InvalidGrbit(
+                "JetSetCurrentIndex takes MoveFirst or NoMove",
+            ));
+        }
+        self.refresh(session)?;
+        let target = match name.map(|n| n.trim_end_matches(' ')) {
+            None | Some("") => None,
+            Some(n) => {
+                let idx = self.schema.index(n)?;
+                (!idx.is_primary()).then_some(idx.objid)
+            }
+        };
+        if target == self.index {
+            return Ok(());
+        }
+        if grbit == SetIndexGrbit::NO_MOVE {
+            let bookmark = self.current_key(session)?;
+            let record = self.current_record(session)?.clone();
+            let tree_key = match target {
+                None => bookmark.clone(),
+                Some(objid) => {
+                    let idx = self
+                        .schema
+                        .secondary
+                        .iter()
+                        .find(|i| i.objid == objid)
+                        .ok_or(Error::IndexNotFound)?;
+                    self.entry_for_value(idx, &record, &bookmark, itag_sequence.max(1))?
+                        .ok_or(Error::NoCurrentRecord)?
+                }
+            };
+            self.range = None;
+            self.key.reset();
+            self.set_index_objid(target);
+            let e = to_op_result(self.vc.seek(session, &tree_key, SeekOp::Eq))?;
+            if !self.land(e, Position::BeforeFirst)? {
+                return Err(Error::NoCurrentRecord);
+            }
+            self.current = Some(record);
+            return Ok(());
+        }
+        self.update = None;
+        self.range = None;
+        self.key.reset();
+        self.set_index_objid(target);
+        self.current = None;
+        self.bm = None;
+        self.pos = Position::DeferredFirst;
+        Ok(())
+    }
+
+    /// The tree key of `record`'s entry in `idx` made with value `itag` of the first
+    /// multi-valued key column and the first value of every other column; `None` when the
+    /// index leaves the record out.
+    fn entry_for_value(
+        &self,
+        idx: &IndexSchema,
+        record: &Record,
+        bookmark: &[u8],
+        itag: u32,
+    ) -> Result<Option<Vec<u8>>> {
+        let values = record.key_values(&self.schema.columns, &idx.layout)?;
+        let multi = values.iter().position(|v| v.len() > 1);
+        let mut picked: Vec<Vec<SegmentData<'_>>> = Vec::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            let n = if Some(i) == multi || (multi.is_none() && i == 0 && itag > 1) {
+                usize::try_from(itag - 1).unwrap_or(usize::MAX)
+            } else {
+                0
+            };
+            match v.get(n) {
+                Some(x) => picked.push(vec![*x]),
+                None if n == 0 => picked.push(Vec::new()),
+                None => return Err(Error::BadItagSequence),
+            }
+        }
+        let keys = index_entries(&idx.layout, idx.grbit, &picked)?;
+        Ok(keys
+            .into_iter()
+            .next()
+            .map(|k| maintain::tree_key(idx, k.bytes, bookmark)))
+    }
+
+    /// Makes this cursor one on a temporary table: its current index is `index` (the
+    /// duplicates-keeping index) or the clustered one, and it starts before the first row.
+    pub(crate) fn make_temp(
+        &mut self,
+        shared: std::sync::Arc<crate::temp::TempShared>,
+        index: Option<u32>,
+    ) {
+        self.temp = Some(shared);
+        self.set_index_objid(index);
+        self.current = None;
+        self.bm = None;
+        self.pos = Position::BeforeFirst;
+    }
+
+    // ---- landing and reading ----
+
+    /// Puts the cursor on `entry` of the current index, or at `otherwise`.
+    pub(super) fn land(&mut self, entry: Option<Entry>, otherwise: Position) -> Result<bool> {
+        match entry {
+            Some(e) => {
+                if self.current_secondary().is_some() {
+                    self.current = None;
+                    self.bm = Some(e.data);
+                } else {
+                    self.current = Some(self.decode(&e.data)?);
+                    self.bm = Some(e.key.clone());
+                }
+                self.pos = Position::On(e.key);
+                Ok(true)
+            }
+            None => {
+                self.current = None;
+                self.bm = None;
+                self.pos = otherwise;
+                Ok(false)
+            }
+        }
+    }
+
+    /// The record the cursor is on, resolving a deferred first entry.
+    pub(super) fn current_record(&mut self, session: &Session) -> Result<&Record> {
+        if self.pos == Position::DeferredFirst {
+            let e = to_op_result(self.vc.first(session))?;
+            if !self.land(e, Position::DeferredFirst)? {
+                return Err(Error::NoCurrentRecord);
+            }
+        }
+        match &self.pos {
+            Position::On(_) => {}
+            Position::Deleted(_) => return Err(Error::RecordDeleted),
+            _ => return Err(Error::NoCurrentRecord),
+        }
+        if self.current.is_none() {
+            let bm = self.bm.clone().ok_or(Error::NoCurrentRecord)?;
+            let data = self
+                .primary
+                .get(session, &bm)?
+                .ok_or(Error::RecordDeleted)?;
+            self.current = Some(self.decode(&data)?);
+        }
+        self.current.as_ref().ok_or(Error::NoCurrentRecord)
+    }
+
+    /// The bookmark (primary key) of the current record.
+    pub(super) fn current_key(&mut self, session: &Session) -> Result<Vec<u8>> {
+        self.current_record(session)?;
+        self.bm.clone().ok_or(Error::NoCurrentRecord)
+    }
+
+    /// The tree key and index key of the current entry.
+    fn current_entry(&mut self, session: &Session) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.current_record(session)?;
+        let (Position::On(t), Some(bm)) = (&self.pos, &self.bm) else {
+            return Err(Error::NoCurrentRecord);
+        };
+        let key = if self.suffix_bookmarks() {
+            t[..t.len().saturating_sub(bm.len())].to_vec()
+        } else {
+            t.clone()
+        };
+        Ok((t.clone(), key))
+    }
+
+    // ---- moves ----
+
+    /// Whether a move in direction `forward` may land on `entry`: a range limits only the
+    /// moves towards its limit (reference 12 §4).
+    fn range_admits(&self, entry: &Entry, forward: bool) -> bool {
+        let key = self.entry_key(entry);
+        self.range
+            .as_ref()
+            .is_none_or(|r| r.upper != forward || r.admits(key))
+    }
+
+    fn in_sync(&self, k: &[u8]) -> bool {
+        self.vc.current().is_some_and(|e| e.key == k)
+    }
+
+    fn step_next(&mut self, session: &Session) -> Result<Option<Entry>> {
+        match self.pos.clone() {
+            Position::DeferredFirst => {
+                if to_op_result(self.vc.first(session))?.is_none() {
+                    return Ok(None);
+                }
+                to_op_result(self.vc.next(session))
+            }
+            Position::BeforeFirst => to_op_result(self.vc.first(session)),
+            Position::AfterLast => Ok(None),
+            Position::On(k) if self.in_sync(&k) => to_op_result(self.vc.next(session)),
+            Position::On(k) | Position::Deleted(k) => {
+                to_op_result(self.vc.seek(session, &k, SeekOp::Gt))
+            }
+            Position::Virtual(k) => self.seek_index(session, &k, SeekOp::Ge),
+        }
+    }
+
+    fn step_prev(&mut self, session: &Session) -> Result<Option<Entry>> {
+        match self.pos.clone() {
+            Position::DeferredFirst | Position::BeforeFirst => Ok(None),
+            Position::AfterLast => to_op_result(self.vc.last(session)),
+            Position::On(k) if self.in_sync(&k) => to_op_result(self.vc.prev(session)),
+            Position::On(k) | Position::Deleted(k) => {
+                to_op_result(self.vc.seek(session, &k, SeekOp::Lt))
+            }
+            Position::Virtual(k) => self.seek_index(session, &k, SeekOp::Le),
+        }
+    }
+
+    /// Moves the cursor on the current index (JetMove): [`MOVE_FIRST`], [`MOVE_LAST`], or
+    /// `rows` entries forward (positive) or back (negative); 0 checks the current record.
+    /// Running off either end is JET_errNoCurrentRecord, leaving the cursor after the last
+    /// entry (forward, MoveLast) or before the first (backward, MoveFirst); an upper index
+    /// range ends forward moves the same way (a lower one backward moves). Cancels a prepared
+    /// update, even when it fails; MoveFirst/MoveLast remove the index range.
+    pub fn move_to(&mut self, session: &Session, rows: i32) -> Result<()> {
+        self.update = None;
+        self.refresh(session)?;
+        self.temp_before_move(rows)?;
+        match rows {
+            MOVE_FIRST => {
+                self.range = None;
+                let e = to_op_result(self.vc.first(session))?;
+                if !self.land(e, Position::BeforeFirst)? {
+                    return Err(Error::NoCurrentRecord);
+                }
+                Ok(())
+            }
+            MOVE_LAST => {
+                self.range = None;
+                let e = to_op_result(self.vc.last(session))?;
+                if !self.land(e, Position::AfterLast)? {
+                    return Err(Error::NoCurrentRecord);
+                }
+                Ok(())
+            }
+            0 => self.current_record(session).map(|_| ()),
+            n => {
+                let forward = n > 0;
+                for _ in 0..n.unsigned_abs() {
+                    let e = if forward {
+                        self.step_next(session)?
+                    } else {
+                        self.step_prev(session)?
+                    };
+                    let admitted = e.as_ref().is_some_and(|e| self.range_admits(e, forward));
+                    if !admitted {
+                        self.current = None;
+                        self.bm = None;
+                        self.pos = if forward {
+                            Position::AfterLast
+                        } else {
+                            Position::BeforeFirst
+                        };
+                        return Err(Error::NoCurrentRecord);
+                    }
+                    self.land(e, Position::BeforeFirst)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    // ---- keys and seeks ----
+
+    /// Adds a key column's value to the search key of the current index (JetMakeKey); on
+    /// the sequential index only JET_bitNormalizedKey is accepted (JET_errNoCurrentIndex).
+    pub fn make_key(&mut self, data: &[u8], grbit: MakeKeyGrbit) -> Result<()> {
+        let layout = self.layout().clone();
+        self.key.make_key(&layout, data, grbit)
+    }
+
+    /// JetRetrieveKey: the search key being built (`copy`, JET_bitRetrieveCopy; KeyNotMade
+    /// if none), or the current entry's normalized key in the current index (the secondary
+    /// key on a secondary index; NoCurrentRecord when not on an entry).
+    pub fn retrieve_key(&mut self, session: &Session, copy: bool) -> Result<Vec<u8>> {
+        if copy {
+            return Ok(self.key.key()?.to_vec());
+        }
+        Ok(self.current_entry(session)?.1)
+    }
+
+    /// Repositions the tree cursor on `e` (after probing past it) and returns it again.
+    fn reposition(&mut self, session: &Session, e: Option<Entry>) -> Result<Option<Entry>> {
+        match e {
+            Some(e) => to_op_result(self.vc.seek(session, &e.key, SeekOp::Eq)),
+            None => {
+                self.vc.reset();
+                Ok(None)
+            }
+        }
+    }
+
+    /// The entry `op` finds for the search key `sk` by index-key comparison, the tree cursor
+    /// left on it.
+    fn seek_index(&mut self, session: &Session, sk: &[u8], op: SeekOp) -> Result<Option<Entry>> {
+        let padded = || {
+            let mut p = sk.to_vec();
+            p.resize(sk.len() + SEEK_PAD_BYTES, 0xFF);
+            p
+        };
+        match op {
+            SeekOp::Eq | SeekOp::Ge => {
+                let mut e = to_op_result(self.vc.seek(session, sk, SeekOp::Ge))?;
+                while e.as_ref().is_some_and(|x| self.entry_key(x) < sk) {
+                    e = to_op_result(self.vc.next(session))?;
+                }
+                if op == SeekOp::Eq && e.as_ref().is_none_or(|x| self.entry_key(x) != sk) {
+                    return Ok(None);
+                }
+                Ok(e)
+            }
+            SeekOp::Gt => {
+                let mut e = to_op_result(self.vc.seek(session, sk, SeekOp::Gt))?;
+                if e.as_ref().is_some_and(|x| self.entry_key(x) == sk) {
+                    e = to_op_result(self.vc.seek(session, &padded(), SeekOp::Gt))?;
+                }
+                while e.as_ref().is_some_and(|x| self.entry_key(x) <= sk) {
+                    e = to_op_result(self.vc.next(session))?;
+                }
+                Ok(e)
+            }
+            SeekOp::Le | SeekOp::Lt => {
+                let strict = op == SeekOp::Lt;
+                let below = |k: &[u8]| if strict { k < sk } else { k <= sk };
+                // Every entry whose tree key is below the search key qualifies; entries
+                // after it qualify only when their key equals the search key (LE) or is a
+                // proper prefix of it.
+                let first = to_op_result(self.vc.seek(session, sk, op))?;
+                let probe = to_op_result(self.vc.seek(session, sk, SeekOp::Ge))?;
+                match probe {
+                    Some(p) if !strict && self.entry_key(&p) == sk => {
+                        let mut e = to_op_result(self.vc.seek(session, &padded(), SeekOp::Le))?;
+                        while e.as_ref().is_some_and(|x| self.entry_key(x) > sk) {
+                            e = to_op_result(self.vc.prev(session))?;
+                        }
+                        Ok(e)
+                    }
+                    Some(p) if below(self.entry_key(&p)) => {
+                        let mut best = p;
+                        while let Some(n) = to_op_result(self.vc.next(session))? {
+                            if !below(self.entry_key(&n)) {
+                                break;
+                            }
+                            best = n;
+                        }
+                        self.reposition(session, Some(best))
+                    }
+                    _ => self.reposition(session, first),
+                }
+            }
+        }
+    }
+
+    /// Seeks with the search key on the current index (JetSeek). Returns JET_wrnSeekNotEqual
+    /// for an inexact SeekGE/SeekLE; JET_errRecordNotFound when nothing suits (SeekEQ leaves
+    /// the cursor virtually at the key, GE/GT after the last entry, LE/LT before the first).
+    /// Consumes the key (JET_errKeyNotMade if none), cancels a prepared update and removes
+    /// the index range; with SeekEQ, [`SeekGrbit::SET_INDEX_RANGE`] then sets an inclusive
+    /// upper range on the key.
+    pub fn seek(&mut self, session: &Session, grbit: SeekGrbit) -> Result<Option<Warning>> {
+        let key = self.key.take()?;
+        self.update = None;
+        self.range = None;
+        self.refresh(session)?;
+        self.temp_before_seek()?;
+        let op = [
+            (SeekGrbit::EQ, SeekOp::Eq),
+            (SeekGrbit::LT, SeekOp::Lt),
+            (SeekGrbit::LE, SeekOp::Le),
+            (SeekGrbit::GE, SeekOp::Ge),
+            (SeekGrbit::GT, SeekOp::Gt),
+        ]
+        .into_iter()
+        .find(|(g, _)| grbit.contains(*g))
+        .map(|(_, op)| op)
+        .ok_or(Error::InvalidParameter(
+            "JetSeek needs one of EQ, LT, LE, GE, GT",
+        ))?;
+        let key = key.bytes;
+        let entry = self.seek_index(session, &key, op)?;
+        let miss = match op {
+            SeekOp::Eq => Position::Virtual(key.clone()),
+            SeekOp::Ge | SeekOp::Gt => Position::AfterLast,
+            SeekOp::Le | SeekOp::Lt => Position::BeforeFirst,
+        };
+        let exact = entry.as_ref().is_some_and(|e| self.entry_key(e) == key);
+        if !self.land(entry, miss)? {
+            return Err(Error::RecordNotFound);
+        }
+        if op == SeekOp::Eq && grbit.contains(SeekGrbit::SET_INDEX_RANGE) {
+            self.range = Some(super::Range {
+                limit: key,
+                inclusive: true,
+                upper: true,
+            });
+        }
+        Ok(match op {
+            SeekOp::Ge | SeekOp::Le if !exact => Some(Warning::SeekNotEqual),
+            _ => None,
+        })
+    }
+
+    /// Limits moves with the search key (JetSetIndexRange). JET_errNoCurrentRecord when the
+    /// current entry lies outside the new range (which stays set, the cursor moving after
+    /// the last or before the first entry); [`RangeGrbit::INSTANT_DURATION`] only tests;
+    /// [`RangeGrbit::REMOVE`] without a range is JET_errInvalidOperation; the sequential
+    /// index is JET_errNoCurrentIndex. Consumes the search key.
+    pub fn set_index_range(&mut self, session: &Session, grbit: RangeGrbit) -> Result<()> {
+        if grbit.contains(RangeGrbit::REMOVE) {
+            return match self.range.take() {
+                Some(_) => Ok(()),
+                None => Err(Error::InvalidOperation),
+            };
+        }
+        if self.is_sequential() {
+            return Err(Error::NoCurrentIndex);
+        }
+        let key = self.key.take()?;
+        let range = super::Range {
+            limit: key.bytes,
+            inclusive: grbit.contains(RangeGrbit::INCLUSIVE),
+            upper: grbit.contains(RangeGrbit::UPPER_LIMIT),
+        };
+        let (_, current) = self.current_entry(session)?;
+        let inside = range.admits(&current);
+        let upper = range.upper;
+        if !grbit.contains(RangeGrbit::INSTANT_DURATION) {
+            self.range = Some(range);
+        }
+        if !inside {
+            self.current = None;
+            self.bm = None;
+            self.pos = if upper {
+                Position::AfterLast
+            } else {
+                Position::BeforeFirst
+            };
+            return Err(Error::NoCurrentRecord);
+        }
+        Ok(())
+    }
+
+    // ---- bookmarks ----
+
+    /// The current record's bookmark, its primary key or DBK, on any index (JetGetBookmark).
+    pub fn get_bookmark(&mut self, session: &Session) -> Result<Vec<u8>> {
+        self.current_key(session)
+    }
+
+    /// Goes to the record with `bookmark` (JetGotoBookmark); on a secondary index to the
+    /// record's entry made with the first value of each key column. JET_errInvalidBookmark
+    /// for an empty bookmark; JET_errRecordDeleted if the session sees no such record;
+    /// JET_errNoCurrentRecord if it has no entry in the current index. On failure the
+    /// position is unchanged. Cancels the update, the range and the search key.
+    pub fn goto_bookmark(&mut self, session: &Session, bookmark: &[u8]) -> Result<()> {
+        if bookmark.is_empty() {
+            return Err(Error::InvalidBookmark);
+        }
+        self.update = None;
+        self.range = None;
+        self.key.reset();
+        self.refresh(session)?;
+        let data = self
+            .primary
+            .get(session, bookmark)?
+            .ok_or(Error::RecordDeleted)?;
+        let tree_key = match self.index_schema() {
+            None => bookmark.to_vec(),
+            Some(idx) => {
+                let record = self.decode(&data)?;
+                self.entry_for_value(idx, &record, bookmark, 1)?
+                    .ok_or(Error::NoCurrentRecord)?
+            }
+        };
+        match to_op_result(self.vc.seek(session, &tree_key, SeekOp::Eq))? {
+            Some(e) => {
+                self.land(Some(e), Position::BeforeFirst)?;
+                Ok(())
+            }
+            None if self.index.is_some() => Err(Error::NoCurrentRecord),
+            None => Err(Error::RecordDeleted),
+        }
+    }
+
+    /// The current entry's secondary key and primary bookmark
+    /// (JetGetSecondaryIndexBookmark): JET_errNoCurrentIndex on the clustered index,
+    /// JET_errNoCurrentRecord off an entry.
+    pub fn get_secondary_index_bookmark(&mut self, session: &Session) -> Result<SecondaryBookmark> {
+        if self.index_schema().is_none() {
+            return Err(Error::NoCurrentIndex);
+        }
+        let (_, key) = self.current_entry(session)?;
+        Ok(SecondaryBookmark {
+            secondary_key: key,
+            primary_bookmark: self.bm.clone().ok_or(Error::NoCurrentRecord)?,
+        })
+    }
+
+    /// Goes to the exact entry (`secondary_key`, `primary_bookmark`) of the current secondary
+    /// index (JetGotoSecondaryIndexBookmark). A non-unique index needs the primary bookmark
+    /// (JET_errInvalidBookmark otherwise, as for an empty key); JET_errNoCurrentIndex on the
+    /// clustered index; JET_errRecordDeleted when the entry is gone, the position then
+    /// unchanged, or with [`BookmarkGrbit::PERMIT_VIRTUAL_CURRENCY`] virtually at the entry
+    /// (reads give RecordDeleted, moves go to its neighbours). Cancels the update, the range
+    /// and the search key.
+    pub fn goto_secondary_index_bookmark(
+        &mut self,
+        session: &Session,
+        secondary_key: &[u8],
+        primary_bookmark: &[u8],
+        grbit: BookmarkGrbit,
+    ) -> Result<()> {
+        self.refresh(session)?;
+        let Some(idx) = self.index_schema() else {
+            return Err(Error::NoCurrentIndex);
+        };
+        if secondary_key.is_empty() || (!idx.is_unique() && primary_bookmark.is_empty()) {
+            return Err(Error::InvalidBookmark);
+        }
+        let tree_key = maintain::tree_key(idx, secondary_key.to_vec(), primary_bookmark);
+        self.update = None;
+        self.range = None;
+        self.key.reset();
+        let e = to_op_result(self.vc.seek(session, &tree_key, SeekOp::Eq))?;
+        match e {
+            Some(e) if primary_bookmark.is_empty() || e.data == primary_bookmark => {
+                self.land(Some(e), Position::BeforeFirst)?;
+                Ok(())
+            }
+            _ => {
+                if grbit.0 & BookmarkGrbit::PERMIT_VIRTUAL_CURRENCY.0 != 0 {
+                    self.current = None;
+                    self.bm = None;
+                    self.pos = Position::Deleted(tree_key);
+                }
+                Err(Error::RecordDeleted)
+            }
+        }
+    }
+
+    // ---- positions and counts ----
+
+    /// The number of entries of the current index from the current one (inclusive) to the
+    /// end of the index or of an upper range, at most `max` (0: no cap)
+    /// (JetIndexRecordCount2); exact and transaction-consistent. A fresh cursor counts from
+    /// the first entry (0 on an empty index); the index range is removed afterwards.
+    pub fn index_record_count(&mut self, session: &Session, max: u64) -> Result<u64> {
+        self.refresh(session)?;
+        self.temp_forbid("JetIndexRecordCount")?;
+        let start = if self.pos == Position::DeferredFirst {
+            None
+        } else {
+            Some(self.current_entry(session)?.0)
+        };
+        let range = self.range.take();
+        let mut c = self.index_tree().cursor();
+        let mut e = match &start {
+            Some(t) => to_op_result(c.seek(session, t, SeekOp::Ge))?,
+            None => to_op_result(c.first(session))?,
+        };
+        let mut n = 0u64;
+        while let Some(x) = e {
+            let inside = range
+                .as_ref()
+                .is_none_or(|r| !r.upper || r.admits(self.entry_key(&x)));
+            if !inside || (max != 0 && n >= max) {
+                break;
+            }
+            n += 1;
+            e = to_op_result(c.next(session))?;
+        }
+        Ok(n)
+    }
+
+    /// The current entry's position in the current index (JetGetRecordPosition): exact here
+    /// (ESE's is approximate).
+    pub fn get_record_position(&mut self, session: &Session) -> Result<RecordPosition> {
+        self.temp_forbid("JetGetRecordPosition")?;
+        let (t, _) = self.current_entry(session)?;
+        let tree = self.index_tree();
+        let lt = tree.count(session, Bound::Unbounded, Bound::Excluded(&t))?;
+        let total = tree.count(session, Bound::Unbounded, Bound::Unbounded)?;
+        Ok(RecordPosition {
+            entries_lt: lt,
+            entries_total: total,
+        })
+    }
+
+    /// Moves to the entry at `entries_lt / entries_total` of the current index
+    /// (JetGotoPosition): JET_errInvalidParameter when LT exceeds the total or the total is
+    /// 0, JET_errRecordNotFound on an empty index. Cancels the update, range and key.
+    pub fn goto_position(&mut self, session: &Session, position: RecordPosition) -> Result<()> {
+        if position.entries_lt > position.entries_total || position.entries_total == 0 {
+            return Err(Error::InvalidParameter("centriesLT beyond centriesTotal"));
+        }
+        self.temp_forbid("JetGotoPosition")?;
+        self.update = None;
+        self.range = None;
+        self.key.reset();
+        self.refresh(session)?;
+        let total = self
+            .index_tree()
+            .count(session, Bound::Unbounded, Bound::Unbounded)?;
+        if total == 0 {
+            return Err(Error::RecordNotFound);
+        }
+        let target = (u128::from(position.entries_lt) * u128::from(total)
+            / u128::from(position.entries_total))
+        .min(u128::from(total - 1)) as u64;
+        let mut entry = to_op_result(self.vc.first(session))?;
+        for _ in 0..target {
+            match to_op_result(self.vc.next(session))? {
+                Some(e) => entry = Some(e),
+                None => break,
+            }
+        }
+        if !self.land(entry, Position::BeforeFirst)? {
+            return Err(Error::RecordNotFound);
+        }
+        Ok(())
+    }
+
+    // ---- currency after changes ----
+
+    /// Where a replace leaves the cursor: on the record `record` with `bookmark`, at its
+    /// entry in the current index (module doc).
+    pub(super) fn after_replace(&mut self, session: &Session, bookmark: &[u8], record: Record) {
+        let tree_key = match self.index_schema() {
+            None => Some(bookmark.to_vec()),
+            Some(idx) => self
+                .entry_for_value(idx, &record, bookmark, 1)
+                .ok()
+                .flatten(),
+        };
+        match tree_key {
+            Some(t) => {
+                // Re-sync the tree cursor lazily: moves re-seek from the key.
+                self.vc.reset();
+                self.pos = Position::On(t);
+            }
+            None => {
+                if !matches!(self.pos, Position::On(_)) {
+                    self.pos = Position::BeforeFirst;
+                }
+            }
+        }
+        let _ = session;
+        self.bm = Some(bookmark.to_vec());
+        self.current = Some(record);
+    }
+
+    /// Where a delete leaves the cursor: on the deleted entry (module doc).
+    pub(super) fn after_delete(&mut self, bookmark: &[u8]) {
+        let t = match &self.pos {
+            Position::On(t) => t.clone(),
+            _ => bookmark.to_vec(),
+        };
+        self.current = None;
+        self.bm = None;
+        self.pos = Position::Deleted(t);
+    }
+
+    // ---- index DDL through the cursor ----
+
+    /// Creates an index (JetCreateIndex / JetCreateIndex2 with one JET_INDEXCREATE): a
+    /// secondary index is built from the records the session sees, in the same transaction
+    /// (a unique index over equal keys fails with JET_errKeyDuplicate and nothing is
+    /// created); a primary index only on an empty table (JET_errTableNotEmpty). The cursor
+    /// ends before the first entry of its current index. Errors: JET_errIndexDuplicate,
+    /// JET_errIndexHasPrimary, the definition's errors (see [`crate::IndexDef::resolve`]),
+    /// JET_errIllegalOperation on a temporary table.
+    pub fn create_index(&mut self, session: &mut Session, create: &IndexCreate) -> Result<()> {
+        self.temp_forbid("JetCreateIndex")?;
+        let catalog = self.catalog.clone();
+        let objid = self.schema.objid;
+        let primary = self.primary.clone();
+        let schema = catalog.atomically(session, |session| {
+            if create.grbit.contains(IndexGrbit::PRIMARY) {
+                let mut c = primary.cursor();
+                if c.first(session)?.is_some() {
+                    return Err(Error::TableNotEmpty);
+                }
+            }
+            let schema = catalog.create_index_unbuilt(session, objid, create)?;
+            if let Some(idx) = schema.secondary.iter().find(|i| i.name == create.name)
+                && !create.grbit.contains(IndexGrbit::EMPTY)
+            {
+                let tree = catalog.versioned(idx.objid, idx.root)?;
+                maintain::build_index(&schema, idx, &primary, &tree, session)?;
+            }
+            Ok(schema)
+        })?;
+        self.set_schema(schema)?;
+        self.update = None;
+        self.range = None;
+        self.bm = None;
+        self.current = None;
+        self.pos = Position::BeforeFirst;
+        Ok(())
+    }
+
+    /// Deletes a secondary index (JetDeleteIndex): JET_errIndexNotFound, JET_errIndexMustStay
+    /// for the primary index, JET_errIndexInUse while it is the current index of any cursor
+    /// (this one included). The cursor ends before the first entry. The index's pages stay
+    /// allocated (the B-tree layer frees no trees).
+    pub fn delete_index(&mut self, session: &mut Session, name: &str) -> Result<()> {
+        self.temp_forbid("JetDeleteIndex")?;
+        self.refresh(session)?;
+        let idx = self.schema.index(name)?;
+        if idx.is_primary() {
+            return Err(jet(
+                JetErr::INDEX_MUST_STAY,
+                "the primary index cannot be deleted",
+            ));
+        }
+        let in_use = self
+            .state
+            .index_users
+            .lock()
+            .get(&idx.objid)
+            .is_some_and(|n| *n > 0);
+        if in_use {
+            return Err(jet(
+                JetErr::INDEX_IN_USE,
+                "the index is some cursor's current index",
+            ));
+        }
+        let schema = self
+            .catalog
+            .delete_index_rows(session, self.schema.objid, name)?;
+        self.set_schema(schema)?;
+        self.update = None;
+        self.range = None;
+        self.bm = None;
+        self.current = None;
+        self.pos = Position::BeforeFirst;
+        Ok(())
+    }
+}

@@ -31,6 +31,21 @@ pub const LAYERS: &[&str] = &[
 pub const OUTSIDE_LAYERS: &[(&str, &[&str])] = &[
     // Reads Windows' own files; independent of the engine above its vocabulary.
     ("ese-edb", &["ese-core"]),
+    // Cross-crate tests (tests/): the API and every layer below it.
+    (
+        "ese-tests",
+        &[
+            "ese-core",
+            "ese-pageio",
+            "ese-log",
+            "ese-cache",
+            "ese-btree",
+            "ese-txn",
+            "ese-recovery",
+            "ese-table",
+            "ese-api",
+        ],
+    ),
 ];
 
 /// Which engine crates `name` may depend on, or `None` when the crate is unknown.

@@ -26,13 +26,24 @@
 //!                          └── term: freed ──────────────────┴── init fails: freed
 //! ```
 //!
-//! `init` opens the instance's log (ese-log over the folder of JET_paramLogFilePath, with the
-//! checkpoint in JET_paramSystemPath) and creates its version store (JET_paramMaxVerPages).
-//! **Recovery is not available yet**: when `ese-recovery` exists, init will run it (redo
-//! from the checkpoint, undo of unfinished transactions) whenever the log shows that the
-//! previous run did not end with a clean term. Today init only opens the log, which finds
-//! the end of the log (ignoring a torn tail) and continues after it; a log left by a crash
-//! is accepted as it is, and the databases it describes do not exist yet.
+//! `init` first runs soft recovery when the previous run did not end with a clean term: the
+//! instance's attachment list (`<base>.jat` beside the checkpoint) names the databases it had
+//! attached, and those whose headers say dirty are recovered by `ese_recovery::recover_instance`
+//! (redo from the checkpoint, undo of transactions without a commit), flushed and marked clean;
+//! as in ESE they are then detached, for the application to attach again. Then init opens the
+//! instance's log (ese-log over the folder of JET_paramLogFilePath, with the checkpoint in
+//! JET_paramSystemPath) behind an `ese_recovery::TrxLog` (which keeps checkpoints behind open
+//! transactions), its version store (JET_paramMaxVerPages), its buffer cache
+//! (JET_paramCacheSizeMax, with a flusher that moves the checkpoint every
+//! [`CHECKPOINT_INTERVAL`]), its tree registry with background version cleanup, and its lazy
+//! log flusher.
+//!
+//! ```text
+//!   term (clean)  : every database flushed, synced, header clean; list emptied; checkpoint at
+//!                   the end of the log           → next init: nothing to recover
+//!   term (dirty), : log flushed (dirty) or not (crash); headers stay dirty; list kept
+//!   dropped engine                               → next init: recovery
+//! ```
 //!
 //! Calls made while an instance is initialising get `JET_errInitInProgress`, while it
 //! terminates `JET_errTermInProgress`. Each instance has a gate (a read-write lock): every
@@ -44,12 +55,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use ese_btree::PageLog;
+use ese_cache::{Cache, CacheConfig, WriteAheadLog};
 use ese_core::JetErr;
 use ese_core::params::{ParamValue, Stage};
 use ese_log::{LazyFlusher, Log, LogConfig};
 use ese_pageio::Directory;
-use ese_txn::{CommitLog, NoLog, VerConfig, VersionStore};
+use ese_txn::{CommitLog, NoLog, Trees, VerConfig, VersionStore};
 use parking_lot::{Mutex, RwLock};
+
+use crate::attach::AttachList;
+use crate::database::{DbEntry, DbEnv, DbSet};
+use crate::instlog::NoWal;
 
 use crate::error::{JetError, Result, fail};
 use crate::fs::{FileSystem, LogDirectory, OsFileSystem};
@@ -92,17 +109,88 @@ pub(crate) struct Runtime {
     pub(crate) log: Option<Arc<Log>>,
     /// The version store every session of the instance shares.
     pub(crate) ver: Arc<VersionStore>,
+    /// Every open B-tree, for rollback and version cleanup.
+    pub(crate) trees: Arc<Trees>,
+    /// The attached databases.
+    pub(crate) dbs: Mutex<DbSet>,
+    /// What attach, create and detach need.
+    pub(crate) dbenv: DbEnv,
     /// JET_paramMaxSessions, fixed at init.
     pub(crate) max_sessions: usize,
     /// Flushes lazy commits in the background; dropped (and joined) at term.
     flusher: Option<LazyFlusher>,
+    /// Writes old dirty pages and moves the checkpoint (ESE's checkpoint maintenance).
+    cache_flusher: Option<ese_cache::Flusher>,
+    /// Runs version cleanup in the background.
+    cleaner: Option<Background>,
+}
+
+/// How often the cache's flusher writes pages lagging the checkpoint depth and moves the
+/// checkpoint, which bounds how much log recovery reads.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How often version cleanup runs in the background (ESE's version store cleanup task).
+pub const CLEANUP_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The cache size an instance gets while JET_paramCacheSizeMax is at its default (ESE then
+/// sizes its cache dynamically; here it is fixed at init): 16,384 pages.
+pub const CACHE_PAGES_DEFAULT: usize = 16_384;
+
+/// A background thread that runs a task every period until dropped.
+struct Background {
+    stop: Arc<(Mutex<bool>, parking_lot::Condvar)>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(period: Duration, mut task: impl FnMut() + Send + 'static) -> Background {
+        let stop = Arc::new((Mutex::new(false), parking_lot::Condvar::new()));
+        let s = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || {
+            let (flag, wake) = &*s;
+            let mut stopped = flag.lock();
+            while !*stopped {
+                wake.wait_for(&mut stopped, period);
+                if *stopped {
+                    break;
+                }
+                drop(stopped);
+                task();
+                stopped = flag.lock();
+            }
+        });
+        Background {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        *self.stop.0.lock() = true;
+        self.stop.1.notify_all();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Runtime {
+    /// Stops the background threads (before term flushes and detaches).
+    fn stop_background(&mut self) {
+        self.cleaner.take();
+        if let Some(f) = self.cache_flusher.take() {
+            let _ = f.stop();
+        }
+    }
 }
 
 /// The state an instance's gate protects.
 pub(crate) enum InstState {
     Created,
     Initializing,
-    Running(Runtime),
+    Running(Box<Runtime>),
     Terminating,
     /// Terminated (or failed to initialise): handles that still reach it are stale.
     Ended,
@@ -192,6 +280,8 @@ pub(crate) struct Process {
     globals: ParamSet,
     pub(crate) instances: HandleTable<Arc<Inst>>,
     pub(crate) sessions: HandleTable<SessionEntry>,
+    /// Attached databases' handles (JET_DBID), for every instance.
+    pub(crate) databases: HandleTable<DbEntry>,
     /// The implicit instance of single-instance mode.
     implicit: Option<Instance>,
     /// Folders claimed by initialised instances: (instance, log folder, system folder).
@@ -202,6 +292,10 @@ pub(crate) struct Process {
 pub struct Engine {
     fs: Arc<dyn FileSystem>,
     pub(crate) process: Mutex<Process>,
+    /// The engine's tag, which its table ids carry.
+    tag: u16,
+    /// The serial number of the next table id.
+    next_cursor: std::sync::atomic::AtomicU64,
 }
 
 // One engine serves every thread of the process.
@@ -242,15 +336,24 @@ impl Engine {
         let tag = next_tag();
         Engine {
             fs,
+            tag,
+            next_cursor: std::sync::atomic::AtomicU64::new(0),
             process: Mutex::new(Process {
                 mode: RunMode::NotSet,
                 globals: ParamSet::default(),
                 instances: HandleTable::new(tag, Kind::Instance),
                 sessions: HandleTable::new(tag, Kind::Session),
+                databases: HandleTable::new(tag, Kind::Database),
                 implicit: None,
                 paths: Vec::new(),
             }),
         }
+    }
+
+    /// A fresh table id's raw value, never handed out before.
+    pub(crate) fn next_tableid(&self) -> Option<u64> {
+        let serial = self.next_cursor.fetch_add(1, Ordering::Relaxed);
+        crate::handle::tableid_raw(self.tag, serial)
     }
 
     /// The process's current run mode (not an ESE call; esent.dll keeps it internal).
@@ -512,8 +615,12 @@ impl Engine {
     /// Opens the log in JET_paramLogFilePath (base name JET_paramBaseName, file size
     /// JET_paramLogFileSize, circular with JET_paramCircularLog, no log at all with
     /// JET_paramRecovery "Off") with the checkpoint in JET_paramSystemPath, and creates the
-    /// version store (JET_paramMaxVerPages). The grbits are checked
-    /// (`JET_errInvalidGrbit` for others) but have no effect until recovery exists. A missing
+    /// version store (JET_paramMaxVerPages), cache and tree registry; before that it recovers
+    /// the databases a crash left dirty (see the module doc). Recovery errors are init's:
+    /// `JET_errAttachedDatabaseMismatch` (-1216) for a listed database that is gone (skipped
+    /// with [`grbit::REPLAY_IGNORE_MISSING_DB`]), `JET_errMissingLogFile` (-528),
+    /// `JET_errLogFileCorrupt` (-501), ... The other grbits are checked (`JET_errInvalidGrbit`
+    /// for unknown ones) and have no effect yet. A missing
     /// folder is created with JET_paramCreatePathIfNotExist, else it is
     /// `JET_errInvalidLogDirectory` / `JET_errInvalidSystemPath`; a folder another initialised
     /// instance uses is `JET_errLogFilePathInUse` / `JET_errSystemPathInUse`.
@@ -555,9 +662,9 @@ impl Engine {
             }
             *gate = InstState::Initializing;
         }
-        match self.start(&inst) {
+        match self.start(&inst, grbit) {
             Ok(rt) => {
-                *inst.gate.write() = InstState::Running(rt);
+                *inst.gate.write() = InstState::Running(Box::new(rt));
                 Ok(inst.handle)
             }
             Err(e) => {
@@ -568,16 +675,41 @@ impl Engine {
         }
     }
 
-    /// Opens the instance's folders, log and version store.
-    fn start(&self, inst: &Arc<Inst>) -> Result<Runtime> {
+    /// Opens the instance's folders, recovers the databases it had attached when that is
+    /// needed, and opens its log, version store, cache and tree registry.
+    fn start(&self, inst: &Arc<Inst>, grbit: u32) -> Result<Runtime> {
         let ip = inst.params.lock().clone();
-        let ver_page_size = self.process.lock().globals.int(paramid::VER_PAGE_SIZE);
+        let (ver_page_size, page_size, cache_max, cache_min) = {
+            let p = self.process.lock();
+            (
+                p.globals.int(paramid::VER_PAGE_SIZE),
+                p.globals.int(paramid::DATABASE_PAGE_SIZE),
+                p.globals.int(paramid::CACHE_SIZE_MAX),
+                p.globals.int(paramid::CACHE_SIZE_MIN),
+            )
+        };
         let create = ip.bool(paramid::CREATE_PATH_IF_NOT_EXIST);
         let logging = !ip.string(paramid::RECOVERY).eq_ignore_ascii_case("off");
         let log_path = params::folder_path(&ip.string(paramid::LOG_FILE_PATH));
         let system_path = params::folder_path(&ip.string(paramid::SYSTEM_PATH));
         let base = ip.string(paramid::BASE_NAME);
+        let log_file_kb = ip.int(paramid::LOG_FILE_SIZE);
+        let cache_config = CacheConfig {
+            cache_size_max_pages: if cache_max == CACHE_SIZE_MAX_LEGACY_DEFAULT {
+                CACHE_PAGES_DEFAULT
+            } else {
+                usize::try_from(cache_max).unwrap_or(usize::MAX)
+            },
+            cache_size_min_pages: usize::try_from(cache_min).unwrap_or(1),
+            checkpoint_depth_max_bytes: ip.int(paramid::CHECKPOINT_DEPTH_MAX),
+            log_file_size_bytes: log_file_kb.saturating_mul(1024),
+        };
 
+        let extension_pages = u32::try_from(ip.int(paramid::DB_EXTENSION_SIZE))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let mut list = None;
+        let mut recovered = Vec::new();
         let log = if logging {
             let log_dir = self.open_folder(&log_path, create, JetErr::INVALID_LOG_DIRECTORY)?;
             let system_dir = self.open_folder(&system_path, create, JetErr::INVALID_SYSTEM_PATH)?;
@@ -585,25 +717,40 @@ impl Engine {
             let system_canon = canonical(&system_path);
             self.claim_paths(inst.handle, &log_canon, &system_canon)?;
             let separate = log_canon != system_canon;
-            let dir = LogDirectory::new(
+            let dir: Arc<dyn Directory> = Arc::new(LogDirectory::new(
                 log_dir,
-                separate.then_some(system_dir),
+                separate.then_some(system_dir.clone()),
                 ese_log::format::checkpoint_name(&base),
-            );
-            let mut config = LogConfig::new(Arc::new(dir));
-            config.base_name = base;
+            ));
+            let mut config = LogConfig::new(dir.clone());
+            config.base_name = base.clone();
             config.circular = ip.bool(paramid::CIRCULAR_LOG);
             config.buffer_bytes = usize::try_from(ip.int(paramid::LOG_BUFFERS))
                 .unwrap_or(usize::MAX / 1024)
                 .saturating_mul(ese_core::limits::SECTOR_BYTES);
+            let attach_list = AttachList::new(system_dir, &base);
             let opened = config
-                .with_log_file_size_kb(ip.int(paramid::LOG_FILE_SIZE))
-                .and_then(Log::open);
+                .with_log_file_size_kb(log_file_kb)
+                .map_err(JetError::from)
+                .and_then(|config| {
+                    recovered = self.recover(
+                        &attach_list,
+                        &config,
+                        &dir,
+                        &cache_config,
+                        extension_pages,
+                        grbit,
+                    )?;
+                    Log::open(config).map_err(JetError::from)
+                });
             match opened {
-                Ok(log) => Some(Arc::new(log)),
+                Ok(log) => {
+                    list = Some(attach_list);
+                    Some(Arc::new(log))
+                }
                 Err(e) => {
                     self.release_paths(inst.handle);
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
         } else {
@@ -615,9 +762,14 @@ impl Engine {
             max_transaction_size_percent: u32::try_from(ip.int(paramid::MAX_TRANSACTION_SIZE))
                 .unwrap_or(100),
         };
-        let commit_log: Arc<dyn CommitLog> = match &log {
-            Some(log) => log.clone(),
-            None => Arc::new(NoLog),
+        let inst_log = log.as_ref().map(|l| ese_recovery::TrxLog::new(l.clone()));
+        let (commit_log, wal, page_log): (
+            Arc<dyn CommitLog>,
+            Arc<dyn WriteAheadLog>,
+            Arc<dyn PageLog>,
+        ) = match &inst_log {
+            Some(il) => (il.clone(), il.clone(), il.clone()),
+            None => (Arc::new(NoLog), Arc::new(NoWal), Arc::new(NoWal)),
         };
         let ver = match VersionStore::new(ver_config, commit_log) {
             Ok(ver) => ver,
@@ -626,15 +778,93 @@ impl Engine {
                 return Err(e.into());
             }
         };
+        let cache = Arc::new(Cache::new(cache_config, wal));
+        let trees = Trees::with_version_store(Arc::clone(&ver));
         let flusher = log
             .as_ref()
             .map(|log| LazyFlusher::start(log, LAZY_FLUSH_INTERVAL));
+        let cache_flusher = Some(Cache::spawn_flusher(&cache, CHECKPOINT_INTERVAL));
+        let cleaner = {
+            let trees = Arc::clone(&trees);
+            Some(Background::start(CLEANUP_INTERVAL, move || {
+                // A failure here leaves the versions for the next round; the calls that
+                // changed the nodes report their own errors.
+                let _ = trees.cleanup();
+            }))
+        };
+        let log_signature = log.as_ref().map(|l| ese_recovery::log_signature(l));
+        let dbenv = DbEnv {
+            fs: Arc::clone(&self.fs),
+            cache: Arc::clone(&cache),
+            page_log,
+            ver: Arc::clone(&ver),
+            trees: Arc::clone(&trees),
+            log_signature,
+            log: log.clone(),
+            list,
+            page_size: usize::try_from(page_size).unwrap_or(4096),
+            extension_pages,
+            create_path: create,
+            recovered: Mutex::new(recovered),
+            commit_lazy: ip.int(paramid::COMMIT_DEFAULT) & u64::from(grbit::COMMIT_LAZY_FLUSH) != 0,
+        };
         Ok(Runtime {
             log,
             ver,
+            trees,
+            dbs: Mutex::new(DbSet::new()),
+            dbenv,
             max_sessions: usize::try_from(ip.int(paramid::MAX_SESSIONS)).unwrap_or(usize::MAX),
             flusher,
+            cache_flusher,
+            cleaner,
         })
+    }
+
+    /// Soft recovery at init (reference 03 §5): the databases the attachment list names
+    /// whose headers say dirty are recovered from the log (redo from the checkpoint, undo of
+    /// transactions without a commit), flushed and marked clean. As in ESE they are then
+    /// detached: the list is emptied and the application attaches them again. A dirty
+    /// database whose log is gone stays dirty (attaching it gives
+    /// `JET_errDatabaseDirtyShutdown`).
+    fn recover(
+        &self,
+        list: &AttachList,
+        config: &LogConfig,
+        dir: &Arc<dyn Directory>,
+        cache_config: &CacheConfig,
+        extension_pages: u32,
+        grbit: u32,
+    ) -> Result<Vec<std::path::PathBuf>> {
+        let mut recovered = Vec::new();
+        let listed = list.read()?;
+        if listed.is_empty() {
+            return Ok(recovered);
+        }
+        let ignore_missing = grbit & grbit::REPLAY_IGNORE_MISSING_DB != 0;
+        let opened = crate::database::open_listed(&*self.fs, &listed, ignore_missing)?;
+        let dirty: Vec<_> = opened
+            .into_iter()
+            .filter(|(_, _, header)| ese_recovery::needs_recovery(header))
+            .map(|(entry, storage, _)| (entry.db, storage))
+            .collect();
+        let has_log = ese_recovery::log_exists(&**dir, &config.base_name)
+            .map_err(|_| JetError::new(JetErr::DISK_IO))?;
+        if !dirty.is_empty() && has_log {
+            let mut rc = ese_recovery::RecoveryConfig::new(config.clone(), dirty);
+            rc.cache = cache_config.clone();
+            rc.extension_pages = extension_pages;
+            let summary = ese_recovery::recover_instance(&rc)
+                .map_err(|e| JetError::new(JetErr(e.jet_code())))?;
+            recovered.extend(
+                listed
+                    .iter()
+                    .filter(|l| summary.recovered.contains(&l.db))
+                    .map(|l| l.path.clone()),
+            );
+        }
+        list.write(&[])?;
+        Ok(recovered)
     }
 
     fn open_folder(
@@ -696,12 +926,15 @@ impl Engine {
     ///
     /// * 0, [`grbit::TERM_COMPLETE`], [`grbit::TERM_ABRUPT`]: a clean shutdown. If any session
     ///   has an open transaction the call fails with `JET_errTooManyActiveUsers` (-1059) and
-    ///   the instance keeps running. Otherwise every session is closed, the log is flushed and
-    ///   the checkpoint moved to its end, so the next init needs no recovery. (Complete would
+    ///   the instance keeps running. Otherwise every attached database is flushed, synced,
+    ///   marked clean and detached, every session (with its cursors and open databases) is
+    ///   closed, the log is flushed and the checkpoint moved to its end, so the next init
+    ///   needs no recovery. (Complete would
     ///   first finish optional background work; there is none yet, so the two are alike.)
     /// * [`grbit::TERM_DIRTY`]: open transactions are abandoned (not rolled back, not
-    ///   logged as rolled back) and the checkpoint is left where it was, so the next init has
-    ///   to recover; the log is still flushed, so lazily committed work survives. The call
+    ///   logged as rolled back), no database page is written, the databases stay dirty and
+    ///   the checkpoint is left where it was, so the next init has to recover them; the log is
+    ///   still flushed, so lazily committed work survives. The call
     ///   returns `JET_errDirtyShutdown` (-1116) although the shutdown happened.
     /// * [`grbit::TERM_STOP_BACKUP`] is accepted; there is no backup to stop yet.
     ///
@@ -752,11 +985,20 @@ impl Engine {
         // held exclusively), so the sessions can be closed without waiting. The log is shut
         // first so that, while it flushes, the sessions' handles still report
         // TermInProgress rather than NotInitialized.
-        let result = Self::shut_log(&rt, dirty, inst.unavailable());
+        let mut rt = rt;
+        rt.stop_background();
+        // A clean term writes every database's pages and marks it clean before the
+        // checkpoint moves to the end of the log; a dirty one (or one after a fatal error)
+        // leaves them dirty for recovery.
+        let clean = !dirty && inst.unavailable().is_none();
+        let shut = crate::database::shut_all(&rt, clean);
+        let logged = Self::shut_log(&rt, dirty || shut.is_err(), inst.unavailable());
         let sessions = self.bury_sessions(&inst);
         for shared in sessions {
-            shared.close(dirty);
+            shared.close(dirty, &rt.trees);
         }
+        self.forget_databases(inst.handle);
+        let result = shut.and(logged);
         drop(rt);
         *inst.gate.write() = InstState::Ended;
         self.free_instance(&inst);
@@ -779,6 +1021,20 @@ impl Engine {
             log.write_checkpoint(log.head())?;
         }
         Ok(())
+    }
+
+    /// Removes every database handle of `inst`.
+    fn forget_databases(&self, inst: Instance) {
+        let mut p = self.process.lock();
+        let handles: Vec<u64> = p
+            .databases
+            .iter()
+            .filter(|(_, e)| e.inst == inst)
+            .map(|(h, _)| h)
+            .collect();
+        for h in handles {
+            p.databases.remove(h);
+        }
     }
 
     /// Whether any session of `inst` is inside a transaction. Called with the instance's gate
@@ -837,10 +1093,15 @@ impl Engine {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // Stop the flusher before the log goes, so its thread never outlives the instance.
+        // Stop the background threads before the log and cache go, so none outlives the
+        // instance. Nothing is flushed: dropping a running instance is a crash.
+        self.stop_background();
         self.flusher.take();
     }
 }
+
+/// ESE's legacy default of JET_paramCacheSizeMax: "as large as memory allows".
+const CACHE_SIZE_MAX_LEGACY_DEFAULT: u64 = 2_000_000_000;
 
 /// The folder's canonical form when it exists (to detect two spellings of one folder).
 fn canonical(path: &std::path::Path) -> PathBuf {

@@ -117,6 +117,19 @@ impl From<ese_txn::Error> for JetError {
     }
 }
 
+impl From<ese_btree::Error> for JetError {
+    fn from(err: ese_btree::Error) -> Self {
+        JetError(err.jet_err())
+    }
+}
+
+impl From<ese_cache::Error> for JetError {
+    fn from(err: ese_cache::Error) -> Self {
+        // The B-tree layer already maps every cache error to ESE's code for it.
+        JetError(ese_btree::Error::Cache(err).jet_err())
+    }
+}
+
 impl JetError {
     /// Whether this error leaves the instance unusable until it is terminated (ESE's "fatal"
     /// errors: a failed log write, a full log disk, a failed rollback). The API marks the

@@ -62,3 +62,62 @@ pub const COMMIT_ALL: u32 =
 
 /// JetRollback: JET_bitRollbackAll, undo every level.
 pub const ROLLBACK_ALL: u32 = 0x1;
+
+/// JetAttachDatabase/JetOpenDatabase: JET_bitDbReadOnly.
+pub const DB_READ_ONLY: u32 = 0x1;
+/// JetOpenDatabase: JET_bitDbExclusive, no other session may open the database.
+pub const DB_EXCLUSIVE: u32 = 0x2;
+/// JetCreateDatabase: JET_bitDbRecoveryOff (accepted; every database is logged).
+pub const DB_RECOVERY_OFF: u32 = 0x8;
+/// JetAttachDatabase: JET_bitDbDeleteCorruptIndexes.
+pub const DB_DELETE_CORRUPT_INDEXES: u32 = 0x10;
+/// JetCreateDatabase: JET_bitDbShadowingOff (accepted; there is no shadow catalog).
+pub const DB_SHADOWING_OFF: u32 = 0x80;
+/// JetAttachDatabase: JET_bitDbUpgrade (obsolete, accepted).
+pub const DB_UPGRADE: u32 = 0x200;
+/// JetCreateDatabase: JET_bitDbOverwriteExisting, delete an existing file first.
+pub const DB_OVERWRITE_EXISTING: u32 = 0x200;
+/// JetAttachDatabase: JET_bitDbDeleteUnicodeIndexes.
+pub const DB_DELETE_UNICODE_INDEXES: u32 = 0x400;
+/// JetAttachDatabase: JET_bitDbEnableBackgroundMaintenance.
+pub const DB_ENABLE_BACKGROUND_MAINTENANCE: u32 = 0x800;
+/// JetAttachDatabase: JET_bitDbPurgeCacheOnAttach.
+pub const DB_PURGE_CACHE_ON_ATTACH: u32 = 0x1000;
+/// Every JetAttachDatabase bit.
+pub const DB_ATTACH_ALL: u32 = DB_READ_ONLY
+    | DB_DELETE_CORRUPT_INDEXES
+    | DB_UPGRADE
+    | DB_DELETE_UNICODE_INDEXES
+    | DB_ENABLE_BACKGROUND_MAINTENANCE
+    | DB_PURGE_CACHE_ON_ATTACH;
+
+/// JetDetachDatabase2: JET_bitForceDetach.
+pub const FORCE_DETACH: u32 = 0x1;
+/// JetDetachDatabase2: JET_bitForceCloseAndDetach.
+pub const FORCE_CLOSE_AND_DETACH: u32 = 0x3;
+
+/// JetOpenTable: JET_bitTableDenyWrite.
+pub const TABLE_DENY_WRITE: u32 = 0x1;
+/// JetOpenTable: JET_bitTableDenyRead.
+pub const TABLE_DENY_READ: u32 = 0x2;
+/// JetOpenTable: JET_bitTableReadOnly.
+pub const TABLE_READ_ONLY: u32 = 0x4;
+/// JetOpenTable: JET_bitTableUpdatable.
+pub const TABLE_UPDATABLE: u32 = 0x8;
+/// JetOpenTable: JET_bitTablePermitDDL.
+pub const TABLE_PERMIT_DDL: u32 = 0x10;
+/// JetOpenTable: JET_bitTableNoCache.
+pub const TABLE_NO_CACHE: u32 = 0x20;
+/// JetOpenTable: JET_bitTablePreread.
+pub const TABLE_PREREAD: u32 = 0x40;
+/// JetOpenTable: JET_bitTableSequential.
+pub const TABLE_SEQUENTIAL: u32 = 0x8000;
+/// Every JetOpenTable bit.
+pub const TABLE_OPEN_ALL: u32 = TABLE_DENY_WRITE
+    | TABLE_DENY_READ
+    | TABLE_READ_ONLY
+    | TABLE_UPDATABLE
+    | TABLE_PERMIT_DDL
+    | TABLE_NO_CACHE
+    | TABLE_PREREAD
+    | TABLE_SEQUENTIAL;

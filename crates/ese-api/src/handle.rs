@@ -1,4 +1,5 @@
-//! Handles: `JET_INSTANCE` and `JET_SESID` as checked numbers, never as pointers.
+//! Handles: `JET_INSTANCE`, `JET_SESID`, `JET_DBID` and `JET_TABLEID` as checked numbers,
+//! never as pointers.
 //!
 //! In esent.dll a `JET_SESID` is a `PIB*` and a `JET_INSTANCE` an `INST*`, and validation is
 //! "best effort". Here a handle is an opaque `u64` that names a slot of a `HandleTable` and
@@ -6,20 +7,20 @@
 //! error, never undefined behaviour:
 //!
 //! ```text
-//!    63        48  47  46             24 23               0
-//!   +------------+------+----------------+------------------+
-//!   | engine tag | kind |   generation   |    slot index    |
-//!   +------------+------+----------------+------------------+
+//!    63        48 47  46 45            24 23               0
+//!   +------------+-------+---------------+------------------+
+//!   | engine tag | kind  |  generation   |    slot index    |
+//!   +------------+-------+---------------+------------------+
 //! ```
 //!
 //! * The **engine tag** tells the [`Engine`](crate::Engine) values of one process apart, so a
 //!   handle of one engine is refused by another (tags are handed out by a process-wide
 //!   counter, the only static in the crate; it holds no engine state).
-//! * The **kind** bit tells instance handles (0) from session handles (1), so a raw
-//!   `JET_SESID` passed where a `JET_INSTANCE` is expected (easy through a C ABI) is refused
-//!   instead of naming whatever instance shares its slot number.
+//! * The two **kind** bits tell instance (0), session (1), database (2) and table (3) handles
+//!   apart, so a raw `JET_SESID` passed where a `JET_INSTANCE` is expected (easy through a C
+//!   ABI) is refused instead of naming whatever instance shares its slot number.
 //! * The **generation** of a slot grows each time the slot is freed, so the handle of an
-//!   ended session stays invalid after its slot is reused. It wraps after 2^23 reuses of one
+//!   ended session stays invalid after its slot is reused. It wraps after 2^22 reuses of one
 //!   slot; a handle kept that long could then alias, which is the same bound ESE's own
 //!   pointer-recycling gives, and far more than any caller keeps a dead handle.
 //! * All ones (`!0`) is ESE's nil handle (`JET_sesidNil`, `JET_instanceNil`); no slot ever
@@ -33,9 +34,11 @@
 use std::sync::atomic::{AtomicU16, Ordering};
 
 const INDEX_BITS: u32 = 24;
-const GEN_BITS: u32 = 23;
+const GEN_BITS: u32 = 22;
+const KIND_BITS: u32 = 2;
 const KIND_SHIFT: u32 = INDEX_BITS + GEN_BITS;
-const TAG_SHIFT: u32 = KIND_SHIFT + 1;
+const TAG_SHIFT: u32 = KIND_SHIFT + KIND_BITS;
+const _: () = assert!(TAG_SHIFT + 16 == 64);
 const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
 const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
 
@@ -109,6 +112,58 @@ impl Sesid {
     }
 }
 
+/// `JET_DBID`: the handle of an attached database. As in ESE, every session that opens the
+/// same attached file gets the same value, and a session may use it only while it has the
+/// database open.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Dbid(u64);
+
+impl Dbid {
+    /// `JET_dbidNil`: no database.
+    pub const NIL: Dbid = Dbid(u64::MAX);
+
+    /// The raw value, as a C caller would hold it.
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+
+    /// A handle from its raw value; it is checked when used, never trusted.
+    pub const fn from_raw(raw: u64) -> Self {
+        Dbid(raw)
+    }
+}
+
+/// `JET_TABLEID`: the handle of a cursor on a table (ESE's FUCB), owned by one session.
+///
+/// A table id carries the engine tag and the table kind like every handle, and a serial number
+/// in place of slot and generation: the engine never hands out the same value twice (2^46
+/// cursors), so a closed cursor's handle, or another session's, names nothing in the session
+/// it is given to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Tableid(u64);
+
+impl Tableid {
+    /// `JET_tableidNil`: no cursor.
+    pub const NIL: Tableid = Tableid(u64::MAX);
+
+    /// The raw value, as a C caller would hold it.
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+
+    /// A handle from its raw value; it is checked when used, never trusted.
+    pub const fn from_raw(raw: u64) -> Self {
+        Tableid(raw)
+    }
+}
+
+/// The raw value of the `serial`-th table id of the engine with `tag` (`None` once the
+/// serial numbers run out).
+pub(crate) fn tableid_raw(tag: u16, serial: u64) -> Option<u64> {
+    (serial < (1 << KIND_SHIFT))
+        .then(|| (u64::from(tag) << TAG_SHIFT) | ((Kind::Table as u64) << KIND_SHIFT) | serial)
+}
+
 /// What a slot holds.
 #[derive(Debug)]
 enum Entry<T> {
@@ -142,6 +197,10 @@ pub(crate) enum Kind {
     Instance = 0,
     /// `JET_SESID`.
     Session = 1,
+    /// `JET_DBID`.
+    Database = 2,
+    /// `JET_TABLEID`.
+    Table = 3,
 }
 
 /// Slots addressed by checked handles, reusing freed slots with a new generation.
@@ -181,7 +240,7 @@ impl<T> HandleTable<T> {
 
     /// The slot index a handle names, if its tag and generation match a slot.
     fn slot_of(&self, handle: u64) -> Option<usize> {
-        let prefix = (u64::from(self.tag) << 1) | self.kind as u64;
+        let prefix = (u64::from(self.tag) << KIND_BITS) | self.kind as u64;
         if handle == u64::MAX || (handle >> KIND_SHIFT) != prefix {
             return None;
         }

@@ -16,37 +16,61 @@
 //!   parallel; see [`engine`] for how a C ABI holds one), its [`RunMode`], instances with
 //!   [`Engine::create_instance`] / [`Engine::init`] / [`Engine::term2`], and system
 //!   parameters, global and per instance ([`Engine::set_system_parameter`]).
+//! * An initialised instance owns its log (`ese-log`, behind `ese_recovery::TrxLog`), its
+//!   buffer cache (`ese-cache`, JET_paramCacheSizeMax, with its checkpoint flusher), its
+//!   version store and tree registry (`ese-txn`), and its attached databases. Init recovers
+//!   the databases a crash left dirty (`ese-recovery`), from the instance's attachment list
+//!   (`<base>.jat` beside the checkpoint); a clean term flushes them and marks them clean.
 //! * Sessions: [`Engine::begin_session`], [`Engine::dup_session`], [`Engine::end_session`],
 //!   session contexts and the one-thread-at-a-time rule ([`session`]).
 //! * Transactions at the API: [`Engine::begin_transaction`], [`Engine::commit_transaction`],
-//!   [`Engine::rollback`], over `ese-txn`'s version store and `ese-log`'s log.
+//!   [`Engine::rollback`].
+//! * Databases ([`database`]): [`Engine::create_database`], [`Engine::attach_database`],
+//!   [`Engine::detach_database`], [`Engine::open_database`], [`Engine::close_database`].
+//! * Tables, columns, records and cursors ([`table`]), over `ese-table`: create/open/close/
+//!   delete table, add/delete column, prepare_update/set_column/retrieve_column/update/
+//!   delete, move, make_key/seek, index ranges, bookmarks, counts and positions.
 //! * [`JetError`] and [`Warning`]: every call returns `Result<T, JetError>` carrying the exact
 //!   ESE code; warnings travel in `Ok`.
-//! * Handles ([`Instance`], [`Sesid`]) are checked numbers with a generation, never pointers.
-//!
-//! Databases, tables, columns, records and cursors arrive with `ese-btree` and `ese-table`;
-//! crash recovery at init arrives with `ese-recovery`.
+//! * Handles ([`Instance`], [`Sesid`], [`Dbid`], [`Tableid`]) are checked numbers with a
+//!   generation, never pointers.
 //!
 //! ```text
 //!   Engine ── instances (HandleTable<Inst>) ── gate: Created | Initializing | Running | ...
-//!     │                                                  Running: Log + VersionStore
-//!     └──── sessions (HandleTable<SessionEntry>) ── busy flag, context, ese_txn::Session
+//!     │                 Running: TrxLog(Log) + Cache + VersionStore + Trees + attached dbs
+//!     ├──── sessions (HandleTable<SessionEntry>) ── busy flag, context, ese_txn::Session,
+//!     │                                              open databases, cursors (Tableid)
+//!     └──── databases (HandleTable<DbEntry>) ── AttachedDb: file, header, Database, Catalog
 //! ```
 
+mod attach;
+pub mod database;
 pub mod engine;
 pub mod error;
 pub mod fs;
 pub mod grbit;
 pub mod handle;
+mod instlog;
 pub mod params;
 pub mod session;
+pub mod table;
 
-pub use engine::{Engine, InstanceInfo, LAZY_FLUSH_INTERVAL, RunMode};
+pub use database::DATABASES_MAX;
+pub use engine::{
+    CACHE_PAGES_DEFAULT, CHECKPOINT_INTERVAL, CLEANUP_INTERVAL, Engine, InstanceInfo,
+    LAZY_FLUSH_INTERVAL, RunMode,
+};
 pub use error::{JetError, Result, Warning};
 pub use fs::{FileSystem, OsFileSystem};
-pub use handle::{Instance, Sesid};
+pub use handle::{Dbid, Instance, Sesid, Tableid};
 pub use params::{SystemParamValue, paramid};
 pub use session::{CommitId, NoUndo};
+pub use table::{RetrieveColumn, SetColumn};
+
+pub use ese_table::{
+    ColumnGrbit, ColumnId, ColumnInfo, ColumnSpec, ColumnType, IndexCreate, IndexGrbit,
+    RecordPosition, TableCreate,
+};
 
 pub use ese_core::JetErr;
 pub use ese_core::params::ParamValue;

@@ -42,6 +42,8 @@ pub mod paramid {
     pub const BASE_NAME: u32 = 3;
     /// JET_paramMaxSessions (5): user sessions per instance.
     pub const MAX_SESSIONS: u32 = 5;
+    /// JET_paramMaxCursors (8): cursors per instance.
+    pub const MAX_CURSORS: u32 = 8;
     /// JET_paramMaxVerPages (9): version store size in version pages.
     pub const MAX_VER_PAGES: u32 = 9;
     /// JET_paramLogFileSize (11): log file size in KiB.
@@ -52,10 +54,18 @@ pub mod paramid {
     pub const COMMIT_DEFAULT: u32 = 16;
     /// JET_paramCircularLog (17): delete logs behind the checkpoint.
     pub const CIRCULAR_LOG: u32 = 17;
+    /// JET_paramDbExtensionSize (18): pages a database file grows by.
+    pub const DB_EXTENSION_SIZE: u32 = 18;
+    /// JET_paramCacheSizeMax (23): the most pages the cache holds.
+    pub const CACHE_SIZE_MAX: u32 = 23;
+    /// JET_paramCheckpointDepthMax (24): how far, in log bytes, the checkpoint may lag.
+    pub const CHECKPOINT_DEPTH_MAX: u32 = 24;
     /// JET_paramRecovery (34): "On" or "Off" (no logging).
     pub const RECOVERY: u32 = 34;
     /// JET_paramTransactionLevel (38): read-only, the session's transaction level.
     pub const TRANSACTION_LEVEL: u32 = 38;
+    /// JET_paramCacheSizeMin (60): the fewest pages the cache holds.
+    pub const CACHE_SIZE_MIN: u32 = 60;
     /// JET_paramDatabasePageSize (64): one page size per process.
     pub const DATABASE_PAGE_SIZE: u32 = 64;
     /// JET_paramCreatePathIfNotExist (100): create missing folders at init.

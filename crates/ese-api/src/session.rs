@@ -36,13 +36,13 @@
 //! Only the thread that set it may reset it (`JET_errSessionContextNotSetByThisThread`). While
 //! a context is set, `end_session` fails with `JET_errSessionInUse`, even for the setter.
 //!
-//! # Rolling back with no tables
+//! # Rolling back and ending
 //!
-//! Rollback hands each change of the rolled-back level to an [`ese_txn::Undo`]; the table
-//! layer will provide the one that restores B-tree nodes. Until then sessions have no tables
-//! and no cursors, so rollback uses [`NoUndo`], which has nothing to restore; `end_session`
-//! will also close the session's cursors and databases once they exist.
+//! Rollback goes through the instance's tree registry (`ese_txn::Trees`), which restores
+//! every B-tree node the rolled-back levels changed. `end_session` closes the session's
+//! cursors and databases and rolls back every open level.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
@@ -52,10 +52,12 @@ use ese_core::{JetErr, Lgpos};
 use ese_txn::{CommitMode, ObjId, Undo, UndoAction, UndoError};
 use parking_lot::Mutex;
 
+use crate::database::AttachedDb;
 use crate::engine::{Admit, Engine, Inst, InstState, Runtime};
 use crate::error::{Result, fail};
 use crate::grbit;
-use crate::handle::{Instance, Lookup, Sesid};
+use crate::handle::{Dbid, Instance, Lookup, Sesid};
+use crate::table::CursorEntry;
 
 /// The undo applied by rollback while there are no tables: nothing to restore (see the
 /// module doc). The table layer will replace it with one that reaches the B-tree.
@@ -103,13 +105,69 @@ pub(crate) struct SessionShared {
     core: Mutex<SessionCore>,
 }
 
-struct SessionCore {
+pub(crate) struct SessionCore {
     /// The transaction half of the session; `None` once ended.
-    txn: Option<ese_txn::Session>,
+    pub(crate) txn: Option<ese_txn::Session>,
     /// Who began the open transaction.
     owner: Option<Owner>,
     /// JET_paramCommitDefault, copied from the instance at begin.
-    commit_default: u64,
+    pub(crate) commit_default: u64,
+    /// The databases the session has open, with how many times.
+    pub(crate) open_dbs: Vec<(Arc<AttachedDb>, u32)>,
+    /// The session's cursors, by their JET_TABLEID's raw value.
+    pub(crate) cursors: HashMap<u64, CursorEntry>,
+}
+
+impl SessionCore {
+    /// The transaction level (0 outside a transaction or once ended).
+    pub(crate) fn level(&self) -> u8 {
+        self.txn.as_ref().map_or(0, ese_txn::Session::level)
+    }
+
+    /// Counts one more open of `att`.
+    pub(crate) fn note_open(&mut self, att: Arc<AttachedDb>) {
+        match self.open_dbs.iter_mut().find(|(a, _)| Arc::ptr_eq(a, &att)) {
+            Some((_, n)) => *n += 1,
+            None => self.open_dbs.push((att, 1)),
+        }
+    }
+
+    /// The open database `dbid` names (`JET_errInvalidDatabaseId` if the session does not
+    /// have it open).
+    pub(crate) fn open_db(&self, dbid: Dbid) -> Result<Arc<AttachedDb>> {
+        match self.open_dbs.iter().find(|(a, _)| a.handle == dbid) {
+            Some((a, _)) => Ok(a.clone()),
+            None => fail(JetErr::INVALID_DATABASE_ID),
+        }
+    }
+
+    /// Counts one close of `dbid`; returns the database and whether it was the last open.
+    pub(crate) fn note_close(&mut self, dbid: Dbid) -> Result<(Arc<AttachedDb>, bool)> {
+        let Some(i) = self.open_dbs.iter().position(|(a, _)| a.handle == dbid) else {
+            return fail(JetErr::INVALID_DATABASE_ID);
+        };
+        let (att, n) = &mut self.open_dbs[i];
+        let att = att.clone();
+        *n -= 1;
+        let last = *n == 0;
+        if last {
+            self.open_dbs.swap_remove(i);
+        }
+        Ok((att, last))
+    }
+
+    /// Closes the session's cursors on database `dbid`.
+    pub(crate) fn close_cursors_of(&mut self, dbid: Dbid) {
+        self.cursors.retain(|_, c| c.dbid != dbid);
+    }
+
+    /// Closes every cursor and every open database of the session.
+    fn close_all(&mut self) {
+        self.cursors.clear();
+        for (att, n) in self.open_dbs.drain(..) {
+            att.opens.fetch_sub(n, Ordering::AcqRel);
+        }
+    }
 }
 
 impl SessionShared {
@@ -124,23 +182,24 @@ impl SessionShared {
 
     /// Closes the session as its instance terminates. A clean term has checked that no
     /// transaction is open; a dirty one abandons them (their versions die with the store).
-    pub(crate) fn close(&self, dirty: bool) {
+    pub(crate) fn close(&self, dirty: bool, trees: &ese_txn::Trees) {
         self.ended.store(true, Ordering::Release);
         let mut core = self.core.lock();
+        core.close_all();
         if let Some(txn) = core.txn.take()
             && !dirty
             && txn.level() > 0
         {
             // Not reached after a clean term's check; rolling back is the safe reading.
-            let _ = txn.end_session(&mut NoUndo);
+            let _ = trees.end_session(txn);
         }
     }
 }
 
 /// What a call inside a session sees.
-struct Entered<'a> {
-    inst: &'a Arc<Inst>,
-    rt: &'a Runtime,
+pub(crate) struct Entered<'a> {
+    pub(crate) inst: &'a Arc<Inst>,
+    pub(crate) rt: &'a Runtime,
     /// Who is calling: the session context if set, else the thread.
     who: Owner,
 }
@@ -185,7 +244,7 @@ impl Engine {
     }
 
     /// Enters session `sesid` (see the module doc) and runs `f` inside it.
-    fn enter<R>(
+    pub(crate) fn enter<R>(
         &self,
         sesid: Sesid,
         admit: Admit,
@@ -220,6 +279,34 @@ impl Engine {
         f(&entered, &mut core).map_err(|e| inst.note(e))
     }
 
+    /// Enters session `sesid` for a database or table call: `f` gets the instance's handle,
+    /// its runtime and the session's state.
+    pub(crate) fn enter_db<R>(
+        &self,
+        sesid: Sesid,
+        f: impl FnOnce(Instance, &Runtime, &mut SessionCore) -> Result<R>,
+    ) -> Result<R> {
+        self.enter(sesid, Admit::Normal, true, |e, core| {
+            // A transaction stays with the thread (or context) that began it.
+            if core.level() > 0 && core.owner.is_some_and(|o| o != e.who) {
+                return fail(JetErr::SESSION_SHARING_VIOLATION);
+            }
+            f(e.inst.handle, e.rt, core)
+        })
+    }
+
+    /// As [`Engine::enter_db`] for the calls ESE still allows after JetStopServiceInstance
+    /// (JetCloseDatabase, JetCloseTable).
+    pub(crate) fn enter_db_when_stopped<R>(
+        &self,
+        sesid: Sesid,
+        f: impl FnOnce(Instance, &Runtime, &mut SessionCore) -> Result<R>,
+    ) -> Result<R> {
+        self.enter(sesid, Admit::WhenStopped, true, |e, core| {
+            f(e.inst.handle, e.rt, core)
+        })
+    }
+
     /// Adds a session to `inst`, which the caller holds running (its gate shared).
     fn open_session(&self, inst: &Arc<Inst>, rt: &Runtime) -> Result<Sesid> {
         let commit_default = inst
@@ -238,6 +325,8 @@ impl Engine {
                 txn: Some(rt.ver.begin_session()),
                 owner: None,
                 commit_default,
+                open_dbs: Vec::new(),
+                cursors: HashMap::new(),
             }),
         });
         let entry = SessionEntry {
@@ -308,8 +397,9 @@ impl Engine {
                 return fail(JetErr::SESSION_SHARING_VIOLATION);
             }
             shared.ended.store(true, Ordering::Release);
+            core.close_all();
             let ended = match core.txn.take() {
-                Some(txn) => txn.end_session(&mut NoUndo),
+                Some(txn) => e.rt.trees.end_session(txn),
                 None => Ok(()),
             };
             core.owner = None;
@@ -510,9 +600,9 @@ impl Engine {
                 return fail(JetErr::SESSION_SHARING_VIOLATION);
             }
             if grbit & grbit::ROLLBACK_ALL != 0 {
-                txn.rollback_all(&mut NoUndo)?;
+                e.rt.trees.rollback_all(txn)?;
             } else {
-                txn.rollback(&mut NoUndo)?;
+                e.rt.trees.rollback(txn)?;
             }
             if txn.level() == 0 {
                 core.owner = None;

@@ -6,7 +6,9 @@ mod common;
 
 use std::sync::{Arc, Barrier};
 
-use common::{SyncMode, TempDir, TestFs, engine, place, running, small_logs};
+use common::{
+    SyncMode, TempDir, TestFs, engine, insert_key, place, running, sees_key, small_logs, with_table,
+};
 use ese_api::{Engine, Instance, JetErr, ParamValue, Sesid, grbit, paramid};
 use ese_core::DbId;
 use ese_txn::ObjId;
@@ -25,9 +27,10 @@ fn dup_session_is_an_independent_session_on_the_same_instance() {
     let e = engine();
     let inst = running(&e, "dup", dir.path());
     let s = e.begin_session(inst, "user", "password").unwrap();
+    let file = with_table(&e, s, dir.path());
     e.begin_transaction(s).unwrap();
     e.begin_transaction(s).unwrap();
-    touch(&e, s, b"mine");
+    insert_key(&e, s, &file, b"mine").unwrap();
     e.set_session_context(s, 77).unwrap();
 
     let d = e.dup_session(s).unwrap();
@@ -45,14 +48,9 @@ fn dup_session_is_an_independent_session_on_the_same_instance() {
     // the source holds uncommitted, and does not see it.
     let d = e.dup_session(s).unwrap();
     e.begin_transaction(d).unwrap();
-    let conflict = e
-        .enter_session(d, |txn| txn.version_insert(OBJ, b"mine", None))
-        .unwrap();
-    assert!(conflict.unwrap_err().is_write_conflict());
-    let seen = e
-        .enter_session(d, |txn| txn.visible_version(OBJ, b"mine"))
-        .unwrap();
-    assert_eq!(seen, ese_txn::Visibility::Absent);
+    let conflict = insert_key(&e, d, &file, b"mine").unwrap_err();
+    assert_eq!(conflict, JetErr::WRITE_CONFLICT);
+    assert!(!sees_key(&e, d, &file, b"mine"));
     e.rollback(d, 0).unwrap();
     assert_eq!(
         e.transaction_level(s).unwrap(),
@@ -223,14 +221,17 @@ fn end_session_rolls_back_every_level() {
     let inst = running(&e, "endroll", dir.path());
     let s = e.begin_session(inst, "", "").unwrap();
     let t = e.begin_session(inst, "", "").unwrap();
+    let file = with_table(&e, t, dir.path());
     for _ in 0..3 {
         e.begin_transaction(s).unwrap();
     }
-    touch(&e, s, b"k");
+    insert_key(&e, s, &file, b"k").unwrap();
+    assert!(sees_key(&e, s, &file, b"k"));
     e.end_session(s, 0).unwrap();
     // The change is gone: another session may now make it.
+    assert!(!sees_key(&e, t, &file, b"k"));
     e.begin_transaction(t).unwrap();
-    touch(&e, t, b"k");
+    insert_key(&e, t, &file, b"k").unwrap();
     e.commit_transaction(t, 0).unwrap();
     // And the instance has no open transaction left.
     e.term2(inst, grbit::TERM_COMPLETE).unwrap();

@@ -8,7 +8,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{TempDir, engine, place, running, small_logs};
+use common::{TempDir, engine, insert_key, place, running, sees_key, small_logs, with_table};
 use ese_api::{Engine, FileSystem, JetErr, Sesid, grbit};
 use ese_core::DbId;
 use ese_log::{LogReader, LogRecord};
@@ -136,18 +136,23 @@ fn a_nested_commit_merges_into_its_parent_and_rollback_undoes_it() {
     let inst = running(&e, "nested", dir.path());
     let a = e.begin_session(inst, "", "").unwrap();
     let b = e.begin_session(inst, "", "").unwrap();
+    let file = with_table(&e, a, dir.path());
     e.begin_transaction(a).unwrap();
     e.begin_transaction(a).unwrap();
-    touch(&e, a, b"k").unwrap();
+    insert_key(&e, a, &file, b"k").unwrap();
     e.commit_transaction(a, 0).unwrap();
     // Still a itself's uncommitted change: b conflicts.
     e.begin_transaction(b).unwrap();
-    assert!(touch(&e, b, b"k").unwrap_err().is_write_conflict());
+    assert_eq!(
+        insert_key(&e, b, &file, b"k").unwrap_err(),
+        JetErr::WRITE_CONFLICT
+    );
     e.rollback(b, 0).unwrap();
     e.rollback(a, 0).unwrap();
+    assert!(!sees_key(&e, a, &file, b"k"), "rolled back with its parent");
     // Rolled back with its parent: b may now make it.
     e.begin_transaction(b).unwrap();
-    touch(&e, b, b"k").unwrap();
+    insert_key(&e, b, &file, b"k").unwrap();
     e.commit_transaction(b, 0).unwrap();
     e.term(inst).unwrap();
 }

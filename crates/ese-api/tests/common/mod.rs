@@ -187,3 +187,63 @@ impl Interposer for Ctl {
         }
     }
 }
+
+/// Creates a database holding table "t" (a Binary key column "k", the unique primary key)
+/// for session `s` in `dir`, and returns the database's file name. The database stays
+/// attached; `s` keeps it open.
+pub fn with_table(engine: &Engine, s: ese_api::Sesid, dir: &Path) -> String {
+    let file = dir.join("t.edb").to_string_lossy().into_owned();
+    let dbid = engine
+        .create_database(s, &file, None, 0)
+        .expect("test helper");
+    let create = ese_api::TableCreate::new("t")
+        .column(
+            "k",
+            ese_api::ColumnSpec::new(ese_api::ColumnType::Binary, ese_api::ColumnGrbit::NOT_NULL),
+        )
+        .index(ese_api::IndexCreate::new(
+            "pk",
+            b"+k\0\0",
+            ese_api::IndexGrbit(ese_api::IndexGrbit::PRIMARY.0 | ese_api::IndexGrbit::UNIQUE.0),
+        ));
+    let (t, _) = engine
+        .create_table_column_index(s, dbid, &create)
+        .expect("test helper");
+    engine.close_table(s, t).expect("test helper");
+    file
+}
+
+/// Inserts a record with key `key` into table "t" of `file` through session `s`, in the
+/// session's transaction (or an implicit one at level 0).
+pub fn insert_key(
+    engine: &Engine,
+    s: ese_api::Sesid,
+    file: &str,
+    key: &[u8],
+) -> ese_api::Result<()> {
+    let dbid = engine.open_database(s, file, None, 0)?;
+    let t = engine.open_table(s, dbid, "t", None, 0)?;
+    let k = engine.get_table_column_info(s, t, Some("k"))?[0].id;
+    let done = engine
+        .prepare_update(s, t, ese_api::table::JET_PREP_INSERT)
+        .and_then(|()| engine.set_column(s, t, k, key, 0, 0))
+        .and_then(|_| engine.update(s, t));
+    engine.close_table(s, t)?;
+    engine.close_database(s, dbid, 0)?;
+    done.map(drop)
+}
+
+/// Whether session `s` sees a record with key `key` in table "t" of `file`.
+pub fn sees_key(engine: &Engine, s: ese_api::Sesid, file: &str, key: &[u8]) -> bool {
+    let dbid = engine.open_database(s, file, None, 0).expect("test helper");
+    let t = engine
+        .open_table(s, dbid, "t", None, 0)
+        .expect("test helper");
+    engine
+        .make_key(s, t, key, ese_api::table::JET_BIT_NEW_KEY)
+        .expect("test helper");
+    let found = engine.seek(s, t, ese_api::table::JET_BIT_SEEK_EQ).is_ok();
+    engine.close_table(s, t).expect("test helper");
+    engine.close_database(s, dbid, 0).expect("test helper");
+    found
+}

@@ -1,0 +1,541 @@
+//! Tables, columns, records and cursors: the JET calls over `ese-table`'s catalog and table
+//! cursors (reference 10–13).
+//!
+//! Every call here is a thin wrapper: it enters the session (handle, instance state, the
+//! one-thread rule), finds the cursor its `JET_TABLEID` names among the session's cursors
+//! (`JET_errInvalidTableId` for a stale, foreign or another session's handle), and hands the
+//! session's transaction state to `ese-table`, which holds every JET rule (errors, warnings,
+//! currency, implicit transactions at level 0). Its errors become JET codes here.
+//!
+//! ```text
+//!   Tableid ──session's cursors──▶ TableCursor ──▶ VersionedTree (ese-txn) ──▶ BTree
+//!   Dbid ──session's open databases──▶ AttachedDb ──▶ Catalog (MSysObjects)
+//! ```
+
+use std::sync::Arc;
+
+use ese_core::JetErr;
+use ese_table::{
+    ColumnId, ColumnInfo, ColumnSpec, MakeKeyGrbit, Prep, RangeGrbit, RecordPosition,
+    RetrieveGrbit, SeekGrbit, SetGrbit, TableCreate, TableCursor,
+};
+
+use crate::database::AttachedDb;
+use crate::engine::Engine;
+use crate::error::{JetError, Result, Warning, fail};
+use crate::grbit;
+use crate::handle::{Dbid, Sesid, Tableid};
+use crate::session::SessionCore;
+
+/// One open cursor of a session (ESE's FUCB).
+pub(crate) struct CursorEntry {
+    /// The database it is on.
+    pub(crate) dbid: Dbid,
+    /// Keeps the database attached while the cursor lives.
+    _db: Arc<AttachedDb>,
+    cursor: TableCursor,
+}
+
+/// One column of [`Engine::set_columns`] (JET_SETCOLUMN).
+#[derive(Clone, Debug)]
+pub struct SetColumn<'a> {
+    /// columnid.
+    pub columnid: ColumnId,
+    /// pvData/cbData.
+    pub data: &'a [u8],
+    /// grbit (JET_bitSetZeroLength, ...).
+    pub grbit: u32,
+    /// itagSequence (0 for a single-valued column).
+    pub itag_sequence: u32,
+    /// err: the column's own result, filled in by the call (0 or a warning).
+    pub err: i32,
+}
+
+/// One column of [`Engine::retrieve_columns`] (JET_RETRIEVECOLUMN).
+#[derive(Debug)]
+pub struct RetrieveColumn<'a> {
+    /// columnid.
+    pub columnid: ColumnId,
+    /// pvData/cbData: where the value goes.
+    pub data: &'a mut [u8],
+    /// grbit (JET_bitRetrieveCopy, ...).
+    pub grbit: u32,
+    /// itagSequence (1 for the first value).
+    pub itag_sequence: u32,
+    /// cbActual: the value's full length, filled in by the call.
+    pub actual: usize,
+    /// err: the column's own result (0, JET_wrnColumnNull or JET_wrnBufferTruncated).
+    pub err: i32,
+}
+
+fn warn(w: Option<ese_table::Warning>) -> Option<Warning> {
+    w.and_then(|w| Warning::new(w.jet_err()))
+}
+
+impl From<ese_table::Error> for JetError {
+    fn from(e: ese_table::Error) -> Self {
+        JetError::new(e.jet_err())
+    }
+}
+
+impl Engine {
+    /// Runs `f` on the cursor `tableid` names, inside session `sesid`.
+    fn with_cursor<R>(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        f: impl FnOnce(&mut TableCursor, &mut ese_txn::Session) -> ese_table::Result<R>,
+    ) -> Result<R> {
+        self.enter_db(sesid, |_, _, core| {
+            let SessionCore { txn, cursors, .. } = core;
+            let Some(txn) = txn.as_mut() else {
+                return fail(JetErr::INVALID_SESID);
+            };
+            match cursors.get_mut(&tableid.raw()) {
+                Some(e) => f(&mut e.cursor, txn).map_err(JetError::from),
+                None => fail(JetErr::INVALID_TABLE_ID),
+            }
+        })
+    }
+
+    fn add_cursor(
+        &self,
+        core: &mut SessionCore,
+        dbid: Dbid,
+        db: Arc<AttachedDb>,
+        cursor: TableCursor,
+    ) -> Result<Tableid> {
+        let entry = CursorEntry {
+            dbid,
+            _db: db,
+            cursor,
+        };
+        let Some(raw) = self.next_tableid() else {
+            return fail(JetErr::OUT_OF_MEMORY);
+        };
+        core.cursors.insert(raw, entry);
+        Ok(Tableid::from_raw(raw))
+    }
+
+    /// JetCreateTable: creates table `name` with no columns or indexes and opens a cursor on
+    /// it. `pages` is the initial size hint, `density` 0 (80) or 20–100
+    /// (`JET_errDensityInvalid`). Errors: `JET_errTableDuplicate` (-1303),
+    /// `JET_errInvalidName` (-1002), `JET_errInvalidDatabaseId` (-1010).
+    pub fn create_table(
+        &self,
+        sesid: Sesid,
+        dbid: Dbid,
+        name: &str,
+        pages: u32,
+        density: u32,
+    ) -> Result<Tableid> {
+        let create = TableCreate {
+            pages,
+            density,
+            ..TableCreate::new(name)
+        };
+        self.create_table_column_index(sesid, dbid, &create)
+            .map(|(t, _)| t)
+    }
+
+    /// JetCreateTableColumnIndex: creates a table with its columns and indexes at once
+    /// (JET_TABLECREATE) and opens a cursor on it; returns one warning slot per column (the
+    /// column's `err`). Nothing is created when any part fails.
+    pub fn create_table_column_index(
+        &self,
+        sesid: Sesid,
+        dbid: Dbid,
+        create: &TableCreate,
+    ) -> Result<(Tableid, Vec<Option<Warning>>)> {
+        self.enter_db(sesid, |_, _, core| {
+            let db = core.open_db(dbid)?;
+            let Some(txn) = core.txn.as_mut() else {
+                return fail(JetErr::INVALID_SESID);
+            };
+            let (cursor, warnings) = db.catalog.create_table(txn, create)?;
+            let warnings = warnings.into_iter().map(warn).collect();
+            let t = self.add_cursor(core, dbid, db, cursor)?;
+            Ok((t, warnings))
+        })
+    }
+
+    /// JetOpenTable: opens a cursor on table `name`, on its primary index, before the first
+    /// record. `parameters` is reserved. The table grbits ([`grbit::TABLE_OPEN_ALL`]) are
+    /// accepted; deny-read/deny-write locks are not enforced yet. Errors:
+    /// `JET_errObjectNotFound` (-1305), `JET_errInvalidDatabaseId`.
+    pub fn open_table(
+        &self,
+        sesid: Sesid,
+        dbid: Dbid,
+        name: &str,
+        parameters: Option<&[u8]>,
+        grbit: u32,
+    ) -> Result<Tableid> {
+        let _ = parameters;
+        if grbit & !grbit::TABLE_OPEN_ALL != 0 {
+            return fail(JetErr::INVALID_GRBIT);
+        }
+        self.enter_db(sesid, |_, _, core| {
+            let db = core.open_db(dbid)?;
+            let Some(txn) = core.txn.as_ref() else {
+                return fail(JetErr::INVALID_SESID);
+            };
+            let cursor = db.catalog.open_table(txn, name)?;
+            self.add_cursor(core, dbid, db, cursor)
+        })
+    }
+
+    /// JetDupCursor: a second cursor on the same table, on its primary index, before the
+    /// first record. `grbit` is reserved (0).
+    pub fn dup_cursor(&self, sesid: Sesid, tableid: Tableid, grbit: u32) -> Result<Tableid> {
+        if grbit != 0 {
+            return fail(JetErr::INVALID_GRBIT);
+        }
+        self.enter_db(sesid, |_, _, core| {
+            let SessionCore { txn, cursors, .. } = &mut *core;
+            if txn.is_none() {
+                return fail(JetErr::INVALID_SESID);
+            }
+            let (dbid, db, cursor) = match cursors.get(&tableid.raw()) {
+                Some(e) => (e.dbid, e._db.clone(), e.cursor.dup_cursor()?),
+                None => return fail(JetErr::INVALID_TABLE_ID),
+            };
+            self.add_cursor(core, dbid, db, cursor)
+        })
+    }
+
+    /// JetCloseTable: closes the cursor (a prepared update is cancelled). Still allowed after
+    /// JetStopServiceInstance.
+    pub fn close_table(&self, sesid: Sesid, tableid: Tableid) -> Result<()> {
+        self.enter_db_when_stopped(sesid, |_, _, core| {
+            match core.cursors.remove(&tableid.raw()) {
+                Some(_) => Ok(()),
+                None => fail(JetErr::INVALID_TABLE_ID),
+            }
+        })
+    }
+
+    /// JetDeleteTable: deletes table `name` with its columns, indexes and records, in the
+    /// session's transaction (or an implicit one). Errors: `JET_errObjectNotFound` (-1305),
+    /// `JET_errTableInUse` (-1304) while a cursor has it open.
+    pub fn delete_table(&self, sesid: Sesid, dbid: Dbid, name: &str) -> Result<()> {
+        self.enter_db(sesid, |_, _, core| {
+            let db = core.open_db(dbid)?;
+            let Some(txn) = core.txn.as_mut() else {
+                return fail(JetErr::INVALID_SESID);
+            };
+            db.catalog.delete_table(txn, name)?;
+            Ok(())
+        })
+    }
+
+    /// The names of the tables of `dbid` the session sees (JetGetObjectInfo's list of
+    /// tables, JET_ObjInfoList).
+    pub fn get_table_names(&self, sesid: Sesid, dbid: Dbid) -> Result<Vec<String>> {
+        self.enter_db(sesid, |_, _, core| {
+            let db = core.open_db(dbid)?;
+            let Some(txn) = core.txn.as_ref() else {
+                return fail(JetErr::INVALID_SESID);
+            };
+            Ok(db.catalog.table_names(txn)?)
+        })
+    }
+
+    /// JetAddColumn: adds column `name` defined by `def` (JET_COLUMNDEF's coltyp, cbMax, cp
+    /// and grbit, with the default value) and returns its id, with
+    /// `JET_wrnColumnMaxTruncated` when cbMax was clamped. Errors are JetAddColumn's:
+    /// `JET_errColumnDuplicate`, `JET_errInvalidColumnType`, `JET_errInvalidGrbit`, ...
+    pub fn add_column(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        name: &str,
+        def: &ColumnSpec,
+    ) -> Result<(ColumnId, Option<Warning>)> {
+        self.with_cursor(sesid, tableid, |c, txn| c.add_column(txn, name, def))
+            .map(|(id, w)| (id, warn(w)))
+    }
+
+    /// JetDeleteColumn: deletes column `name` (`JET_errColumnNotFound` if there is none,
+    /// `JET_errColumnInUse` for a key column).
+    pub fn delete_column(&self, sesid: Sesid, tableid: Tableid, name: &str) -> Result<()> {
+        self.with_cursor(sesid, tableid, |c, txn| c.delete_column(txn, name))
+    }
+
+    /// JetGetTableColumnInfo: the definition of column `name`, or of every column with
+    /// `None` (JET_ColInfoList).
+    pub fn get_table_column_info(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        name: Option<&str>,
+    ) -> Result<Vec<ColumnInfo>> {
+        self.with_cursor(sesid, tableid, |c, _| match name {
+            Some(n) => c.column_info(n).map(|i| vec![i]),
+            None => Ok(c.columns()),
+        })
+    }
+
+    /// JetGetTableColumnInfo by id (JET_ColInfoByColid): the definition of column `id`.
+    pub fn get_table_column_info_by_id(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        id: ColumnId,
+    ) -> Result<ColumnInfo> {
+        self.with_cursor(sesid, tableid, |c, _| c.column_info_by_id(id))
+    }
+
+    /// JetPrepareUpdate: starts an insert ([`JET_PREP_INSERT`]), a replace of the current
+    /// record ([`JET_PREP_REPLACE`], [`JET_PREP_REPLACE_NO_LOCK`]), an insert copying it
+    /// ([`JET_PREP_INSERT_COPY`]), or cancels the prepared update ([`JET_PREP_CANCEL`]).
+    /// Errors: `JET_errNoCurrentRecord` (-1603) for a replace off a record,
+    /// `JET_errAlreadyPrepared` (-1607), `JET_errUpdateNotPrepared` (-1609) for a cancel,
+    /// `JET_errWriteConflict` (-1102) when another session's transaction changed the record.
+    pub fn prepare_update(&self, sesid: Sesid, tableid: Tableid, prep: u32) -> Result<()> {
+        let prep = Prep::from_raw(prep).map_err(JetError::from)?;
+        self.with_cursor(sesid, tableid, |c, txn| c.prepare_update(txn, prep))
+    }
+
+    /// JetSetColumn: sets a column of the prepared update's copy buffer. Empty `data` means
+    /// NULL unless `grbit` has JET_bitSetZeroLength; `itag_sequence` picks a value of a
+    /// multi-valued column (0 appends).
+    pub fn set_column(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columnid: ColumnId,
+        data: &[u8],
+        grbit: u32,
+        itag_sequence: u32,
+    ) -> Result<Option<Warning>> {
+        self.with_cursor(sesid, tableid, |c, _| {
+            c.set_column(columnid, data, SetGrbit(grbit), itag_sequence)
+        })
+        .map(warn)
+    }
+
+    /// JetSetColumns: [`Engine::set_column`] for each column in order, stopping at the first
+    /// error; each column's warning is left in its `err`.
+    pub fn set_columns(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columns: &mut [SetColumn<'_>],
+    ) -> Result<()> {
+        self.with_cursor(sesid, tableid, |c, _| {
+            for col in columns.iter_mut() {
+                let w = c.set_column(
+                    col.columnid,
+                    col.data,
+                    SetGrbit(col.grbit),
+                    col.itag_sequence,
+                )?;
+                col.err = w.map_or(0, |w| w.jet_err().0);
+            }
+            Ok(())
+        })
+    }
+
+    /// JetRetrieveColumn: copies a column of the current record (or, with
+    /// JET_bitRetrieveCopy, of the copy buffer) into `buf`; returns cbActual, the value's full
+    /// length, with `JET_wrnColumnNull` (1004) for NULL and `JET_wrnBufferTruncated` (1006)
+    /// when `buf` was too small. `itag_sequence` 1 is the first value.
+    pub fn retrieve_column(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columnid: ColumnId,
+        buf: &mut [u8],
+        grbit: u32,
+        itag_sequence: u32,
+    ) -> Result<(usize, Option<Warning>)> {
+        self.with_cursor(sesid, tableid, |c, txn| {
+            c.retrieve_column_into(txn, columnid, itag_sequence, RetrieveGrbit(grbit), buf)
+        })
+        .map(|(n, w)| (n, warn(w)))
+    }
+
+    /// JetRetrieveColumn with a buffer as large as the value: the value, or `None` for NULL
+    /// (JET_wrnColumnNull).
+    pub fn retrieve_column_value(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columnid: ColumnId,
+        grbit: u32,
+        itag_sequence: u32,
+    ) -> Result<Option<Vec<u8>>> {
+        self.with_cursor(sesid, tableid, |c, txn| {
+            c.retrieve_column(txn, columnid, itag_sequence, RetrieveGrbit(grbit))
+        })
+    }
+
+    /// JetRetrieveColumns: [`Engine::retrieve_column`] for each column; each column's
+    /// cbActual and warning are left in it. Stops at the first error.
+    pub fn retrieve_columns(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columns: &mut [RetrieveColumn<'_>],
+    ) -> Result<()> {
+        self.with_cursor(sesid, tableid, |c, txn| {
+            for col in columns.iter_mut() {
+                let (n, w) = c.retrieve_column_into(
+                    txn,
+                    col.columnid,
+                    col.itag_sequence,
+                    RetrieveGrbit(col.grbit),
+                    col.data,
+                )?;
+                col.actual = n;
+                col.err = w.map_or(0, |w| w.jet_err().0);
+            }
+            Ok(())
+        })
+    }
+
+    /// JetUpdate: writes the prepared insert or replace and returns the record's bookmark.
+    /// Errors: `JET_errUpdateNotPrepared` (-1609), `JET_errKeyDuplicate` (-1605),
+    /// `JET_errNullInvalid` (-1504) for a NOT NULL column left NULL, `JET_errWriteConflict`.
+    pub fn update(&self, sesid: Sesid, tableid: Tableid) -> Result<Vec<u8>> {
+        self.with_cursor(sesid, tableid, |c, txn| c.update(txn))
+    }
+
+    /// JetDelete: deletes the current record (`JET_errNoCurrentRecord` off a record). The
+    /// cursor stays where the record was.
+    pub fn delete(&self, sesid: Sesid, tableid: Tableid) -> Result<()> {
+        self.with_cursor(sesid, tableid, |c, txn| c.delete(txn))
+    }
+
+    /// JetMove: to the first ([`JET_MOVE_FIRST`]) or last ([`JET_MOVE_LAST`]) record, or by
+    /// `rows` records (`JET_MOVE_NEXT` is 1, `JET_MOVE_PREVIOUS` -1), within the index range
+    /// if one is set. Moving past either end is `JET_errNoCurrentRecord` (-1603). `grbit`
+    /// may hold JET_bitMoveKeyNE (0x1), not supported yet (`JET_errInvalidGrbit`).
+    pub fn move_cursor(&self, sesid: Sesid, tableid: Tableid, rows: i32, grbit: u32) -> Result<()> {
+        if grbit != 0 {
+            return fail(JetErr::INVALID_GRBIT);
+        }
+        self.with_cursor(sesid, tableid, |c, txn| c.move_to(txn, rows))
+    }
+
+    /// JetMakeKey: adds a column value to the cursor's search key (JET_bitNewKey starts a new
+    /// one; JET_bitStrLimit, JET_bitSubStrLimit, JET_bitFullColumnStartLimit, ... as in ESE).
+    pub fn make_key(&self, sesid: Sesid, tableid: Tableid, data: &[u8], grbit: u32) -> Result<()> {
+        self.with_cursor(sesid, tableid, |c, _| c.make_key(data, MakeKeyGrbit(grbit)))
+    }
+
+    /// JetRetrieveKey: the current record's normalised key, or with `copy` the search key
+    /// being built.
+    pub fn retrieve_key(&self, sesid: Sesid, tableid: Tableid, copy: bool) -> Result<Vec<u8>> {
+        self.with_cursor(sesid, tableid, |c, txn| c.retrieve_key(txn, copy))
+    }
+
+    /// JetSeek: finds a record by the search key with JET_bitSeekEQ, LT, LE, GE or GT
+    /// ([`JET_BIT_SEEK_EQ`], ...); `JET_wrnSeekNotEqual` (1039) when GE/LE found an unequal
+    /// key; `JET_errRecordNotFound` (-1601) when nothing qualifies; `JET_errKeyNotMade`
+    /// (-1608) without a search key.
+    pub fn seek(&self, sesid: Sesid, tableid: Tableid, grbit: u32) -> Result<Option<Warning>> {
+        self.with_cursor(sesid, tableid, |c, txn| c.seek(txn, SeekGrbit(grbit)))
+            .map(warn)
+    }
+
+    /// JetSetIndexRange: limits the cursor's moves to the records up to (or, with
+    /// JET_bitRangeUpperLimit clear... as in ESE) the search key; JET_bitRangeRemove removes
+    /// the range. `JET_errNoCurrentRecord` when the current record is already outside it.
+    pub fn set_index_range(&self, sesid: Sesid, tableid: Tableid, grbit: u32) -> Result<()> {
+        self.with_cursor(sesid, tableid, |c, txn| {
+            c.set_index_range(txn, RangeGrbit(grbit))
+        })
+    }
+
+    /// JetGetBookmark: the current record's bookmark (`JET_errNoCurrentRecord` off one).
+    pub fn get_bookmark(&self, sesid: Sesid, tableid: Tableid) -> Result<Vec<u8>> {
+        self.with_cursor(sesid, tableid, |c, txn| c.get_bookmark(txn))
+    }
+
+    /// JetGotoBookmark: moves to the record with `bookmark` (`JET_errRecordDeleted` (-1017)
+    /// when it is gone).
+    pub fn goto_bookmark(&self, sesid: Sesid, tableid: Tableid, bookmark: &[u8]) -> Result<()> {
+        self.with_cursor(sesid, tableid, |c, txn| c.goto_bookmark(txn, bookmark))
+    }
+
+    /// JetIndexRecordCount: the number of records from the current one to the end of the
+    /// index (or range), counting at most `max` (0: no limit).
+    pub fn index_record_count(&self, sesid: Sesid, tableid: Tableid, max: u64) -> Result<u64> {
+        self.with_cursor(sesid, tableid, |c, txn| c.index_record_count(txn, max))
+    }
+
+    /// JetGetRecordPosition: the current record's approximate position (JET_RECPOS).
+    pub fn get_record_position(&self, sesid: Sesid, tableid: Tableid) -> Result<RecordPosition> {
+        self.with_cursor(sesid, tableid, |c, txn| c.get_record_position(txn))
+    }
+
+    /// JetGotoPosition: moves to the record at an approximate position (JET_RECPOS).
+    pub fn goto_position(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        position: RecordPosition,
+    ) -> Result<()> {
+        self.with_cursor(sesid, tableid, |c, txn| c.goto_position(txn, position))
+    }
+}
+
+/// JetPrepareUpdate: JET_prepInsert.
+pub const JET_PREP_INSERT: u32 = 0;
+/// JetPrepareUpdate: JET_prepReplace.
+pub const JET_PREP_REPLACE: u32 = 2;
+/// JetPrepareUpdate: JET_prepCancel.
+pub const JET_PREP_CANCEL: u32 = 3;
+/// JetPrepareUpdate: JET_prepReplaceNoLock.
+pub const JET_PREP_REPLACE_NO_LOCK: u32 = 4;
+/// JetPrepareUpdate: JET_prepInsertCopy.
+pub const JET_PREP_INSERT_COPY: u32 = 5;
+
+/// JetMove: JET_MoveFirst.
+pub const JET_MOVE_FIRST: i32 = ese_table::MOVE_FIRST;
+/// JetMove: JET_MoveLast.
+pub const JET_MOVE_LAST: i32 = ese_table::MOVE_LAST;
+/// JetMove: JET_MoveNext.
+pub const JET_MOVE_NEXT: i32 = ese_table::MOVE_NEXT;
+/// JetMove: JET_MovePrevious.
+pub const JET_MOVE_PREVIOUS: i32 = ese_table::MOVE_PREVIOUS;
+
+/// JetSeek: JET_bitSeekEQ.
+pub const JET_BIT_SEEK_EQ: u32 = 0x1;
+/// JetSeek: JET_bitSeekLT.
+pub const JET_BIT_SEEK_LT: u32 = 0x2;
+/// JetSeek: JET_bitSeekLE.
+pub const JET_BIT_SEEK_LE: u32 = 0x4;
+/// JetSeek: JET_bitSeekGE.
+pub const JET_BIT_SEEK_GE: u32 = 0x8;
+/// JetSeek: JET_bitSeekGT.
+pub const JET_BIT_SEEK_GT: u32 = 0x10;
+/// JetSeek: JET_bitSetIndexRange (with SeekEQ/GE: set a range on the key).
+pub const JET_BIT_SET_INDEX_RANGE: u32 = 0x20;
+
+/// JetMakeKey: JET_bitNewKey.
+pub const JET_BIT_NEW_KEY: u32 = 0x1;
+/// JetMakeKey: JET_bitStrLimit.
+pub const JET_BIT_STR_LIMIT: u32 = 0x2;
+/// JetMakeKey: JET_bitSubStrLimit.
+pub const JET_BIT_SUB_STR_LIMIT: u32 = 0x4;
+/// JetMakeKey: JET_bitFullColumnStartLimit.
+pub const JET_BIT_FULL_COLUMN_START_LIMIT: u32 = 0x100;
+/// JetMakeKey: JET_bitFullColumnEndLimit.
+pub const JET_BIT_FULL_COLUMN_END_LIMIT: u32 = 0x200;
+
+/// JetSetIndexRange: JET_bitRangeInclusive.
+pub const JET_BIT_RANGE_INCLUSIVE: u32 = 0x1;
+/// JetSetIndexRange: JET_bitRangeUpperLimit.
+pub const JET_BIT_RANGE_UPPER_LIMIT: u32 = 0x2;
+/// JetSetIndexRange: JET_bitRangeInstantDuration.
+pub const JET_BIT_RANGE_INSTANT_DURATION: u32 = 0x4;
+/// JetSetIndexRange: JET_bitRangeRemove.
+pub const JET_BIT_RANGE_REMOVE: u32 = 0x8;
+
+/// JetSetColumn: JET_bitSetZeroLength.
+pub const JET_BIT_SET_ZERO_LENGTH: u32 = 0x20;
+/// JetRetrieveColumn: JET_bitRetrieveCopy.
+pub const JET_BIT_RETRIEVE_COPY: u32 = 0x1;

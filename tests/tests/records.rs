@@ -1,0 +1,290 @@
+//! Issue 9, item 6: records. prepare_update in all its modes, set and retrieve with their
+//! warnings, update returning the bookmark, delete, unique keys.
+
+use ese_api::{
+    ColumnGrbit, ColumnId, ColumnType, Engine, IndexCreate, IndexGrbit, JetErr, Sesid, TableCreate,
+    Tableid,
+    table::{
+        JET_BIT_NEW_KEY, JET_BIT_SEEK_EQ, JET_MOVE_FIRST, JET_MOVE_NEXT, JET_PREP_CANCEL,
+        JET_PREP_INSERT, JET_PREP_INSERT_COPY, JET_PREP_REPLACE, JET_PREP_REPLACE_NO_LOCK,
+    },
+};
+use ese_tests::{Fixture, col};
+
+struct People {
+    t: Tableid,
+    id: ColumnId,
+    name: ColumnId,
+}
+
+fn people(f: &Fixture) -> People {
+    let e = &f.engine;
+    let create = TableCreate::new("people")
+        .column("id", col(ColumnType::Long, ColumnGrbit::NOT_NULL))
+        .column("name", col(ColumnType::Text, ColumnGrbit::NONE))
+        .index(IndexCreate::new(
+            "pk",
+            b"+id\0\0",
+            IndexGrbit(IndexGrbit::PRIMARY.0 | IndexGrbit::UNIQUE.0),
+        ));
+    let (t, _) = e
+        .create_table_column_index(f.sesid, f.dbid, &create)
+        .expect("test helper");
+    let id = e
+        .get_table_column_info(f.sesid, t, Some("id"))
+        .expect("test helper")[0]
+        .id;
+    let name = e
+        .get_table_column_info(f.sesid, t, Some("name"))
+        .expect("test helper")[0]
+        .id;
+    People { t, id, name }
+}
+
+fn insert(e: &Engine, s: Sesid, p: &People, id: i32, name: &str) -> ese_api::Result<Vec<u8>> {
+    e.prepare_update(s, p.t, JET_PREP_INSERT)?;
+    e.set_column(s, p.t, p.id, &id.to_le_bytes(), 0, 0)?;
+    e.set_column(s, p.t, p.name, name.as_bytes(), 0, 0)?;
+    let r = e.update(s, p.t);
+    if r.is_err() {
+        e.prepare_update(s, p.t, JET_PREP_CANCEL)?;
+    }
+    r
+}
+
+fn seek_id(e: &Engine, s: Sesid, p: &People, id: i32) {
+    e.make_key(s, p.t, &id.to_le_bytes(), JET_BIT_NEW_KEY)
+        .expect("test helper");
+    assert_eq!(e.seek(s, p.t, JET_BIT_SEEK_EQ).expect("test helper"), None);
+}
+
+fn name_of(e: &Engine, s: Sesid, p: &People) -> Option<String> {
+    e.retrieve_column_value(s, p.t, p.name, 0, 1)
+        .expect("test helper")
+        .map(|v| String::from_utf8(v).expect("test helper"))
+}
+
+#[test]
+fn a_unique_primary_key_refuses_duplicates() {
+    let f = Fixture::new("rec-dup");
+    let e = &f.engine;
+    let p = people(&f);
+    insert(e, f.sesid, &p, 1, "one").unwrap();
+    insert(e, f.sesid, &p, 2, "two").unwrap();
+    assert_eq!(
+        insert(e, f.sesid, &p, 1, "again").unwrap_err().code(),
+        -1605,
+        "JET_errKeyDuplicate"
+    );
+    // Inside a transaction too, and the transaction stays usable.
+    e.begin_transaction(f.sesid).unwrap();
+    insert(e, f.sesid, &p, 3, "three").unwrap();
+    assert_eq!(
+        insert(e, f.sesid, &p, 3, "dup").unwrap_err(),
+        JetErr::KEY_DUPLICATE
+    );
+    e.commit_transaction(f.sesid, 0).unwrap();
+    e.move_cursor(f.sesid, p.t, JET_MOVE_FIRST, 0).unwrap();
+    assert_eq!(e.index_record_count(f.sesid, p.t, 0).unwrap(), 3);
+    seek_id(e, f.sesid, &p, 1);
+    assert_eq!(name_of(e, f.sesid, &p).as_deref(), Some("one"));
+}
+
+#[test]
+fn prepare_update_modes() {
+    let f = Fixture::new("rec-prep");
+    let e = &f.engine;
+    let p = people(&f);
+    let s = f.sesid;
+    assert_eq!(
+        e.update(s, p.t).unwrap_err().code(),
+        -1609,
+        "UpdateNotPrepared"
+    );
+    assert_eq!(
+        e.prepare_update(s, p.t, JET_PREP_REPLACE).unwrap_err(),
+        JetErr::NO_CURRENT_RECORD
+    );
+    let bm = insert(e, s, &p, 10, "ten").unwrap();
+    e.goto_bookmark(s, p.t, &bm).unwrap();
+    assert_eq!(
+        e.get_bookmark(s, p.t).unwrap(),
+        bm,
+        "update returned the bookmark"
+    );
+
+    // Replace.
+    e.prepare_update(s, p.t, JET_PREP_REPLACE).unwrap();
+    assert_eq!(
+        e.prepare_update(s, p.t, JET_PREP_INSERT)
+            .unwrap_err()
+            .code(),
+        -1607,
+        "JET_errAlreadyPrepared"
+    );
+    e.set_column(s, p.t, p.name, b"TEN", 0, 0).unwrap();
+    e.update(s, p.t).unwrap();
+    seek_id(e, s, &p, 10);
+    assert_eq!(name_of(e, s, &p).as_deref(), Some("TEN"));
+
+    // ReplaceNoLock, then Cancel leaves the record as it was.
+    e.prepare_update(s, p.t, JET_PREP_REPLACE_NO_LOCK).unwrap();
+    e.set_column(s, p.t, p.name, b"lost", 0, 0).unwrap();
+    e.prepare_update(s, p.t, JET_PREP_CANCEL).unwrap();
+    assert_eq!(name_of(e, s, &p).as_deref(), Some("TEN"));
+
+    // InsertCopy: a new record with the current one's values, here with a new key.
+    e.prepare_update(s, p.t, JET_PREP_INSERT_COPY).unwrap();
+    e.set_column(s, p.t, p.id, &11i32.to_le_bytes(), 0, 0)
+        .unwrap();
+    e.update(s, p.t).unwrap();
+    seek_id(e, s, &p, 11);
+    assert_eq!(name_of(e, s, &p).as_deref(), Some("TEN"));
+
+    // Delete.
+    e.delete(s, p.t).unwrap();
+    e.make_key(s, p.t, &11i32.to_le_bytes(), JET_BIT_NEW_KEY)
+        .unwrap();
+    assert_eq!(
+        e.seek(s, p.t, JET_BIT_SEEK_EQ).unwrap_err().code(),
+        -1601,
+        "JET_errRecordNotFound"
+    );
+    assert_eq!(
+        e.prepare_update(s, p.t, 99).unwrap_err(),
+        JetErr::INVALID_PARAMETER
+    );
+}
+
+#[test]
+fn retrieve_warns_of_null_and_truncation() {
+    let f = Fixture::new("rec-warn");
+    let e = &f.engine;
+    let p = people(&f);
+    let s = f.sesid;
+    e.prepare_update(s, p.t, JET_PREP_INSERT).unwrap();
+    e.set_column(s, p.t, p.id, &5i32.to_le_bytes(), 0, 0)
+        .unwrap();
+    e.update(s, p.t).unwrap();
+    insert(e, s, &p, 6, "a long name").unwrap();
+    e.move_cursor(s, p.t, JET_MOVE_FIRST, 0).unwrap();
+    let mut buf = [0u8; 4];
+    let (n, w) = e.retrieve_column(s, p.t, p.name, &mut buf, 0, 1).unwrap();
+    assert_eq!(
+        (n, w.map(|w| w.code())),
+        (0, Some(1004)),
+        "JET_wrnColumnNull"
+    );
+    e.move_cursor(s, p.t, JET_MOVE_NEXT, 0).unwrap();
+    let (n, w) = e.retrieve_column(s, p.t, p.name, &mut buf, 0, 1).unwrap();
+    assert_eq!(n, 11, "cbActual is the full size");
+    assert_eq!(w.map(|w| w.code()), Some(1006), "JET_wrnBufferTruncated");
+    assert_eq!(&buf, b"a lo");
+    let mut big = [0u8; 32];
+    let (n, w) = e.retrieve_column(s, p.t, p.name, &mut big, 0, 1).unwrap();
+    assert_eq!((n, w), (11, None));
+
+    // From the copy buffer during an update.
+    e.prepare_update(s, p.t, JET_PREP_REPLACE).unwrap();
+    e.set_column(s, p.t, p.name, b"new", 0, 0).unwrap();
+    let copy = e
+        .retrieve_column_value(s, p.t, p.name, ese_api::table::JET_BIT_RETRIEVE_COPY, 1)
+        .unwrap();
+    assert_eq!(copy.as_deref(), Some(&b"new"[..]));
+    assert_eq!(name_of(e, s, &p).as_deref(), Some("a long name"));
+}
+
+#[test]
+fn set_columns_and_retrieve_columns_report_per_column() {
+    let f = Fixture::new("rec-many");
+    let e = &f.engine;
+    let p = people(&f);
+    let s = f.sesid;
+    e.prepare_update(s, p.t, JET_PREP_INSERT).unwrap();
+    let id = 9i32.to_le_bytes();
+    let long = [b'n'; 300];
+    let mut set = [
+        ese_api::SetColumn {
+            columnid: p.id,
+            data: &id,
+            grbit: 0,
+            itag_sequence: 0,
+            err: -1,
+        },
+        ese_api::SetColumn {
+            columnid: p.name,
+            data: &long,
+            grbit: 0,
+            itag_sequence: 0,
+            err: -1,
+        },
+    ];
+    e.set_columns(s, p.t, &mut set).unwrap();
+    assert_eq!(
+        (set[0].err, set[1].err),
+        (0, 1512),
+        "JET_wrnColumnMaxTruncated"
+    );
+    e.update(s, p.t).unwrap();
+    e.move_cursor(s, p.t, JET_MOVE_FIRST, 0).unwrap();
+    let (mut a, mut b) = ([0u8; 4], [0u8; 10]);
+    let mut get = [
+        ese_api::RetrieveColumn {
+            columnid: p.id,
+            data: &mut a,
+            grbit: 0,
+            itag_sequence: 1,
+            actual: 0,
+            err: -1,
+        },
+        ese_api::RetrieveColumn {
+            columnid: p.name,
+            data: &mut b,
+            grbit: 0,
+            itag_sequence: 1,
+            actual: 0,
+            err: -1,
+        },
+    ];
+    e.retrieve_columns(s, p.t, &mut get).unwrap();
+    assert_eq!((get[0].actual, get[0].err), (4, 0));
+    assert_eq!(
+        (get[1].actual, get[1].err),
+        (255, 1006),
+        "JET_wrnBufferTruncated"
+    );
+    assert_eq!(a, id);
+    assert_eq!(b, [b'n'; 10]);
+}
+
+#[test]
+fn closed_and_foreign_table_ids_are_refused() {
+    let f = Fixture::new("rec-tableid");
+    let e = &f.engine;
+    let p = people(&f);
+    e.close_table(f.sesid, p.t).unwrap();
+    assert_eq!(
+        e.move_cursor(f.sesid, p.t, JET_MOVE_FIRST, 0)
+            .unwrap_err()
+            .code(),
+        -1310,
+        "JET_errInvalidTableId"
+    );
+    let t = e.open_table(f.sesid, f.dbid, "people", None, 0).unwrap();
+    assert_ne!(t, p.t, "table ids are never reused");
+    let other = e.begin_session(f.inst, "", "").unwrap();
+    assert_eq!(
+        e.move_cursor(other, t, JET_MOVE_FIRST, 0).unwrap_err(),
+        JetErr::INVALID_TABLE_ID
+    );
+    assert_eq!(
+        e.move_cursor(f.sesid, ese_api::Tableid::NIL, JET_MOVE_FIRST, 0)
+            .unwrap_err(),
+        JetErr::INVALID_TABLE_ID
+    );
+    e.end_session(f.sesid, 0).unwrap();
+    assert_eq!(
+        e.move_cursor(f.sesid, t, JET_MOVE_FIRST, 0).unwrap_err(),
+        JetErr::INVALID_SESID
+    );
+}

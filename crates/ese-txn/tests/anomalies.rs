@@ -15,6 +15,9 @@
 //! against a `VersionedTree` over a real B-tree (`common::VStore`), with the same expected
 //! outcomes.
 
+// Each test binary uses part of the shared helpers; they unwrap as tests do.
+#[allow(dead_code)]
+#[cfg(test)]
 mod common;
 
 use std::collections::BTreeMap;

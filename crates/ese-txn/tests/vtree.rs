@@ -3,6 +3,9 @@
 //! fields, rollback across databases, the compensation records rollback logs, and the sweep
 //! of flag-deleted nodes after a crash.
 
+// Each test binary uses part of the shared helpers; they unwrap as tests do.
+#[allow(dead_code)]
+#[cfg(test)]
 mod common;
 
 use std::ops::Bound;

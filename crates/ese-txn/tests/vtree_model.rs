@@ -7,6 +7,9 @@
 //! cursor scan and through point reads), and the nodes as stored, flag-deleted ones included,
 //! must be the same. Keys are long so that the tree splits and merges.
 
+// Each test binary uses part of the shared helpers; they unwrap as tests do.
+#[allow(dead_code)]
+#[cfg(test)]
 mod common;
 
 use std::sync::Arc;

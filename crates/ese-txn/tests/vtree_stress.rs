@@ -6,6 +6,9 @@
 //! Figures (conflicts retried, audits, time) are printed; run with `--nocapture` to see them.
 //! No test asserts a duration.
 
+// Each test binary uses part of the shared helpers; they unwrap as tests do.
+#[allow(dead_code)]
+#[cfg(test)]
 mod common;
 
 use std::sync::Arc;

@@ -3,10 +3,6 @@
 //! in an implicit transaction (as the table layer does), values updated by escrow are 8-byte
 //! little-endian integers at field 0.
 
-#![allow(dead_code)]
-// Test helpers: a failure is the test failing.
-#![allow(clippy::unwrap_used)]
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

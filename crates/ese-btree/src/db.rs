@@ -31,16 +31,54 @@
 //! # Concurrency: a decision
 //!
 //! One reader-writer lock per database orders the B-tree operations: any number of readers, or
-//! one writer that may restructure several pages (a split touches up to five). Page latches
-//! are still taken through the cache for every access, one page at a time, so the cache's
-//! write-ahead rule and eviction work unchanged. ESE's latch coupling (many writers at once)
-//! can replace the lock later without changing the page formats.
+//! one writer that may restructure several pages (a split touches up to five). Reads take
+//! page latches through the cache one page at a time; a writer latches the pages it changed
+//! all at once, only while it logs and applies them (below), so the cache's write-ahead rule
+//! and eviction work unchanged. ESE's latch coupling (many writers at once) can replace the
+//! lock later without changing the page formats.
+//!
+//! # Atomic B-tree calls: a decision
+//!
+//! One B-tree call may change several pages: a split allocates a page (a space map bit),
+//! formats it, cuts the old page, relinks the next page and updates the parent, maybe up to
+//! the root; a merge or a page removal does the same backwards. Recovery must never see part
+//! of that, or it rebuilds a tree with a dangling sibling link or a page allocated to no one.
+//! So every call is **computed, then logged as one record, then applied** (ESE logs a split
+//! as one record too):
+//!
+//! ```text
+//!   1 compute  every change goes to a private copy of its page (the group); reads inside the
+//!              call see the copies (Database::read_page); nothing in the cache changes yet
+//!   2 latch    every page of the group, exclusively, in page order (a page new to the tree
+//!              is latched as a new page, not read)
+//!   3 log      a PageImage of each latched page that is clean in the cache and whose first
+//!              change in the group does not format it, then ONE record holding every page
+//!              operation: a LogRecord::PageGroup (a lone operation is logged plain)
+//!   4 apply    copy each computed page into its frame, mark it dirty at its image's position
+//!              (if any) and at the group's, unlatch
+//! ```
+//!
+//! A failure before step 4 (a page that cannot be read, a full disk, the log refusing the
+//! record, no free frame to latch a page in) abandons the group: no page in the cache changed,
+//! the in-memory space counters are put back, and the call returns the error. Step 4 cannot
+//! fail. The write-ahead rule holds because a page is changed in the cache only after the
+//! record describing it is appended, and is marked with that record's position before its
+//! latch is released, so the cache writes it only once the log is durable past the group. The
+//! checkpoint cannot pass the group's first image either: every page of the group is latched
+//! before the images are appended, and a latched page holds the checkpoint at or before the
+//! log head of the moment it was latched (the cache's writer floor) until its marks are
+//! published. The cost is a copy of each changed page and, while the record is appended,
+//! one latched frame per page the call changes (a split changes about three pages per level it
+//! climbs, plus the space map): the cache must hold that many frames, or the call fails with
+//! JET_errOutOfBuffers and changes nothing.
 
+use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ese_cache::Cache;
-use ese_core::{DbId, Dbtime, Lgpos, Pgno, Trx};
+use ese_cache::{Cache, PageRef};
+use ese_core::{DbId, Dbtime, Pgno, Trx};
 use ese_log::{LogRecord, PageOp};
 use ese_pageio::page::{HEADER_BYTES, TAG_BYTES};
 use ese_pageio::{PageFlags, PageView, Storage};
@@ -118,7 +156,7 @@ pub(crate) enum RecKind {
     FreePage,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct SpaceState {
     page_count: u32,
     hint: u32,
@@ -143,6 +181,67 @@ impl SpaceState {
     }
 }
 
+/// One page's part in a [`Group`].
+#[derive(Debug)]
+struct GroupPage {
+    /// The page with the group's changes so far applied (its free gap zeroed first).
+    bytes: Vec<u8>,
+    /// The page's dbtime when the group first changed it ([`Dbtime::NIL`] for a new page).
+    dbtime_before: Dbtime,
+    /// The page was new to the database (formatted from nothing): it is latched without
+    /// being read.
+    fresh: bool,
+    /// The group's first change of the page formats it, so it needs no image.
+    formats_first: bool,
+}
+
+/// The changes of the B-tree call in progress, not yet in the cache (see the module doc).
+#[derive(Debug, Default)]
+struct Group {
+    /// How many [`Database::atomic`] calls are open; the outermost applies the group.
+    depth: u32,
+    /// Each page changed, by number (the order pages are latched in).
+    pages: BTreeMap<Pgno, GroupPage>,
+    /// The page records, in the order the changes were made.
+    records: Vec<LogRecord>,
+}
+
+/// Closes an [`Database::atomic`] scope that unwinds: the group is dropped whole, so no later
+/// call joins a group that will never be applied.
+struct GroupScope<'a> {
+    db: &'a Database,
+    outermost: bool,
+}
+
+impl Drop for GroupScope<'_> {
+    fn drop(&mut self) {
+        let mut group = self.db.group.lock();
+        group.depth = group.depth.saturating_sub(1);
+        if self.outermost {
+            *group = Group::default();
+        }
+    }
+}
+
+/// A page as a change in progress sees it: in the cache, or the copy its group changed.
+pub(crate) enum PageBytes<'a> {
+    /// The page in the cache, latched shared.
+    Cached(PageRef<'a>),
+    /// The group's copy.
+    Pending(Vec<u8>),
+}
+
+impl Deref for PageBytes<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            PageBytes::Cached(p) => p,
+            PageBytes::Pending(v) => v,
+        }
+    }
+}
+
 /// A database attached to the cache, as the B-tree layer uses it.
 pub struct Database {
     cache: Arc<Cache>,
@@ -155,6 +254,9 @@ pub struct Database {
     space: Mutex<SpaceState>,
     /// The before-image the next tree-page record of the current write carries.
     undo_slot: Mutex<Option<Vec<u8>>>,
+    /// The changes of the B-tree call in progress (writers hold the write lock, so there is
+    /// at most one).
+    group: Mutex<Group>,
 }
 
 impl std::fmt::Debug for Database {
@@ -200,6 +302,7 @@ impl Database {
                 free: 0,
             }),
             undo_slot: Mutex::new(None),
+            group: Mutex::new(Group::default()),
         }
     }
 
@@ -223,7 +326,7 @@ impl Database {
             .clamp(FIRST_DATA_PGNO + 1, group_pages);
         let db = Self::build(cache, log, storage, config, page_count, group_pages);
         db.grow_file(page_count)?;
-        db.format_map(0, page_count, group_pages)?;
+        db.atomic(|| db.format_map(0, page_count, group_pages))?;
         db.space.lock().free = page_count - FIRST_DATA_PGNO;
         Ok(db)
     }
@@ -321,20 +424,21 @@ impl Database {
         self.space.lock().page_count
     }
 
-    /// Makes one logged change to page `pgno`, in the one order every change follows: log the
-    /// operations (with the page's dbtime before and after), apply them, mark the page dirty
-    /// at the record's position. (The version store is asked by the caller, before this.)
-    /// The first tree-page record of an operation carries the undo field set by
-    /// [`Database::set_undo`].
+    /// Makes one logged change to page `pgno` as part of the B-tree call in progress (see
+    /// the module doc: the change goes to the call's group, and reaches the log and the cache
+    /// with the rest of the group when the outermost [`Database::atomic`] returns). The page's
+    /// dbtime before the change and the one it stamps are recorded with the operations. The
+    /// first tree-page record of a call carries the undo field set by [`Database::set_undo`].
+    /// A new page (`new_page`) must be formatted by the first operation.
     ///
     /// # Torn-page protection
     ///
-    /// When the page is clean in the cache (its first change since it was last written) and
-    /// the change does not format it from nothing, a [`LogRecord::PageImage`] of the page is
-    /// logged first and the page is marked dirty at the image's position, so the checkpoint
-    /// cannot pass the image until the page is durably written again. Before that, the
-    /// page's free gap (left out of the image) is zeroed, so the page and its image agree
-    /// byte for byte. A new page (`new_page`) must be formatted by the first operation.
+    /// When the group is applied, each page that is clean in the cache (its first change
+    /// since it was last written) and whose first change in the group does not format it gets
+    /// a [`LogRecord::PageImage`] of itself logged before the group, and is marked dirty at
+    /// the image's position, so the checkpoint cannot pass the image until the page is durably
+    /// written again. The page's free gap (left out of the image) is zeroed in the group's
+    /// copy, so the page and its image agree byte for byte.
     ///
     /// This is the only place pages are changed: every tree and space-map change goes
     /// through it, and [`crate::redo_into_cache`] (recovery) marks pages dirty only at the
@@ -346,7 +450,7 @@ impl Database {
         trx: Trx,
         ops: &[LineOp],
         new_page: bool,
-    ) -> Result<Lgpos> {
+    ) -> Result<()> {
         self.change_page(pgno, kind, trx, ops, new_page, true)
     }
 
@@ -358,8 +462,7 @@ impl Database {
         ops: &[LineOp],
         new_page: bool,
     ) -> Result<()> {
-        self.change_page(pgno, kind, Trx::MIN, ops, new_page, false)?;
-        Ok(())
+        self.change_page(pgno, kind, Trx::MIN, ops, new_page, false)
     }
 
     fn change_page(
@@ -370,42 +473,55 @@ impl Database {
         ops: &[LineOp],
         new_page: bool,
         takes_undo: bool,
-    ) -> Result<Lgpos> {
+    ) -> Result<()> {
+        if self.group.lock().depth == 0 {
+            // A change outside any call is a call of its own.
+            return self.atomic(|| self.change_page(pgno, kind, trx, ops, new_page, takes_undo));
+        }
         let formats = matches!(ops.first(), Some(LineOp::Format { .. }));
         if new_page && !formats {
             return corrupt(pgno, "a new page must be formatted by its first change");
         }
-        let mut page = if new_page {
-            self.cache.new_page(self.config.db, pgno)?
-        } else {
-            self.cache.write(self.config.db, pgno)?
+        let mut group = self.group.lock();
+        let group = &mut *group;
+        let page = match group.pages.entry(pgno) {
+            std::collections::btree_map::Entry::Occupied(e) => {
+                let page = e.into_mut();
+                if new_page {
+                    // Freed and allocated again within the call: formatted from nothing.
+                    page.bytes.fill(0);
+                }
+                page
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let (bytes, dbtime_before) = if new_page {
+                    (vec![0u8; self.config.page_size_bytes], Dbtime::NIL)
+                } else {
+                    let mut bytes = self.cache.read(self.config.db, pgno)?.to_vec();
+                    // Free space: zeroing it changes nothing a reader sees, and makes the
+                    // page exactly the image logged of it (which leaves the gap out).
+                    let hole = free_gap(&bytes);
+                    if let Some(gap) = bytes.get_mut(hole) {
+                        gap.fill(0);
+                    }
+                    let dbtime = page_dbtime(&bytes);
+                    (bytes, dbtime)
+                };
+                e.insert(GroupPage {
+                    bytes,
+                    dbtime_before,
+                    fresh: new_page,
+                    formats_first: formats,
+                })
+            }
         };
         let dbtime_before = if new_page {
             Dbtime::NIL
         } else {
-            page_dbtime(&page)
+            page_dbtime(&page.bytes)
         };
-        if self.config.full_page_images && !formats && !page.is_dirty() {
-            let hole = free_gap(&page);
-            let image = ese_log::PageImage::from_page(
-                self.config.db,
-                pgno,
-                dbtime_before,
-                &page,
-                hole.clone(),
-            );
-            let at = self
-                .log
-                .append(&LogRecord::PageImage(image))
-                .map_err(Error::Log)?;
-            // Free space: zeroing it changes nothing a reader sees, and makes the page
-            // exactly its image.
-            if let Some(gap) = page.get_mut(hole) {
-                gap.fill(0);
-            }
-            page.mark_dirty(at);
-        }
         let dbtime_after = Dbtime(self.dbtime.fetch_add(1, Ordering::SeqCst) + 1);
+        apply(&mut page.bytes, pgno, ops, dbtime_after)?;
         let undo = if takes_undo {
             self.undo_slot.lock().take().unwrap_or_default()
         } else {
@@ -420,7 +536,7 @@ impl Database {
             payload: encode_ops(ops),
             undo,
         };
-        let rec = match kind {
+        group.records.push(match kind {
             RecKind::Insert => LogRecord::InsertNode(op),
             RecKind::Replace => LogRecord::ReplaceNode(op),
             RecKind::Delete => LogRecord::DeleteNode(op),
@@ -428,11 +544,111 @@ impl Database {
             RecKind::Merge(sibling_pgno) => LogRecord::Merge { op, sibling_pgno },
             RecKind::NewPage => LogRecord::NewPage(op),
             RecKind::FreePage => LogRecord::FreePage(op),
+        });
+        Ok(())
+    }
+
+    /// Runs `f`, one B-tree call, so that its page changes reach the log and the cache all
+    /// together or not at all (see the module doc). Calls nest: only the outermost applies
+    /// the group, and only if `f` succeeded; on failure nothing is applied and the space
+    /// counters are put back.
+    pub(crate) fn atomic<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        // Taken before the group's lock: the space lock is never taken under it.
+        let space = *self.space.lock();
+        let outermost = {
+            let mut group = self.group.lock();
+            group.depth += 1;
+            group.depth == 1
         };
-        let lgpos = self.log.append(&rec).map_err(Error::Log)?;
-        apply(&mut page, pgno, ops, dbtime_after)?;
-        page.mark_dirty(lgpos);
-        Ok(lgpos)
+        let scope = GroupScope {
+            db: self,
+            outermost,
+        };
+        let result = f();
+        std::mem::forget(scope);
+        let group = {
+            let mut group = self.group.lock();
+            group.depth -= 1;
+            if !outermost {
+                return result;
+            }
+            std::mem::take(&mut *group)
+        };
+        let applied = result.and_then(|v| self.apply_group(group).map(|()| v));
+        if applied.is_err() {
+            *self.space.lock() = space;
+        }
+        applied
+    }
+
+    /// Latches, logs and applies a finished group (steps 2 to 4 of the module doc).
+    fn apply_group(&self, group: Group) -> Result<()> {
+        let Group {
+            pages, mut records, ..
+        } = group;
+        if records.is_empty() {
+            return Ok(());
+        }
+        let db = self.config.db;
+        let mut guards = Vec::with_capacity(pages.len());
+        for (&pgno, page) in &pages {
+            let guard = if page.fresh {
+                self.cache.new_page(db, pgno)?
+            } else {
+                self.cache.write(db, pgno)?
+            };
+            if !page.fresh && page_dbtime(&guard) != page.dbtime_before {
+                return corrupt(
+                    pgno,
+                    "a page changed in the cache while its group was built",
+                );
+            }
+            guards.push(guard);
+        }
+        let mut images = vec![None; pages.len()];
+        if self.config.full_page_images {
+            for (i, (&pgno, page)) in pages.iter().enumerate() {
+                let guard = &guards[i];
+                if page.fresh || page.formats_first || guard.is_dirty() {
+                    continue;
+                }
+                let image = ese_log::PageImage::from_page(
+                    db,
+                    pgno,
+                    page.dbtime_before,
+                    guard,
+                    free_gap(guard),
+                );
+                let at = self
+                    .log
+                    .append(&LogRecord::PageImage(image))
+                    .map_err(Error::Log)?;
+                images[i] = Some(at);
+            }
+        }
+        let rec = if records.len() == 1 {
+            records.swap_remove(0)
+        } else {
+            LogRecord::PageGroup(records)
+        };
+        let at = self.log.append(&rec).map_err(Error::Log)?;
+        for ((guard, page), image) in guards.iter_mut().zip(pages.into_values()).zip(images) {
+            guard.copy_from_slice(&page.bytes);
+            if let Some(image) = image {
+                guard.mark_dirty(image);
+            }
+            guard.mark_dirty(at);
+        }
+        Ok(())
+    }
+
+    /// Page `pgno` as the change in progress sees it: its group's copy if the group changed
+    /// it, else the page in the cache (latched shared: drop it before changing a page).
+    pub(crate) fn read_page(&self, pgno: Pgno) -> Result<PageBytes<'_>> {
+        if let Some(page) = self.group.lock().pages.get(&pgno) {
+            return Ok(PageBytes::Pending(page.bytes.clone()));
+        }
+        Ok(PageBytes::Cached(self.cache.read(self.config.db, pgno)?))
     }
 
     /// Sets (or clears) the before-image the next tree-page record carries; writers hold the
@@ -462,7 +678,7 @@ impl Database {
         to: u32,
     ) -> Result<Option<(u32, u8)>> {
         let map = st.map_pgno(g);
-        let page = self.cache.read(self.config.db, map)?;
+        let page = self.read_page(map)?;
         let bitmap = group_bitmap(&page, map, st.group_pages)?;
         let base = g * st.group_pages;
         Ok(find_free(bitmap, from - base, to - base).map(|i| (base + i, bitmap[i as usize / 8])))
@@ -573,7 +789,7 @@ impl Database {
         }
         let byte = {
             let map = st.map_pgno(g);
-            let page = self.cache.read(self.config.db, map)?;
+            let page = self.read_page(map)?;
             let bitmap = group_bitmap(&page, map, st.group_pages)?;
             let i = (pgno.0 - g * st.group_pages) as usize;
             if bitmap[i / 8] & (1 << (i % 8)) == 0 {
@@ -584,9 +800,7 @@ impl Database {
         // The page itself is reformatted EMPTY (keeping its objid) before its bit is cleared:
         // its dbtime moves on, so no cursor keeps using an image of it, and no walk accepts it
         // as part of a tree. A format needs no page image before it, even on a clean page.
-        let objid = PageView::new(&self.cache.read(self.config.db, pgno)?)?
-            .header()
-            .objid;
+        let objid = PageView::new(&self.read_page(pgno)?)?.header().objid;
         self.change_page(
             pgno,
             RecKind::FreePage,

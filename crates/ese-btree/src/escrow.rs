@@ -106,10 +106,12 @@ impl BTree {
     /// Runs an undo's node change with a compensation riding on its first tree-page record
     /// (see [`crate::undo`]).
     pub(crate) fn compensate(&self, change: impl FnOnce() -> Result<bool>) -> Result<()> {
-        self.db.set_undo(Some(UndoInfo::Compensation.encode()));
-        let result = change();
-        self.db.set_undo(None);
-        result.map(|_| ())
+        self.db.atomic(|| {
+            self.db.set_undo(Some(UndoInfo::Compensation.encode()));
+            let result = change();
+            self.db.set_undo(None);
+            result.map(|_| ())
+        })
     }
 
     fn escrow_unlatched(
@@ -134,10 +136,12 @@ impl BTree {
             delta,
         });
         let versioned = trx != Trx::MIN;
-        self.db.set_undo(Some(undo.encode()));
-        let result = self.patch_counter(trx, key, offset, width, delta, false, versioned);
-        self.db.set_undo(None);
-        result
+        self.db.atomic(|| {
+            self.db.set_undo(Some(undo.encode()));
+            let result = self.patch_counter(trx, key, offset, width, delta, false, versioned);
+            self.db.set_undo(None);
+            result
+        })
     }
 
     fn undo_escrow_unlatched(&self, trx: Trx, undo: &EscrowDelta) -> Result<()> {
@@ -177,7 +181,7 @@ impl BTree {
         }
         let (_, leaf) = self.descend(key)?;
         let (ops, old) = {
-            let page = self.db.cache().read(self.db.id(), leaf)?;
+            let page = self.db.read_page(leaf)?;
             let tp = self.tree_page(&page, leaf)?;
             let (i, found) = tp.lower_bound(key)?;
             if !found {

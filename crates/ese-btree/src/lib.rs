@@ -14,18 +14,23 @@
 //! reader-writer lock rather than latch coupling ([`db`]); every page change is logged as a
 //! list of line operations that redo replays through the same code ([`redo`](mod@redo)).
 //!
-//! Every page change follows one order: ask the version store whether the change is allowed
-//! (through [`VersionCheck`], defined here and implemented by `ese-txn`), log it (an ese-log
-//! page-operation record with the page's dbtime before and after, through [`PageLog`]), apply
-//! it, mark the page dirty at the record's log position. The first change to a page since it
-//! was last written is preceded by a full image of the page ([`Database`]'s torn-page
-//! protection).
+//! Every B-tree call follows one order: ask the version store whether the change is allowed
+//! (through [`VersionCheck`], defined here and implemented by `ese-txn`), compute every page
+//! change of the call (splits, merges and space map changes included) on private copies of
+//! the pages, latch those pages, log the call as one record (a page group of ese-log
+//! page-operation records, each with its page's dbtime before and after, through
+//! [`PageLog`]), apply the copies, mark each page dirty at the record's log position. A call
+//! is atomic: recovery sees all of its page changes or none, and a call that fails changes
+//! nothing ([`db`]'s module doc). The first change to a page since it was last written is
+//! preceded by a full image of the page ([`Database`]'s torn-page protection).
 //!
 //! ```text
-//!   BTree::insert/replace/delete/cleanup
-//!     └─ VersionCheck::may_modify ─▶ LineOps ─▶ PageLog::append ─▶ redo::apply ─▶ mark_dirty
-//!                       (page clean? PageImage first) ─┘
-//!   recovery: LogRecord ─▶ redo_into_cache ─▶ Applied | Skipped (by dbtime) | NeedsImage (torn)
+//!   BTree::insert/replace/delete/escrow/undo/cleanup
+//!     └─ VersionCheck::may_modify ─▶ LineOps applied to copies (the group)
+//!          ─▶ latch the group's pages ─▶ PageImage per clean page ─▶ PageLog::append(group)
+//!          ─▶ copies into the frames ─▶ mark_dirty(image, group) ─▶ unlatch
+//!   recovery: LogRecord (group: each member) ─▶ redo_into_cache
+//!          ─▶ Applied | Skipped (by dbtime) | NeedsImage (torn)
 //! ```
 //!
 //! It must not know about transactions, records, columns or key normalization: keys are byte

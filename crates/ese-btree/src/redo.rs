@@ -30,6 +30,15 @@
 //!
 //! Replaying a record twice therefore changes nothing the second time.
 //!
+//! # Groups
+//!
+//! The page records of one B-tree call (a split, a merge, a page allocation with its space
+//! map change) are logged together as one [`LogRecord::PageGroup`] (see [`crate::Database`]),
+//! so the log holds all of them or none. Redo applies the members in order, each by the rules
+//! here, all at the group's position: [`redo_into_cache`] takes a group whole; [`redo`] and
+//! [`redo_file_page`], which work on one page, take its members one by one
+//! ([`LogRecord::page_records`]).
+//!
 //! # Torn pages: full page images
 //!
 //! A page write may be torn at any 512-byte boundary, leaving a page that fails its checksum.
@@ -374,10 +383,16 @@ fn restore_image(page: &mut [u8], img: &ese_log::PageImage) -> Result<Redo> {
 /// Redoes one logged operation on the image of its page (ESE's redo of a page operation),
 /// idempotently by dbtime, and overwrites the page with a logged page image (see the module
 /// doc). The page is trusted as given: an all-zero page is one never written. Records that
-/// change no page are skipped.
+/// change no page are skipped; a [`LogRecord::PageGroup`] is refused
+/// ([`Error::InvalidParameter`]): redo its members ([`LogRecord::page_records`]).
 pub fn redo(page: &mut [u8], rec: &LogRecord) -> Result<Redo> {
     if let LogRecord::PageImage(img) = rec {
         return restore_image(page, img);
+    }
+    if let LogRecord::PageGroup(_) = rec {
+        return Err(Error::InvalidParameter(
+            "a page group names several pages: redo each of its records",
+        ));
     }
     let Some(op) = rec.page_op() else {
         return Ok(Redo::Skipped);
@@ -401,10 +416,12 @@ pub fn redo(page: &mut [u8], rec: &LogRecord) -> Result<Redo> {
 /// Redoes one logged record on a page read straight from the database file (sealed, as the
 /// cache writes it): the page is verified first, and a page that fails verification takes
 /// only a record that rebuilds it ([`Redo::NeedsImage`] otherwise, page untouched). The
-/// checksum of a changed page is stale afterwards; seal it before writing it back.
+/// checksum of a changed page is stale afterwards; seal it before writing it back. A
+/// [`LogRecord::PageGroup`] is refused, as by [`redo`].
 pub fn redo_file_page(page: &mut [u8], rec: &LogRecord) -> Result<Redo> {
     let Some((_, pgno)) = rec.page() else {
-        return Ok(Redo::Skipped);
+        // A group is refused by `redo`; any other record changes no page.
+        return redo(page, rec);
     };
     if ese_pageio::page::verify(page, pgno).is_err() {
         if !rebuilds_page(rec)? {
@@ -431,11 +448,27 @@ fn unreadable(e: &ese_cache::Error) -> bool {
 /// `lgpos`, the record's position. A page that fails verification on disk (torn, or never
 /// written) is rebuilt when the record is an image or formats it, and otherwise left alone
 /// with [`Redo::NeedsImage`].
+///
+/// A [`LogRecord::PageGroup`] is redone member by member, each at the group's position; the
+/// result is [`Redo::NeedsImage`] if any member needed one, else [`Redo::Applied`] if any
+/// applied. (A recovery that tracks damaged pages redoes the members itself, one by one:
+/// [`LogRecord::page_records`].)
 pub fn redo_into_cache(
     cache: &ese_cache::Cache,
     rec: &LogRecord,
     lgpos: ese_core::Lgpos,
 ) -> Result<Redo> {
+    if let LogRecord::PageGroup(members) = rec {
+        let mut outcome = Redo::Skipped;
+        for member in members {
+            match redo_into_cache(cache, member, lgpos)? {
+                Redo::NeedsImage => outcome = Redo::NeedsImage,
+                Redo::Applied if outcome == Redo::Skipped => outcome = Redo::Applied,
+                Redo::Applied | Redo::Skipped => {}
+            }
+        }
+        return Ok(outcome);
+    }
     let Some((db, pgno)) = rec.page() else {
         return Ok(Redo::Skipped);
     };
@@ -449,8 +482,15 @@ pub fn redo_into_cache(
         }
         Err(e) => return Err(Error::Cache(e)),
     };
-    let done = redo(&mut page, rec)?;
+    // Redo works on a copy: the frame is written to (and so marked) only when the record
+    // applies. Writing through the guard for a record that is skipped, or that finds the page
+    // at another dbtime, would leave the page dirty with no logged change; a page dirty that
+    // way takes no image before its next change (see `Database`), so recovery's own write of
+    // it could then tear with nothing in the log after the checkpoint to repair it.
+    let mut copy = page.to_vec();
+    let done = redo(&mut copy, rec)?;
     if done == Redo::Applied {
+        page.copy_from_slice(&copy);
         page.mark_dirty(lgpos);
     }
     Ok(done)

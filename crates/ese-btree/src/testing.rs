@@ -24,6 +24,7 @@ const FILE_BYTES: u64 = 64 * 1024;
 pub struct RecordingLog {
     head_bytes: AtomicU64,
     flushed: AtomicU64,
+    groups: AtomicU64,
     retain: bool,
     records: Mutex<Vec<LogRecord>>,
 }
@@ -35,6 +36,7 @@ impl RecordingLog {
         Self {
             head_bytes: AtomicU64::new(start),
             flushed: AtomicU64::new(start),
+            groups: AtomicU64::new(0),
             retain,
             records: Mutex::new(Vec::new()),
         }
@@ -45,14 +47,47 @@ impl RecordingLog {
         FILE_BYTES
     }
 
-    /// Every record appended so far (empty unless retaining).
+    /// Every page or transaction record appended so far, in order, with each
+    /// [`LogRecord::PageGroup`] expanded into its members (empty unless retaining).
     pub fn records(&self) -> Vec<LogRecord> {
+        self.records
+            .lock()
+            .iter()
+            .flat_map(|r| r.page_records().iter().cloned())
+            .collect()
+    }
+
+    /// Every record appended so far as it was appended, groups whole (empty unless
+    /// retaining).
+    pub fn frames(&self) -> Vec<LogRecord> {
         self.records.lock().clone()
     }
 
-    /// The number of records kept so far.
+    /// [`RecordingLog::records`] with the position each was logged at (a group's members all
+    /// at the group's).
+    pub fn positioned_records(&self) -> Vec<(Lgpos, LogRecord)> {
+        let mut at = lgpos_to_bytes(Lgpos::new(1, 0, 0), FILE_BYTES);
+        let mut out = Vec::new();
+        for frame in self.records.lock().iter() {
+            let lgpos = lgpos_from_bytes(at, FILE_BYTES);
+            out.extend(frame.page_records().iter().map(|r| (lgpos, r.clone())));
+            at += frame.frame_len() as u64;
+        }
+        out
+    }
+
+    /// The number of records [`RecordingLog::records`] returns now.
     pub fn record_count(&self) -> usize {
-        self.records.lock().len()
+        self.records
+            .lock()
+            .iter()
+            .map(|r| r.page_records().len())
+            .sum()
+    }
+
+    /// [`LogRecord::PageGroup`] frames appended so far (counted whether or not retaining).
+    pub fn groups_appended(&self) -> u64 {
+        self.groups.load(Ordering::SeqCst)
     }
 
     /// Log bytes appended so far.
@@ -66,6 +101,9 @@ impl PageLog for RecordingLog {
         let start = self
             .head_bytes
             .fetch_add(rec.frame_len() as u64, Ordering::SeqCst);
+        if matches!(rec, LogRecord::PageGroup(_)) {
+            self.groups.fetch_add(1, Ordering::SeqCst);
+        }
         if self.retain {
             self.records.lock().push(rec.clone());
         }

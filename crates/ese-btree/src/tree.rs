@@ -47,6 +47,15 @@
 //! node may empty a page (it is unlinked, its parent node removed, and it is freed) or leave it
 //! under a quarter full, when it merges with its sibling under the same parent if both fit in
 //! one page at 90% or less. A root left with one child absorbs it.
+//!
+//! # Atomicity
+//!
+//! Each public call (insert, replace, delete, escrow, undo, cleanup, create) runs inside
+//! `Database::atomic` (see [`crate::db`]): the split, merge or page free it causes, with its
+//! space map changes, is logged as one record and applied to the cache only once that record
+//! is appended, so a crash never leaves recovery half of it, and a call that fails half-way
+//! (a full disk, a refused log record) changes nothing. Reads inside a call go through
+//! `Database::read_page`, which sees the call's own pending changes.
 
 use std::sync::Arc;
 
@@ -197,23 +206,27 @@ impl BTree {
             return Err(Error::InvalidParameter("object id"));
         }
         let _w = db.lock.write();
-        let root = db.alloc_page()?;
         // Only the flags that say what kind of tree it is are taken from `kind`.
         let kind = kind.difference(kind.difference(KIND_FLAGS));
         let flags = PageFlags::ROOT | PageFlags::LEAF | kind;
-        db.change(
-            root,
-            RecKind::NewPage,
-            Trx::MIN,
-            &[LineOp::Format {
-                objid,
-                flags,
-                prev: Pgno::NULL,
-                next: Pgno::NULL,
-                lines: vec![Vec::new()],
-            }],
-            true,
-        )?;
+        // The root's allocation and its format are one atomic change.
+        let root = db.atomic(|| {
+            let root = db.alloc_page()?;
+            db.change(
+                root,
+                RecKind::NewPage,
+                Trx::MIN,
+                &[LineOp::Format {
+                    objid,
+                    flags,
+                    prev: Pgno::NULL,
+                    next: Pgno::NULL,
+                    lines: vec![Vec::new()],
+                }],
+                true,
+            )?;
+            Ok(root)
+        })?;
         Ok(BTree {
             db: db.clone(),
             objid,
@@ -297,7 +310,7 @@ impl BTree {
             if path.len() > MAX_DEPTH {
                 return corrupt(pgno, "the tree is deeper than the depth limit (a cycle?)");
             }
-            let page = self.db.cache().read(self.db.id(), pgno)?;
+            let page = self.db.read_page(pgno)?;
             let tp = self.tree_page(&page, pgno)?;
             if tp.is_leaf() {
                 return Ok((path, pgno));
@@ -318,7 +331,7 @@ impl BTree {
     /// Finds `key` on its leaf: the path, the leaf, the node index, and the node if present.
     fn locate(&self, key: &[u8]) -> Result<(Vec<Level>, Pgno, usize, Option<Node>)> {
         let (path, leaf) = self.descend(key)?;
-        let page = self.db.cache().read(self.db.id(), leaf)?;
+        let page = self.db.read_page(leaf)?;
         let tp = self.tree_page(&page, leaf)?;
         let (i, found) = tp.lower_bound(key)?;
         let node = if found {
@@ -417,7 +430,8 @@ impl BTree {
         })
     }
 
-    /// Runs one node change with its before-image riding on its first tree-page record.
+    /// Runs one node change, with every split or merge it causes, as one atomic change (see
+    /// [`Database`]'s module doc), its before-image riding on its first tree-page record.
     fn logged_node_change(
         &self,
         key: &[u8],
@@ -430,10 +444,12 @@ impl BTree {
             key: key.to_vec(),
             before,
         });
-        self.db.set_undo(Some(image.encode()));
-        let result = change();
-        self.db.set_undo(None);
-        result.map(|_| ())
+        self.db.atomic(|| {
+            self.db.set_undo(Some(image.encode()));
+            let result = change();
+            self.db.set_undo(None);
+            result.map(|_| ())
+        })
     }
 
     /// Puts a before-image back (logical undo, ESE's rollback of a node operation): the node
@@ -490,11 +506,14 @@ impl BTree {
         if ask_versions && self.db.versions().has_uncommitted_version(self.objid, key) {
             return Ok(false);
         }
-        let split = self.update(&path, leaf, i, 1, Vec::new(), RecKind::Delete, Trx::MIN)?;
-        if !split {
-            self.rebalance(&path, leaf)?;
-        }
-        Ok(true)
+        // The removal and the merges or frees it causes are one atomic change.
+        self.db.atomic(|| {
+            let split = self.update(&path, leaf, i, 1, Vec::new(), RecKind::Delete, Trx::MIN)?;
+            if !split {
+                self.rebalance(&path, leaf)?;
+            }
+            Ok(true)
+        })
     }
 
     /// Deletes `key` and removes it at once (flag delete, then cleanup): for data no snapshot
@@ -635,7 +654,7 @@ impl BTree {
         trx: Trx,
     ) -> Result<bool> {
         let (fast, nodes, head, shape) = {
-            let page = self.db.cache().read(self.db.id(), pgno)?;
+            let page = self.db.read_page(pgno)?;
             let tp = self.tree_page(&page, pgno)?;
             let count = tp.count();
             if start + remove > count {
@@ -902,7 +921,7 @@ impl BTree {
             return corrupt(pgno, "a non-root page has no parent on the path");
         };
         let old = {
-            let page = self.db.cache().read(self.db.id(), parent.pgno)?;
+            let page = self.db.read_page(parent.pgno)?;
             let tp = self.tree_page(&page, parent.pgno)?;
             tp.node(parent.index)?.to_node()
         };
@@ -937,7 +956,7 @@ impl BTree {
             return self.collapse_root();
         }
         let (count, used, head) = {
-            let page = self.db.cache().read(self.db.id(), pgno)?;
+            let page = self.db.read_page(pgno)?;
             let tp = self.tree_page(&page, pgno)?;
             (tp.count(), tp.used_bytes(), Head::from(tp.view.header()))
         };
@@ -958,7 +977,7 @@ impl BTree {
         self.unlink(pgno, head)?;
         self.db.free_page(pgno)?;
         let (pc, last, before) = {
-            let page = self.db.cache().read(self.db.id(), parent.pgno)?;
+            let page = self.db.read_page(parent.pgno)?;
             let tp = self.tree_page(&page, parent.pgno)?;
             let last = tp.node(parent.index)?.to_node();
             let before = if parent.index > 0 {
@@ -971,7 +990,7 @@ impl BTree {
         if pc == 1 {
             if parent.pgno == self.root {
                 let flags = {
-                    let page = self.db.cache().read(self.db.id(), self.root)?;
+                    let page = self.db.read_page(self.root)?;
                     self.tree_page(&page, self.root)?.view.header().flags
                 };
                 let flags = flags.difference(PageFlags::PARENT).union(PageFlags::LEAF);
@@ -991,7 +1010,7 @@ impl BTree {
                 return Ok(());
             }
             let phead = {
-                let page = self.db.cache().read(self.db.id(), parent.pgno)?;
+                let page = self.db.read_page(parent.pgno)?;
                 Head::from(self.tree_page(&page, parent.pgno)?.view.header())
             };
             return self.remove_page(above, parent.pgno, phead);
@@ -1058,7 +1077,7 @@ impl BTree {
             return Ok(());
         };
         let (li, left_node, right_child) = {
-            let page = self.db.cache().read(self.db.id(), parent.pgno)?;
+            let page = self.db.read_page(parent.pgno)?;
             let tp = self.tree_page(&page, parent.pgno)?;
             let pc = tp.count();
             if pc < 2 {
@@ -1126,7 +1145,7 @@ impl BTree {
     }
 
     fn page_nodes(&self, pgno: Pgno) -> Result<(Vec<Node>, Head)> {
-        let page = self.db.cache().read(self.db.id(), pgno)?;
+        let page = self.db.read_page(pgno)?;
         let tp = self.tree_page(&page, pgno)?;
         Ok((tp.nodes()?, Head::from(tp.view.header())))
     }
@@ -1135,7 +1154,7 @@ impl BTree {
     fn collapse_root(&self) -> Result<()> {
         for _ in 0..MAX_DEPTH {
             let child = {
-                let page = self.db.cache().read(self.db.id(), self.root)?;
+                let page = self.db.read_page(self.root)?;
                 let tp = self.tree_page(&page, self.root)?;
                 if tp.is_leaf() || tp.count() != 1 {
                     return Ok(());

@@ -264,3 +264,43 @@ fn a_missing_record_is_a_corruption_naming_the_page() {
         let _ = redo(&mut p, &rec);
     }
 }
+
+#[test]
+fn a_record_redo_does_not_apply_leaves_its_page_clean() {
+    let env = TestDb::new(PAGE, 16, 8, true).unwrap();
+    let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+    for i in 0..300u32 {
+        tree.insert(Trx::MIN, format!("k{i:05}").as_bytes(), &[3; 50])
+            .unwrap();
+    }
+    env.cache.flush_all().unwrap();
+    let records = env.log.records();
+    // Every record is already on the disk: redo skips them all and must dirty nothing.
+    let disk = std::sync::Arc::new(ese_pageio::MemStorage::from_bytes(env.storage.to_bytes()));
+    let log = std::sync::Arc::new(ese_btree::testing::RecordingLog::new(false));
+    let mut config = ese_cache::CacheConfig::with_pages(16);
+    config.log_file_size_bytes = ese_btree::testing::RecordingLog::log_file_size_bytes();
+    let cache = ese_cache::Cache::new(config, log.clone());
+    cache.attach(TestDb::DB, disk, PAGE).unwrap();
+    for rec in &records {
+        let lgpos = ese_btree::PageLog::append(&*log, rec).unwrap();
+        assert_eq!(
+            ese_btree::redo_into_cache(&cache, rec, lgpos).unwrap(),
+            Redo::Skipped
+        );
+        assert_eq!(cache.dirty_page_count(), 0, "{rec:?}");
+    }
+    // A record that finds its page at another dbtime (a lost write, say) does not apply and
+    // does not dirty the page either.
+    let Some(op) = records.iter().rev().find_map(|r| r.page_op()) else {
+        panic!("no page operation logged");
+    };
+    let stale = ese_log::LogRecord::ReplaceNode(ese_log::PageOp {
+        dbtime_before: ese_core::Dbtime(op.dbtime_after.0 + 5),
+        dbtime_after: ese_core::Dbtime(op.dbtime_after.0 + 6),
+        ..op.clone()
+    });
+    let lgpos = ese_btree::PageLog::append(&*log, &stale).unwrap();
+    assert!(ese_btree::redo_into_cache(&cache, &stale, lgpos).is_err());
+    assert_eq!(cache.dirty_page_count(), 0);
+}

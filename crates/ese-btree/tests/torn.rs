@@ -99,14 +99,10 @@ fn before_the_crash(e: &Env) -> (BTree, BTreeSet<Vec<u8>>, Lgpos) {
     (tree, live, checkpoint)
 }
 
-/// The position of every record, as the recording log gave them out.
-#[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
-fn positions(records: &[LogRecord]) -> Vec<Lgpos> {
-    let log = RecordingLog::new(false);
-    records
-        .iter()
-        .map(|r| ese_btree::PageLog::append(&log, r).unwrap())
-        .collect()
+/// Every record (groups expanded) with the position the recording log gave it.
+fn positioned(log: &RecordingLog) -> (Vec<LogRecord>, Vec<Lgpos>) {
+    let (at, records) = log.positioned_records().into_iter().unzip();
+    (records, at)
 }
 
 /// The pages of `bytes` that fail verification (torn, or never written but in the file).
@@ -159,8 +155,7 @@ fn redo_from_the_checkpoint_repairs_every_torn_page() {
     let e = env(true);
     let (tree, live, checkpoint) = before_the_crash(&e);
     let writes_after = e.storage.op_count();
-    let records = e.log.records();
-    let at = positions(&records);
+    let (records, at) = positioned(&e.log);
     let from = at.partition_point(|&p| p < checkpoint);
     assert!(from > 0 && from < records.len());
     // What the database holds once everything is written.
@@ -223,12 +218,11 @@ fn redo_from_the_checkpoint_repairs_every_torn_page() {
 fn without_images_a_torn_page_cannot_be_repaired() {
     let e = env(false);
     let (_tree, _live, checkpoint) = before_the_crash(&e);
-    let records = e.log.records();
+    let (records, at) = positioned(&e.log);
     assert!(
         !records.iter().any(|r| matches!(r, LogRecord::PageImage(_))),
         "images are off"
     );
-    let at = positions(&records);
     let from = at.partition_point(|&p| p < checkpoint);
     let mut unrepaired = 0;
     for seed in 0..12u64 {

@@ -11,7 +11,16 @@
 //!   page image fields (kind 23):
 //!           | db u32 | pgno u32 | dbtime u64 | page_bytes u32 | hole_at u32 |
 //!           | image_len u32 | image ... |          (the page without its zeroed hole)
+//!   page group fields (kind 24):
+//!           | count u32 | (body_len u32 | body)* |  (count >= 1 page-operation or page
+//!                                                    image bodies, kinds 16..=23)
 //! ```
+//!
+//! A [`LogRecord::PageGroup`] carries every page operation of one B-tree call (a split, a
+//! merge, a page allocation with the space map change that goes with it) in one frame, so
+//! the log holds all of them or none: a crash can never leave recovery a half-logged
+//! structural change. Its members are ordinary page records, redone one after the other at
+//! the group's position ([`LogRecord::page_records`]).
 //!
 //! A [`PageImage`] is a whole page as it was before the change logged right after it (as
 //! PostgreSQL's full-page writes): redo overwrites the page with it unconditionally, which
@@ -60,6 +69,8 @@ pub mod kind {
     pub const FREE_PAGE: u8 = 22;
     /// [`super::LogRecord::PageImage`].
     pub const PAGE_IMAGE: u8 = 23;
+    /// [`super::LogRecord::PageGroup`].
+    pub const PAGE_GROUP: u8 = 24;
 }
 
 /// A change to one page: what redo needs (the page, its dbtime before and after, the redo
@@ -244,6 +255,10 @@ pub enum LogRecord {
     /// A whole page image, logged before the first change to a page since it was last
     /// written (full-page write): redo overwrites the page with it unconditionally.
     PageImage(PageImage),
+    /// The page records of one atomic multi-page change, in the order they were made: page
+    /// operations and page images only (never another group), at least one. One frame, so
+    /// the log holds all of them or none; redo applies each at the group's position.
+    PageGroup(Vec<LogRecord>),
 }
 
 /// A decoding failure: the bytes are not a valid frame.
@@ -352,11 +367,28 @@ impl LogRecord {
             LogRecord::NewPage(_) => kind::NEW_PAGE,
             LogRecord::FreePage(_) => kind::FREE_PAGE,
             LogRecord::PageImage(_) => kind::PAGE_IMAGE,
+            LogRecord::PageGroup(_) => kind::PAGE_GROUP,
+        }
+    }
+
+    /// Whether this record may be a member of a [`LogRecord::PageGroup`]: a page operation
+    /// or a page image.
+    pub fn is_page_record(&self) -> bool {
+        (kind::INSERT_NODE..=kind::PAGE_IMAGE).contains(&self.kind())
+    }
+
+    /// The page records this record stands for: a group's members, or the record itself
+    /// (a transaction record stands for itself too). Redo walks these in order.
+    pub fn page_records(&self) -> &[LogRecord] {
+        match self {
+            LogRecord::PageGroup(members) => members,
+            other => std::slice::from_ref(other),
         }
     }
 
     /// The page this record rewrites (its own page: for a split or merge, the page named in
-    /// its [`PageOp`]), for page operations and page images.
+    /// its [`PageOp`]), for page operations and page images. `None` for a group, which may
+    /// name several: see [`LogRecord::page_records`].
     pub fn page(&self) -> Option<(DbId, Pgno)> {
         match self {
             LogRecord::PageImage(img) => Some((img.db, img.pgno)),
@@ -377,7 +409,8 @@ impl LogRecord {
             LogRecord::BeginTransaction { .. }
             | LogRecord::Commit { .. }
             | LogRecord::Rollback { .. }
-            | LogRecord::PageImage(_) => None,
+            | LogRecord::PageImage(_)
+            | LogRecord::PageGroup(_) => None,
         }
     }
 
@@ -393,6 +426,12 @@ impl LogRecord {
             | LogRecord::NewPage(op)
             | LogRecord::FreePage(op) => op.encoded_len(),
             LogRecord::PageImage(img) => img.encoded_len(),
+            LogRecord::PageGroup(members) => {
+                4 + members
+                    .iter()
+                    .map(|m| FRAME_HEADER_BYTES + m.body_len())
+                    .sum::<usize>()
+            }
         }
     }
 
@@ -446,6 +485,14 @@ impl LogRecord {
             | LogRecord::NewPage(op)
             | LogRecord::FreePage(op) => op.encode(out),
             LogRecord::PageImage(img) => img.encode(out),
+            LogRecord::PageGroup(members) => {
+                // The whole frame is bounded by RECORD_MAX_BYTES, so the count fits a u32.
+                put_u32(out, members.len() as u32);
+                for m in members {
+                    put_u32(out, m.body_len() as u32);
+                    m.encode_body(out);
+                }
+            }
         }
     }
 
@@ -478,6 +525,27 @@ impl LogRecord {
             kind::NEW_PAGE => LogRecord::NewPage(PageOp::decode(&mut r)?),
             kind::FREE_PAGE => LogRecord::FreePage(PageOp::decode(&mut r)?),
             kind::PAGE_IMAGE => LogRecord::PageImage(PageImage::decode(&mut r)?),
+            kind::PAGE_GROUP => {
+                let count = r.u32()? as usize;
+                if count == 0 {
+                    return corrupt("empty page group");
+                }
+                // Each member takes at least five bytes, which bounds the allocation.
+                let mut members = Vec::with_capacity(count.min(r.bytes.len() / 5));
+                for _ in 0..count {
+                    let len = r.u32()? as usize;
+                    let body = r.take(len)?;
+                    // Checked before decoding, so a group never nests (and never recurses).
+                    match body.first() {
+                        None => return corrupt("empty record body"),
+                        Some(k) if !(kind::INSERT_NODE..=kind::PAGE_IMAGE).contains(k) => {
+                            return corrupt("a page group member is not a page record");
+                        }
+                        Some(_) => members.push(Self::decode_body(body)?),
+                    }
+                }
+                LogRecord::PageGroup(members)
+            }
             _ => return corrupt("unknown record type"),
         };
         if !r.bytes.is_empty() {
@@ -560,6 +628,18 @@ pub(crate) mod tests {
             arb_page_op().prop_map(LogRecord::NewPage),
             arb_page_op().prop_map(LogRecord::FreePage),
             arb_page_image().prop_map(LogRecord::PageImage),
+            proptest::collection::vec(
+                prop_oneof![
+                    arb_page_op().prop_map(LogRecord::InsertNode),
+                    (arb_page_op(), any::<u32>()).prop_map(|(op, p)| LogRecord::Split {
+                        op,
+                        new_pgno: Pgno(p)
+                    }),
+                    arb_page_image().prop_map(LogRecord::PageImage),
+                ],
+                1..4
+            )
+            .prop_map(LogRecord::PageGroup),
         ]
     }
 
@@ -588,7 +668,11 @@ pub(crate) mod tests {
                 rec.page_op().is_some(),
                 (kind::INSERT_NODE..kind::PAGE_IMAGE).contains(&rec.kind())
             );
-            prop_assert_eq!(rec.page().is_some(), rec.kind() >= kind::INSERT_NODE);
+            prop_assert_eq!(rec.page().is_some(), rec.is_page_record());
+            match &rec {
+                LogRecord::PageGroup(m) => prop_assert_eq!(rec.page_records(), &m[..]),
+                other => prop_assert_eq!(rec.page_records(), std::slice::from_ref(other)),
+            }
             // Every strict prefix is rejected, never mis-decoded.
             for cut in 0..frame.len() {
                 prop_assert!(LogRecord::decode(&frame[..cut]).is_err());
@@ -614,6 +698,7 @@ pub(crate) mod tests {
         };
         let mut page = vec![7u8; 4096];
         page[100..4000].fill(0);
+        let image = PageImage::from_page(DbId(1), Pgno(9), Dbtime(4), &page, 100..4000);
         vec![
             LogRecord::BeginTransaction {
                 trx: Trx(3),
@@ -639,14 +724,19 @@ pub(crate) mod tests {
                 sibling_pgno: Pgno(11),
             },
             LogRecord::NewPage(op.clone()),
-            LogRecord::FreePage(op),
-            LogRecord::PageImage(PageImage::from_page(
-                DbId(1),
-                Pgno(9),
-                Dbtime(4),
-                &page,
-                100..4000,
-            )),
+            LogRecord::FreePage(op.clone()),
+            LogRecord::PageImage(image.clone()),
+            LogRecord::PageGroup(vec![
+                LogRecord::PageImage(image),
+                LogRecord::Split {
+                    op: op.clone(),
+                    new_pgno: Pgno(10),
+                },
+                LogRecord::NewPage(PageOp {
+                    pgno: Pgno(10),
+                    ..op
+                }),
+            ]),
         ]
     }
 
@@ -654,7 +744,7 @@ pub(crate) mod tests {
     fn every_record_kind_round_trips() {
         let all = one_of_each();
         let kinds: Vec<u8> = all.iter().map(LogRecord::kind).collect();
-        assert_eq!(kinds, [1, 2, 3, 16, 17, 18, 19, 20, 21, 22, 23]);
+        assert_eq!(kinds, [1, 2, 3, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
         for rec in all {
             let frame = rec.encode().unwrap();
             assert_eq!(frame[4], rec.kind());
@@ -703,6 +793,70 @@ pub(crate) mod tests {
                 })
             );
         }
+    }
+
+    #[test]
+    fn page_groups_hold_only_page_records_and_never_nest() {
+        let op = PageOp {
+            pgno: Pgno(3),
+            ..PageOp::default()
+        };
+        let member = LogRecord::InsertNode(op);
+        let group = |members: &[&LogRecord]| {
+            let mut body = vec![kind::PAGE_GROUP];
+            put_u32(&mut body, members.len() as u32);
+            for m in members {
+                let frame = m.encode().unwrap();
+                body.extend_from_slice(&frame);
+            }
+            let mut frame = Vec::new();
+            put_u32(&mut frame, body.len() as u32);
+            frame.extend_from_slice(&body);
+            frame
+        };
+        let good = group(&[&member, &member]);
+        assert_eq!(
+            LogRecord::decode(&good).unwrap(),
+            LogRecord::PageGroup(vec![member.clone(), member.clone()])
+        );
+        assert_eq!(
+            good,
+            LogRecord::PageGroup(vec![member.clone(); 2])
+                .encode()
+                .unwrap()
+        );
+        let commit = LogRecord::Commit {
+            trx: Trx(1),
+            commit_trx: Trx(2),
+        };
+        let nested = LogRecord::PageGroup(vec![member.clone()]);
+        for (bytes, reason) in [
+            (group(&[]), "empty page group"),
+            (
+                group(&[&member, &commit]),
+                "a page group member is not a page record",
+            ),
+            (
+                group(&[&nested]),
+                "a page group member is not a page record",
+            ),
+        ] {
+            assert_eq!(LogRecord::decode(&bytes), Err(Corrupt { reason }));
+        }
+        // A deep nest is refused at its first level, without recursing.
+        let mut deep = member.encode().unwrap();
+        for _ in 0..10_000 {
+            let mut body = vec![kind::PAGE_GROUP];
+            put_u32(&mut body, 1);
+            body.extend_from_slice(&deep);
+            deep = Vec::new();
+            put_u32(&mut deep, body.len() as u32);
+            deep.extend_from_slice(&body);
+            if deep.len() > RECORD_MAX_BYTES / 2 {
+                break;
+            }
+        }
+        assert!(LogRecord::decode(&deep).is_err());
     }
 
     #[test]

@@ -73,15 +73,26 @@
 //! checkpoint rule and fails recovery with JET_errInvalidLoggedOperation (-500) rather than be
 //! half undone.
 //!
-//! **(b) Redo ("repeat history").** Each page operation is handed to the target in log order.
-//! A page's dbtime always equals the `dbtime_after` of the last record applied to it, and each
-//! record names the dbtime it found (`dbtime_before`), so the target replays a record iff the
-//! page's dbtime is exactly `dbtime_before`; a page at or past `dbtime_after` already holds it.
+//! **(b) Redo ("repeat history").** Each page operation is handed to the target in log order; a
+//! page group (the page records of one B-tree call, one frame, so all in the log or none) is
+//! handed over member by member, every member at the group's position, so a crash can never
+//! leave half a split, merge or page allocation to replay. A page's dbtime always equals the
+//! `dbtime_after` of the last record applied to it, and each record names the dbtime it found
+//! (`dbtime_before`), so the target replays a record iff the page's dbtime is exactly
+//! `dbtime_before`; a page at or past `dbtime_after` already holds it.
 //! Anything else (the page is torn, fails its checksum, or holds an older image because a write
 //! was lost) is *unverifiable*: its records are skipped until a record that rewrites the whole
 //! page arrives (a full page image, logged before a page's first change after each write, or a
 //! page format), after which replay is exact again. A page still unverifiable at the end of
 //! the log is damaged beyond repair: JET_errReadVerifyFailure (-1018) naming it.
+//!
+//! A record the target does not apply leaves its page untouched and clean in the cache.
+//! Recovery writes the pages it changed, and a crash may tear those writes; the next recovery
+//! starts from the same checkpoint, so every page the first one writes must be rebuildable
+//! from the log after it. A page redo applied records to descends from an image or format
+//! after the checkpoint; a page that undo changes for the first time gets an image logged
+//! first, as at run time, which is only right if pages redo merely looked at are not marked
+//! dirty.
 //!
 //! While scanning, the driver tracks each transaction's levels: a `BeginTransaction { level: l
 //! }` opens a savepoint at `l` (implicitly closing levels `>= l` left open: nested commits are

@@ -287,8 +287,18 @@ pub fn recover<T: UndoTarget>(
     // before the end surfaces here as the reader's error.
     let mut scan = reader.scan(start);
     let mut records: Vec<(Lgpos, LogRecord)> = Vec::new();
+    let mut frames = 0u64;
     for item in scan.by_ref() {
-        records.push(item?);
+        let (lgpos, rec) = item?;
+        frames += 1;
+        // A group (one B-tree call's page records, logged in one frame) is redone member by
+        // member, each at the group's position: the frame is in the log whole or not at all.
+        match rec {
+            LogRecord::PageGroup(members) => {
+                records.extend(members.into_iter().map(|m| (lgpos, m)));
+            }
+            other => records.push((lgpos, other)),
+        }
     }
     let Some(end) = scan.end() else {
         return Err(ese_log::Error::MissingLogFile { generation: newest }.into());
@@ -308,7 +318,7 @@ pub fn recover<T: UndoTarget>(
     let mut summary = Summary {
         start,
         had_checkpoint: checkpoint.is_some(),
-        records_scanned: records.len() as u64,
+        records_scanned: frames,
         ops_redone: 0,
         ops_skipped: 0,
         ops_unverifiable: 0,

@@ -1,18 +1,22 @@
 //! The randomized crash-and-fault workload shared by the crash sweep and `cargo xtask sim`.
 //!
 //! One seed fixes everything: a few sessions interleave transactions on one
-//! [`ese_txn::VersionedTree`] (inserts, replaces, deletes, nested levels committed or rolled
-//! back, durable and lazy level-0 commits, periodic page flushes and checkpoints) over a real
-//! [`ese_log::Log`] and a small [`ese_cache::Cache`], with the database file and the log files
-//! in one [`CrashDirectory`] so that one clock orders every write and sync. A model records
-//! each level-0 commit's writes, in commit order, and when a durable commit was acknowledged.
+//! [`ese_txn::VersionedTree`] (inserts, replaces, deletes, escrow updates of one shared
+//! counter, nested levels committed or rolled back, durable and lazy level-0 commits, periodic
+//! page flushes and checkpoints) over a real [`ese_log::Log`] and a small
+//! [`ese_cache::Cache`], with the database file and the log files in one [`CrashDirectory`]
+//! so that one clock orders every write and sync. A model records each level-0 commit's
+//! writes and escrow delta, in commit order, and when a durable commit was acknowledged; the
+//! counter must hold exactly the deltas of the commits recovered.
 //!
 //! ```text
 //!   workload(seed) ─▶ CrashDirectory (db.edb + edb*.log + edb.chk), commits[], acked op counts
 //!   for ops in points:  crash_image_at(ops, fate) ─▶ recover_instance ─▶ read the tree
-//!        accept iff state == commits[..k] applied in order, for some k with
+//!        accept iff state == commits[..k] applied in order (the counter: the sum of their
+//!        deltas), for some k with
 //!        (every durable commit acknowledged by ops) <= k <= (commits begun by ops)
-//!        and the space map owns every page exactly once (check_space, check_invariants)
+//!        and the tree and the space map are whole: check_invariants, and check_space (every
+//!        page in use belongs to the tree or is a map page, exactly once; nothing leaked)
 //!   for a sample: recovery itself on a CrashDirectory, crashed at each of its operations,
 //!        recovered again: the same state as the first recovery
 //!   faults(seed): the workload again with the n-th write or sync failing; it stops at the
@@ -29,13 +33,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ese_btree::{BTree, Database, DatabaseConfig};
 use ese_cache::{Cache, CacheConfig};
+use ese_core::Trx;
 use ese_core::{DbId, Pgno};
 use ese_log::{Log, LogConfig};
 use ese_pageio::{
     CrashDirectory, DbHeader, DirOp, Directory, FileOp, InterposedDirectory, Interposer,
     MemDirectory, PageFlags, Signature,
 };
-use ese_txn::{CommitMode, Session, TreeVersions, Trees, VerConfig, VersionStore, VersionedTree};
+use ese_txn::{
+    CommitMode, EscrowField, EscrowWidth, Session, TreeVersions, Trees, VerConfig, VersionStore,
+    VersionedTree,
+};
 
 use crate::instance::{RecoveryConfig, mark_dirty, recover_instance};
 use crate::trxlog::TrxLog;
@@ -46,6 +54,11 @@ pub const DB: DbId = DbId(1);
 pub const OBJID: u32 = 2;
 /// The database file's name in the directory.
 pub const DB_FILE: &str = "db.edb";
+/// The key of the counter the sessions add to with escrow updates (outside the keys of the
+/// other operations).
+pub const COUNTER_KEY: &[u8] = b"counter";
+/// The counter's field: a little-endian `i64` at the start of its data.
+const COUNTER_FIELD: EscrowField = EscrowField::new(0, EscrowWidth::I64);
 const PAGE_SIZE: usize = 4096;
 
 /// How to run a simulation.
@@ -59,6 +72,9 @@ pub struct SimConfig {
     pub sessions: usize,
     /// Distinct keys.
     pub keys: u32,
+    /// The longest value written (values are 8 bytes and up): larger values mean more pages,
+    /// so more splits and merges.
+    pub value_most_bytes: usize,
     /// Cache frames (small, so pages are evicted and written mid-run).
     pub cache_pages: usize,
     /// Crash images per crash point (fates of unsynced writes: lost, kept or torn).
@@ -77,9 +93,10 @@ impl SimConfig {
     pub fn ci(seed: u64) -> Self {
         SimConfig {
             seed,
-            steps: 2500,
+            steps: 1500,
             sessions: 3,
-            keys: 120,
+            keys: 200,
+            value_most_bytes: 400,
             cache_pages: 8,
             fates: 1,
             max_points: None,
@@ -102,24 +119,18 @@ pub struct SimReport {
     pub commits: u64,
     /// Of them, durable ones.
     pub durable_commits: u64,
+    /// Of them, ones that added a non-zero escrow delta to the counter.
+    pub escrow_commits: u64,
+    /// Multi-page B-tree changes (page groups) the workload logged: each one a span of the
+    /// run inside which a crash once left half a split or merge behind.
+    pub page_groups: u64,
     /// Committed transactions found after recovery, summed over the crash points.
     pub recovered_transactions: u64,
     /// Loser transactions undone by recovery, summed over the crash points.
     pub losers_undone: u64,
-    /// Crash points after whose recovery a page was in use but owned by no tree: a crash
-    /// between a page's allocation (one logged space-map change) and the records of the split
-    /// that uses it. The tree is intact; the page is lost to reuse. A defect of the B-tree's
-    /// logging (multi-record operations are not atomic), counted apart from `failed`.
-    pub leaked: u64,
-    /// Crash points after whose recovery the tree itself was broken (a sibling link or a
-    /// separator wrong), or whose undo found a broken tree page: a crash between the records
-    /// of one split or merge, which the B-tree logs as several records that recovery replays
-    /// only in part. Counted apart from `failed`; the first are listed in
-    /// `structural_failures`.
-    pub structural: u64,
-    /// The first structural failures, as `(ops, fate, message)`.
-    pub structural_failures: Vec<(u64, u64, String)>,
-    /// Crash points whose recovery failed with an error (each listed in `failures`).
+    /// Crash points whose recovery failed, or gave a state the model does not accept, or a
+    /// tree or space map that is not whole (a broken sibling link, a page leaked): each listed
+    /// in `failures`. Must be zero.
     pub failed: u64,
     /// The first failures, as `(ops, fate, message)`.
     pub failures: Vec<(u64, u64, String)>,
@@ -155,6 +166,8 @@ pub type State = BTreeMap<Vec<u8>, Vec<u8>>;
 pub struct Commit {
     /// The writes, `None` for a delete.
     pub writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// The sum of the escrow deltas the transaction added to the counter.
+    pub escrow: i64,
     /// The directory's operation count when the commit was issued.
     pub issued_at: u64,
     /// For a durable commit that returned, the operation count when it did.
@@ -179,9 +192,9 @@ fn key(i: u64) -> Vec<u8> {
     format!("key{i:05}").into_bytes()
 }
 
-fn value(rng: &mut Rng) -> Vec<u8> {
+fn value(rng: &mut Rng, most: usize) -> Vec<u8> {
     let v = rng.next();
-    let len = 8 + (v % 120) as usize;
+    let len = 8 + (v % (most.max(8) as u64 - 7)) as usize;
     let mut out = v.to_le_bytes().to_vec();
     out.resize(len, (v >> 8) as u8);
     out
@@ -232,9 +245,21 @@ fn fail(code: i32, what: impl std::fmt::Display) -> (i32, String) {
     (code, what.to_string())
 }
 
+/// What one open level of a transaction did.
+#[derive(Default)]
+struct Level {
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    escrow: i64,
+}
+
 struct Txn {
-    /// Per open level, the writes made at it.
-    levels: Vec<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// Per open level, what was done at it.
+    levels: Vec<Level>,
+}
+
+/// The counter's data holding `value`.
+fn counter_data(value: i64) -> Vec<u8> {
+    value.to_le_bytes().to_vec()
 }
 
 /// Runs the workload of `cfg` on a new directory. With `fault`, the `fault`-th write or sync
@@ -303,6 +328,8 @@ fn setup(dir: &Arc<CrashDirectory>) -> Result<Opened, (i32, String)> {
             .map_err(|e| fail(crate::target::btree_jet_code(&e), e))?,
     );
     let tree = BTree::create(&db, OBJID, PageFlags::NONE)
+        .map_err(|e| fail(crate::target::btree_jet_code(&e), e))?;
+    tree.insert(Trx::MIN, COUNTER_KEY, &counter_data(0))
         .map_err(|e| fail(crate::target::btree_jet_code(&e), e))?;
     cache.flush_all().map_err(|e| fail(-1022, e))?;
     log.flush_all().map_err(|e| fail(e.jet_code(), e))?;
@@ -383,29 +410,41 @@ fn run_steps(
         let Some(t) = txn else {
             session.begin_transaction().map_err(txn_err)?;
             *txn = Some(Txn {
-                levels: vec![BTreeMap::new()],
+                levels: vec![Level::default()],
             });
             continue;
         };
         let choice = rng.below(100);
-        if choice < 70 {
+        if choice < 8 {
+            // An escrow update of the shared counter: never a write conflict with another.
+            let delta = rng.below(41) as i64 - 20;
+            match vt.escrow_update(session, COUNTER_KEY, COUNTER_FIELD, delta) {
+                Ok(_) => {
+                    if let Some(level) = t.levels.last_mut() {
+                        level.escrow = level.escrow.wrapping_add(delta);
+                    }
+                }
+                Err(ese_txn::Error::VersionStoreOutOfMemory { .. }) => {}
+                Err(e) => return Err(txn_err(e)),
+            }
+        } else if choice < 70 {
             let k = key(rng.below(u64::from(cfg.keys)));
             let seen = vt.get(session, &k).map_err(txn_err)?;
             let outcome = match (&seen, rng.below(4)) {
                 (None, _) => {
-                    let v = value(&mut rng);
+                    let v = value(&mut rng, cfg.value_most_bytes);
                     vt.insert(session, &k, &v).map(|()| Some(v))
                 }
                 (Some(_), 0) => vt.delete(session, &k).map(|()| None),
                 (Some(_), _) => {
-                    let v = value(&mut rng);
+                    let v = value(&mut rng, cfg.value_most_bytes);
                     vt.replace(session, &k, &v).map(|()| Some(v))
                 }
             };
             match outcome {
                 Ok(v) => {
                     if let Some(level) = t.levels.last_mut() {
-                        level.insert(k, v);
+                        level.writes.insert(k, v);
                     }
                 }
                 // A conflict or a full version store leaves the transaction usable.
@@ -415,7 +454,7 @@ fn run_steps(
             }
         } else if choice < 78 && t.levels.len() < 7 {
             session.begin_transaction().map_err(txn_err)?;
-            t.levels.push(BTreeMap::new());
+            t.levels.push(Level::default());
         } else if choice < 84 && t.levels.len() > 1 {
             session
                 .commit_transaction(CommitMode::Lazy)
@@ -423,7 +462,8 @@ fn run_steps(
             if let Some(inner) = t.levels.pop()
                 && let Some(parent) = t.levels.last_mut()
             {
-                parent.extend(inner);
+                parent.writes.extend(inner.writes);
+                parent.escrow = parent.escrow.wrapping_add(inner.escrow);
             }
         } else if choice < 90 {
             trees.rollback(session).map_err(txn_err)?;
@@ -438,10 +478,11 @@ fn run_steps(
             } else {
                 CommitMode::Lazy
             };
-            let writes = t.levels.pop().unwrap_or_default();
+            let Level { writes, escrow } = t.levels.pop().unwrap_or_default();
             *txn = None;
             commits.push(Commit {
                 writes,
+                escrow,
                 issued_at: dir.op_count(),
                 acked_at: None,
             });
@@ -454,7 +495,12 @@ fn run_steps(
     Ok(())
 }
 
-/// The state after the first `k` commits.
+/// The state before the first commit: the counter at zero.
+fn initial_state() -> State {
+    State::from([(COUNTER_KEY.to_vec(), counter_data(0))])
+}
+
+/// Applies commits `from..k` to `base` (the state after the first `from` commits).
 fn state_after(commits: &[Commit], k: usize, base: &mut State, from: usize) {
     for c in commits.iter().take(k).skip(from) {
         for (key, v) in &c.writes {
@@ -462,6 +508,15 @@ fn state_after(commits: &[Commit], k: usize, base: &mut State, from: usize) {
                 Some(v) => base.insert(key.clone(), v.clone()),
                 None => base.remove(key),
             };
+        }
+        if c.escrow != 0
+            && let Some(counter) = base.get_mut(COUNTER_KEY)
+        {
+            let mut now = [0u8; 8];
+            if let Some(b) = counter.get(..8) {
+                now.copy_from_slice(b);
+            }
+            *counter = counter_data(i64::from_le_bytes(now).wrapping_add(c.escrow));
         }
     }
 }
@@ -473,29 +528,13 @@ fn recover_image(image: Arc<dyn Directory>, root: Pgno) -> Result<u64, (i32, Str
     rc.cache = CacheConfig::with_pages(16);
     rc.extension_pages = 16;
     rc.roots.push((DB, OBJID, root));
-    let s = recover_instance(&rc).map_err(|e| match &e {
-        // Undo walking a tree a half-logged split left broken (see `SimReport::structural`).
-        crate::InstanceError::Recovery(crate::Error::Target(ese_btree::Error::Corrupt {
-            ..
-        })) => fail(STRUCTURE, e),
-        _ => fail(e.jet_code(), e),
-    })?;
+    let s = recover_instance(&rc).map_err(|e| fail(e.jet_code(), e))?;
     Ok(s.summary.map_or(0, |s| s.losers.len() as u64))
 }
 
-/// The code [`read_state`] reports a broken tree or space map with, apart from other errors.
-const STRUCTURE: i32 = i32::MIN;
-
-/// Whether a space check failed only because a page in use belongs to no tree: what a crash
-/// between a page allocation and the record that links the page into its tree leaves (see
-/// [`SimReport::leaked`]).
-fn is_leak(e: &ese_btree::Error) -> bool {
-    matches!(e, ese_btree::Error::Corrupt { what, .. } if what.contains("leaked"))
-}
-
-/// Reads the tree in `image` (after recovery), sweeps flag-deleted nodes, and checks space;
-/// returns the state and whether a page leaked.
-fn read_state(image: Arc<dyn Directory>, root: Pgno) -> Result<(State, bool), (i32, String)> {
+/// Reads the tree in `image` (after recovery), checks the tree and the space map, sweeps
+/// flag-deleted nodes and checks both again; returns the state.
+fn read_state(image: Arc<dyn Directory>, root: Pgno) -> Result<State, (i32, String)> {
     let storage = image.open(DB_FILE, false).map_err(|e| fail(-1022, e))?;
     let header = ese_pageio::read_header(&*storage)
         .map_err(|e| fail(-1206, e))?
@@ -522,13 +561,14 @@ fn read_state(image: Arc<dyn Directory>, root: Pgno) -> Result<(State, bool), (i
             .with_versions(Arc::new(TreeVersions::new(ver.clone(), DB))),
     );
     let tree = BTree::open(&db, OBJID, root).map_err(bt)?;
-    let structure = |e: ese_btree::Error| fail(STRUCTURE, e);
-    tree.check_invariants().map_err(structure)?;
-    let leaked = match db.check_space(&[&tree]) {
-        Ok(()) => false,
-        Err(e) if is_leak(&e) => true,
-        Err(e) => return Err(structure(e)),
+    let structure = |e: ese_btree::Error| {
+        fail(
+            crate::target::btree_jet_code(&e),
+            format!("{STRUCTURE_PREFIX}{e}"),
+        )
     };
+    tree.check_invariants().map_err(structure)?;
+    db.check_space(&[&tree]).map_err(structure)?;
     let mut state = State::new();
     let mut c = tree.cursor();
     let mut e = c.first().map_err(bt)?;
@@ -544,21 +584,17 @@ fn read_state(image: Arc<dyn Directory>, root: Pgno) -> Result<(State, bool), (i
     // The cleanup queue died with the crash: sweep flag-deleted nodes, then check again.
     let vt = VersionedTree::new(tree.clone(), ver);
     vt.sweep_deleted().map_err(|e| fail(e.jet_code(), e))?;
-    tree.check_invariants().map_err(bt)?;
-    match db.check_space(&[&tree]) {
-        Ok(()) => {}
-        Err(e) if is_leak(&e) => {}
-        Err(e) => return Err(bt(e)),
-    }
-    Ok((state, leaked))
+    tree.check_invariants().map_err(structure)?;
+    db.check_space(&[&tree]).map_err(structure)?;
+    Ok(state)
 }
 
-/// How a structural failure's message starts.
+/// How the message of a tree or space map found broken starts.
 const STRUCTURE_PREFIX: &str = "the recovered tree is broken: ";
 
 /// Checks `state` against the commits: some prefix `k` in `lo..=hi`; returns `k`.
 fn accept(commits: &[Commit], lo: usize, hi: usize, state: &State) -> Option<usize> {
-    let mut s = State::new();
+    let mut s = initial_state();
     state_after(commits, lo, &mut s, 0);
     for k in lo..=hi.min(commits.len()) {
         if k > lo {
@@ -610,12 +646,14 @@ fn check_point(
     run: &Run,
     image: Arc<dyn Directory>,
     ops: u64,
-) -> Result<(State, usize, u64, bool), String> {
+) -> Result<(State, usize, u64), String> {
     let lo = run
         .commits
         .iter()
         // An empty transaction's durable commit waits for nothing, so it vouches for nothing.
-        .rposition(|c| c.acked_at.is_some_and(|a| a <= ops) && !c.writes.is_empty())
+        .rposition(|c| {
+            c.acked_at.is_some_and(|a| a <= ops) && (!c.writes.is_empty() || c.escrow != 0)
+        })
         .map_or(0, |i| i + 1);
     // A commit issued at the crash point wrote nothing yet, unless it needed no I/O at all
     // (an empty transaction): then it is acknowledged, and counted by `lo`.
@@ -625,24 +663,14 @@ fn check_point(
         .filter(|c| c.issued_at < ops)
         .count()
         .max(lo);
-    let losers = recover_image(image.clone(), run.root).map_err(|(code, e)| {
-        if code == STRUCTURE {
-            format!("{STRUCTURE_PREFIX}{e}")
-        } else {
-            format!("recovery failed ({code}): {e}")
-        }
-    })?;
-    let (state, leaked) = read_state(image, run.root).map_err(|(code, e)| {
-        if code == STRUCTURE {
-            format!("{STRUCTURE_PREFIX}{e}")
-        } else {
-            format!("reading the recovered database failed ({code}): {e}")
-        }
-    })?;
+    let losers = recover_image(image.clone(), run.root)
+        .map_err(|(code, e)| format!("recovery failed ({code}): {e}"))?;
+    let state = read_state(image, run.root)
+        .map_err(|(code, e)| format!("reading the recovered database failed ({code}): {e}"))?;
     match accept(&run.commits, lo, hi.max(lo), &state) {
-        Some(k) => Ok((state, k, losers, leaked)),
+        Some(k) => Ok((state, k, losers)),
         None => {
-            let mut near = State::new();
+            let mut near = initial_state();
             state_after(&run.commits, lo, &mut near, 0);
             let extra: Vec<String> = state
                 .iter()
@@ -671,6 +699,8 @@ pub fn run(cfg: &SimConfig) -> SimReport {
     let run = workload(cfg, cfg.steps, None);
     report.commits = run.commits.len() as u64;
     report.durable_commits = run.commits.iter().filter(|c| c.acked_at.is_some()).count() as u64;
+    report.escrow_commits = run.commits.iter().filter(|c| c.escrow != 0).count() as u64;
+    report.page_groups = count_page_groups(run.dir.clone());
     let note = note_failure;
     if let Some((code, e)) = &run.error {
         note(
@@ -702,8 +732,7 @@ pub fn run(cfg: &SimConfig) -> SimReport {
             };
             report.crash_points += 1;
             match check_point(&run, image, ops) {
-                Ok((state, k, losers, leaked)) => {
-                    report.leaked += u64::from(leaked);
+                Ok((state, k, losers)) => {
                     report.recovered_transactions += k as u64;
                     report.losers_undone += losers;
                     h = mix(h ^ digest_state(&state) ^ (k as u64));
@@ -725,18 +754,22 @@ pub fn run(cfg: &SimConfig) -> SimReport {
     report
 }
 
-/// Records a failed crash point, structural ones apart.
+/// The page groups in the log of `dir` (as it is, unsynced writes included).
+fn count_page_groups(dir: Arc<CrashDirectory>) -> u64 {
+    let Ok(reader) = ese_log::LogReader::open(dir, "edb") else {
+        return 0;
+    };
+    reader
+        .scan(ese_core::Lgpos::MIN)
+        .filter(|r| matches!(r, Ok((_, ese_log::LogRecord::PageGroup(_)))))
+        .count() as u64
+}
+
+/// Records a failed crash point.
 fn note_failure(report: &mut SimReport, ops: u64, fate: u64, msg: String) {
-    if msg.contains(STRUCTURE_PREFIX) {
-        report.structural += 1;
-        if report.structural_failures.len() < 10 {
-            report.structural_failures.push((ops, fate, msg));
-        }
-    } else {
-        report.failed += 1;
-        if report.failures.len() < 10 {
-            report.failures.push((ops, fate, msg));
-        }
+    report.failed += 1;
+    if report.failures.len() < 10 {
+        report.failures.push((ops, fate, msg));
     }
 }
 
@@ -766,8 +799,8 @@ fn recovery_crashes(
         report.recovery_crash_points += 1;
         let got = recover_image(image.clone(), run.root).and_then(|_| read_state(image, run.root));
         match got {
-            Ok((state, _)) if &state == want => {}
-            Ok((state, _)) => {
+            Ok(state) if &state == want => {}
+            Ok(state) => {
                 note_failure(
                     report,
                     ops,
@@ -780,9 +813,6 @@ fn recovery_crashes(
                         want.len()
                     ),
                 );
-            }
-            Err((code, e)) if code == STRUCTURE => {
-                note_failure(report, ops, cut, format!("{STRUCTURE_PREFIX}{e}"));
             }
             Err((code, e)) => note_failure(
                 report,
@@ -819,7 +849,7 @@ fn faults(cfg: &SimConfig, report: &mut SimReport) {
         let ops = run.dir.op_count();
         let image = memdir(run.dir.crash_image_at(ops, mix(cfg.seed ^ n)));
         match check_point(&run, image, ops) {
-            Ok((.., leaked)) => report.leaked += u64::from(leaked),
+            Ok(_) => {}
             Err(msg) => note_failure(report, n, 0, format!("after fault {n}: {msg}")),
         }
         n += stride;
@@ -835,20 +865,17 @@ impl std::fmt::Display for SimReport {
         )?;
         writeln!(
             f,
-            "workload commits: {} ({} durable); recovered transactions: {}; losers undone: {}",
-            self.commits, self.durable_commits, self.recovered_transactions, self.losers_undone
+            "workload commits: {} ({} durable, {} with escrow deltas); page groups logged: {}; \
+             recovered transactions: {}; losers undone: {}",
+            self.commits,
+            self.durable_commits,
+            self.escrow_commits,
+            self.page_groups,
+            self.recovered_transactions,
+            self.losers_undone
         )?;
         writeln!(f, "failures: {}", self.failed)?;
         for (ops, fate, msg) in &self.failures {
-            writeln!(f, "  at {ops}/{fate}: {msg}")?;
-        }
-        writeln!(
-            f,
-            "crashes inside a multi-record B-tree operation: {} left a leaked page, {} a broken \
-             tree",
-            self.leaked, self.structural
-        )?;
-        for (ops, fate, msg) in &self.structural_failures {
             writeln!(f, "  at {ops}/{fate}: {msg}")?;
         }
         write!(f, "digest: {:016x}", self.digest)

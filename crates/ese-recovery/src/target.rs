@@ -4,9 +4,11 @@
 //! Redo hands each record to the B-tree's exact redo on the page in the cache; a page that
 //! cannot be read (torn, bad checksum, never written) or whose dbtime does not match is
 //! reported unverifiable, and a full page image ([`LogRecord::PageImage`]) rewrites it. Undo
-//! decodes the before-image in the record's undo field, opens the tree it names (by objid and
-//! root page), and puts the before-image back with [`ese_btree::BTree::undo`], which logs the
-//! reversal as a compensation record.
+//! decodes the record's undo field, opens the tree it names (by objid and root page), and
+//! either puts the before-image back with [`ese_btree::BTree::undo`] or, for an escrow
+//! update, adds the negated delta with [`ese_btree::BTree::undo_escrow`] (logical undo: other
+//! transactions' deltas in the counter stay); both log the reversal as a compensation
+//! record.
 //!
 //! Databases the target was not given are skipped: their records are neither redone nor
 //! undone (a database already shut down cleanly keeps its pages as they are).
@@ -216,19 +218,22 @@ impl UndoTarget for BtreeTarget {
         if !self.dbs.contains_key(&op.db) {
             return Ok(UndoOutcome::Skipped);
         }
-        let (objid, root) = match decode_undo(op)? {
+        match decode_undo(op)? {
             UndoInfo::BeforeImage(img) => {
-                let (objid, root) = (img.objid, self.root_of(op.db, img.objid, img.root));
+                let root = self.root_of(op.db, img.objid, img.root);
                 let db = self.open_database(op.db)?;
-                BTree::open(&db, objid, root)?.undo(op.trx, &img)?;
-                return Ok(UndoOutcome::Applied);
+                BTree::open(&db, img.objid, root)?.undo(op.trx, &img)?;
+                Ok(UndoOutcome::Applied)
             }
-            UndoInfo::Escrow(delta) => (delta.objid, self.root_of(op.db, delta.objid, delta.root)),
-            UndoInfo::Structural | UndoInfo::Compensation => return Ok(UndoOutcome::Skipped),
-        };
-        let _ = (objid, root);
-        Err(ese_btree::Error::InvalidParameter(
-            "the B-tree offers no logical undo of an escrow update yet",
-        ))
+            UndoInfo::Escrow(delta) => {
+                // Logical undo: the counter gets `-delta` added to whatever it holds now, so
+                // the deltas of transactions that committed stay in it.
+                let root = self.root_of(op.db, delta.objid, delta.root);
+                let db = self.open_database(op.db)?;
+                BTree::open(&db, delta.objid, root)?.undo_escrow(op.trx, &delta)?;
+                Ok(UndoOutcome::Applied)
+            }
+            UndoInfo::Structural | UndoInfo::Compensation => Ok(UndoOutcome::Skipped),
+        }
     }
 }

@@ -76,3 +76,21 @@ fn a_crash_during_recovery_never_leaves_an_unrepairable_page() {
     assert!(report.recovery_crash_points > 100, "{report}");
     assert_eq!(report.failed, 0, "{report}");
 }
+
+/// An I/O error at every write and every sync of a short workload, one run per point: each must
+/// surface as an ESE error without a panic, and recovery after a restart must give a state the
+/// model accepts.
+#[test]
+fn an_io_error_at_every_write_and_sync_is_reported_and_recovered() {
+    let mut cfg = SimConfig::ci(4);
+    cfg.steps = 1600;
+    cfg.max_points = Some(20);
+    cfg.recovery_crash_samples = 0;
+    // More points than the run has operations: a stride of one, so every write and sync fails
+    // once.
+    cfg.fault_points = u64::MAX;
+    let report = run(&cfg);
+    println!("every write and sync failed once: {report}");
+    assert_eq!(report.failed, 0, "{report}");
+    assert!(report.fault_points >= 200, "{report}");
+}

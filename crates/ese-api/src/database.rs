@@ -297,9 +297,7 @@ impl DbEnv {
         if set.attached.len() >= DATABASES_MAX {
             return fail(JetErr::TOO_MANY_ATTACHED_DATABASES);
         }
-        set.next_db = set.next_db.max(1);
-        let db = DbId(set.next_db);
-        set.next_db += 1;
+        let db = set.take_id();
         // The list names the file before its header says dirty: a crash in between leaves
         // a clean file that init leaves alone.
         let mut entries = Self::list_entries(set);
@@ -754,5 +752,13 @@ impl DbSet {
             attached: Vec::new(),
             next_db: 1,
         }
+    }
+
+    /// A database id never handed out before in this instance.
+    pub(crate) fn take_id(&mut self) -> DbId {
+        self.next_db = self.next_db.max(1);
+        let db = DbId(self.next_db);
+        self.next_db += 1;
+        db
     }
 }

@@ -113,6 +113,8 @@ pub(crate) struct Runtime {
     pub(crate) trees: Arc<Trees>,
     /// The attached databases.
     pub(crate) dbs: Mutex<DbSet>,
+    /// The temporary database, made at the first temporary table.
+    pub(crate) temp: Mutex<Option<Arc<crate::temp::TempDb>>>,
     /// What attach, create and detach need.
     pub(crate) dbenv: DbEnv,
     /// JET_paramMaxSessions, fixed at init.
@@ -813,6 +815,7 @@ impl Engine {
             ver,
             trees,
             dbs: Mutex::new(DbSet::new()),
+            temp: Mutex::new(None),
             dbenv,
             max_sessions: usize::try_from(ip.int(paramid::MAX_SESSIONS)).unwrap_or(usize::MAX),
             flusher,

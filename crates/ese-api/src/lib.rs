@@ -29,7 +29,14 @@
 //!   [`Engine::detach_database`], [`Engine::open_database`], [`Engine::close_database`].
 //! * Tables, columns, records and cursors ([`table`]), over `ese-table`: create/open/close/
 //!   delete table, add/delete column, prepare_update/set_column/retrieve_column/update/
-//!   delete, move, make_key/seek, index ranges, bookmarks, counts and positions.
+//!   delete, move, make_key/seek, index ranges, bookmarks, counts and positions; every
+//!   column kind: JET_SETINFO/JET_RETINFO ([`SetInfo`], [`RetInfo`]: itagSequence
+//!   addressing, long values at an offset with AppendLV/OverwriteLV/SizeLV), batches
+//!   ([`SetColumn`], [`RetrieveColumn`]), enumerate_columns and escrow_update.
+//! * Indexes, the current index and temporary tables ([`index`]): create_index(2),
+//!   delete_index, set_current_index(2/3), get_current_index, get_table_index_info,
+//!   get/goto secondary-index bookmarks, open_temp_table / open_temporary_table (in the
+//!   instance's temporary database, on memory storage and unlogged: see `temp`).
 //! * [`JetError`] and [`Warning`]: every call returns `Result<T, JetError>` carrying the exact
 //!   ESE code; warnings travel in `Ok`.
 //! * Handles ([`Instance`], [`Sesid`], [`Dbid`], [`Tableid`]) are checked numbers with a
@@ -40,7 +47,8 @@
 //!     │                 Running: TrxLog(Log) + Cache + VersionStore + Trees + attached dbs
 //!     ├──── sessions (HandleTable<SessionEntry>) ── busy flag, context, ese_txn::Session,
 //!     │                                              open databases, cursors (Tableid)
-//!     └──── databases (HandleTable<DbEntry>) ── AttachedDb: file, header, Database, Catalog
+//!     ├──── databases (HandleTable<DbEntry>) ── AttachedDb: file, header, Database, Catalog
+//!     └──── Running: temp ── TempDb (made at the first temporary table): memory, own cache
 //! ```
 
 mod attach;
@@ -50,10 +58,12 @@ pub mod error;
 pub mod fs;
 pub mod grbit;
 pub mod handle;
+pub mod index;
 mod instlog;
 pub mod params;
 pub mod session;
 pub mod table;
+mod temp;
 
 pub use database::DATABASES_MAX;
 pub use engine::{
@@ -65,11 +75,12 @@ pub use fs::{FileSystem, OsFileSystem};
 pub use handle::{Dbid, Instance, Sesid, Tableid};
 pub use params::{SystemParamValue, paramid};
 pub use session::{CommitId, NoUndo};
-pub use table::{RetrieveColumn, SetColumn};
+pub use table::{EnumColumn, EnumColumnValue, RetInfo, RetrieveColumn, SetColumn, SetInfo};
 
 pub use ese_table::{
-    ColumnGrbit, ColumnId, ColumnInfo, ColumnSpec, ColumnType, IndexCreate, IndexGrbit,
-    RecordPosition, TableCreate,
+    ColumnGrbit, ColumnId, ColumnInfo, ColumnSpec, ColumnType, EnumColumnId, IndexCreate,
+    IndexGrbit, IndexSchema, KeyColumnName, RecordPosition, SecondaryBookmark, TableCreate,
+    TempGrbit, TempTableCreate,
 };
 
 pub use ese_core::JetErr;

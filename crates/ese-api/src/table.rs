@@ -16,24 +16,27 @@ use std::sync::Arc;
 
 use ese_core::JetErr;
 use ese_table::{
-    ColumnId, ColumnInfo, ColumnSpec, MakeKeyGrbit, Prep, RangeGrbit, RecordPosition,
-    RetrieveGrbit, SeekGrbit, SetGrbit, TableCreate, TableCursor,
+    ColumnId, ColumnInfo, ColumnSpec, EnumColumnId, EnumerateGrbit, EscrowGrbit, MakeKeyGrbit,
+    Prep, RangeGrbit, RecordPosition, RetrieveGrbit, SeekGrbit, SetGrbit, TableCreate, TableCursor,
 };
 
-use crate::database::AttachedDb;
 use crate::engine::Engine;
 use crate::error::{JetError, Result, Warning, fail};
 use crate::grbit;
 use crate::handle::{Dbid, Sesid, Tableid};
 use crate::session::SessionCore;
 
+/// What a cursor keeps alive while it lives: the attached database it is on (so it stays
+/// attached), or the instance's temporary database.
+pub(crate) type Holds = Arc<dyn std::any::Any + Send + Sync>;
+
 /// One open cursor of a session (ESE's FUCB).
 pub(crate) struct CursorEntry {
-    /// The database it is on.
+    /// The database it is on ([`Dbid::NIL`] for a temporary table).
     pub(crate) dbid: Dbid,
-    /// Keeps the database attached while the cursor lives.
-    _db: Arc<AttachedDb>,
-    cursor: TableCursor,
+    /// Keeps its database alive while the cursor lives.
+    _holds: Holds,
+    pub(crate) cursor: TableCursor,
 }
 
 /// One column of [`Engine::set_columns`] (JET_SETCOLUMN).
@@ -43,12 +46,28 @@ pub struct SetColumn<'a> {
     pub columnid: ColumnId,
     /// pvData/cbData.
     pub data: &'a [u8],
-    /// grbit (JET_bitSetZeroLength, ...).
+    /// grbit (JET_bitSetZeroLength, JET_bitSetAppendLV, ...).
     pub grbit: u32,
-    /// itagSequence (0 for a single-valued column).
+    /// ibLongValue: the offset of JET_bitSetOverwriteLV.
+    pub ib_long_value: u64,
+    /// itagSequence (0 appends a value to a multi-valued column).
     pub itag_sequence: u32,
     /// err: the column's own result, filled in by the call (0 or a warning).
     pub err: i32,
+}
+
+impl<'a> SetColumn<'a> {
+    /// An element setting `data` into `columnid` with no grbit, offset or itagSequence.
+    pub fn new(columnid: ColumnId, data: &'a [u8]) -> SetColumn<'a> {
+        SetColumn {
+            columnid,
+            data,
+            grbit: 0,
+            ib_long_value: 0,
+            itag_sequence: 0,
+            err: 0,
+        }
+    }
 }
 
 /// One column of [`Engine::retrieve_columns`] (JET_RETRIEVECOLUMN).
@@ -58,14 +77,100 @@ pub struct RetrieveColumn<'a> {
     pub columnid: ColumnId,
     /// pvData/cbData: where the value goes.
     pub data: &'a mut [u8],
-    /// grbit (JET_bitRetrieveCopy, ...).
+    /// grbit (JET_bitRetrieveCopy, JET_bitRetrieveTag, ...).
     pub grbit: u32,
-    /// itagSequence (1 for the first value).
+    /// ibLongValue: the offset to read a long value from.
+    pub ib_long_value: u64,
+    /// itagSequence (1 for the first value; 0 asks for the number of values, returned here).
     pub itag_sequence: u32,
-    /// cbActual: the value's full length, filled in by the call.
+    /// columnidNextTagged: filled in with the column read (see [`RetInfo`]).
+    pub columnid_next_tagged: ColumnId,
+    /// cbActual: the value's full length from ibLongValue, filled in by the call.
     pub actual: usize,
     /// err: the column's own result (0, JET_wrnColumnNull or JET_wrnBufferTruncated).
     pub err: i32,
+}
+
+impl<'a> RetrieveColumn<'a> {
+    /// An element reading the first value of `columnid` into `data`.
+    pub fn new(columnid: ColumnId, data: &'a mut [u8]) -> RetrieveColumn<'a> {
+        RetrieveColumn {
+            columnid,
+            data,
+            grbit: 0,
+            ib_long_value: 0,
+            itag_sequence: 1,
+            columnid_next_tagged: columnid,
+            actual: 0,
+            err: 0,
+        }
+    }
+}
+
+/// JET_SETINFO: where [`Engine::set_column_ex`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetInfo {
+    /// ibLongValue: the offset for JET_bitSetOverwriteLV.
+    pub ib_long_value: u64,
+    /// itagSequence: the 1-based value of a multi-valued column; 0 or past the last appends.
+    pub itag_sequence: u32,
+}
+
+impl Default for SetInfo {
+    /// What a NULL JET_SETINFO means: ibLongValue 0, itagSequence 1.
+    fn default() -> Self {
+        SetInfo {
+            ib_long_value: 0,
+            itag_sequence: 1,
+        }
+    }
+}
+
+/// JET_RETINFO: what [`Engine::retrieve_column_ex`] reads, and what it reports back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetInfo {
+    /// ibLongValue: the offset to read a long value from.
+    pub ib_long_value: u64,
+    /// itagSequence: the 1-based value; with JET_bitRetrieveTag, on return, the value read.
+    pub itag_sequence: u32,
+    /// columnidNextTagged, on return: the column read. (ESE fills it in when columnid 0
+    /// asks for every tagged column in turn; that form is not supported,
+    /// `JET_errBadColumnId`.)
+    pub columnid_next_tagged: ColumnId,
+}
+
+impl Default for RetInfo {
+    /// What a NULL JET_RETINFO means: ibLongValue 0, itagSequence 1.
+    fn default() -> Self {
+        RetInfo {
+            ib_long_value: 0,
+            itag_sequence: 1,
+            columnid_next_tagged: ColumnId(0),
+        }
+    }
+}
+
+/// One value of a column [`Engine::enumerate_columns`] returns (JET_ENUMCOLUMNVALUE).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnumColumnValue {
+    /// itagSequence.
+    pub itag_sequence: u32,
+    /// err: 0, JET_wrnColumnNull (1004) or JET_wrnColumnTruncated (1005).
+    pub err: i32,
+    /// pvData/cbData: the value, at most cbDataMost bytes of a separated long value.
+    pub data: Vec<u8>,
+}
+
+/// One column [`Engine::enumerate_columns`] returns (JET_ENUMCOLUMN).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnumColumn {
+    /// columnid.
+    pub columnid: ColumnId,
+    /// err: the column's error, or JET_wrnColumnSingleValue (1531), JET_wrnColumnDefault
+    /// (1537), JET_wrnColumnPresent (1533), JET_wrnColumnNull (1004), or 0.
+    pub err: i32,
+    /// rgEnumColumnValue.
+    pub values: Vec<EnumColumnValue>,
 }
 
 fn warn(w: Option<ese_table::Warning>) -> Option<Warning> {
@@ -80,7 +185,7 @@ impl From<ese_table::Error> for JetError {
 
 impl Engine {
     /// Runs `f` on the cursor `tableid` names, inside session `sesid`.
-    fn with_cursor<R>(
+    pub(crate) fn with_cursor<R>(
         &self,
         sesid: Sesid,
         tableid: Tableid,
@@ -98,16 +203,16 @@ impl Engine {
         })
     }
 
-    fn add_cursor(
+    pub(crate) fn add_cursor(
         &self,
         core: &mut SessionCore,
         dbid: Dbid,
-        db: Arc<AttachedDb>,
+        holds: Holds,
         cursor: TableCursor,
     ) -> Result<Tableid> {
         let entry = CursorEntry {
             dbid,
-            _db: db,
+            _holds: holds,
             cursor,
         };
         let Some(raw) = self.next_tableid() else {
@@ -196,11 +301,11 @@ impl Engine {
             if txn.is_none() {
                 return fail(JetErr::INVALID_SESID);
             }
-            let (dbid, db, cursor) = match cursors.get(&tableid.raw()) {
-                Some(e) => (e.dbid, e._db.clone(), e.cursor.dup_cursor()?),
+            let (dbid, holds, cursor) = match cursors.get(&tableid.raw()) {
+                Some(e) => (e.dbid, e._holds.clone(), e.cursor.dup_cursor()?),
                 None => return fail(JetErr::INVALID_TABLE_ID),
             };
-            self.add_cursor(core, dbid, db, cursor)
+            self.add_cursor(core, dbid, holds, cursor)
         })
     }
 
@@ -297,9 +402,10 @@ impl Engine {
         self.with_cursor(sesid, tableid, |c, txn| c.prepare_update(txn, prep))
     }
 
-    /// JetSetColumn: sets a column of the prepared update's copy buffer. Empty `data` means
-    /// NULL unless `grbit` has JET_bitSetZeroLength; `itag_sequence` picks a value of a
-    /// multi-valued column (0 appends).
+    /// JetSetColumn with a NULL JET_SETINFO but for `itag_sequence`:
+    /// [`Engine::set_column_ex`] with ibLongValue 0. Empty `data` means NULL unless `grbit`
+    /// has JET_bitSetZeroLength; `itag_sequence` picks a value of a multi-valued column
+    /// (0 appends).
     pub fn set_column(
         &self,
         sesid: Sesid,
@@ -309,36 +415,69 @@ impl Engine {
         grbit: u32,
         itag_sequence: u32,
     ) -> Result<Option<Warning>> {
-        self.with_cursor(sesid, tableid, |c, _| {
-            c.set_column(columnid, data, SetGrbit(grbit), itag_sequence)
+        let info = SetInfo {
+            ib_long_value: 0,
+            itag_sequence,
+        };
+        self.set_column_ex(sesid, tableid, columnid, data, grbit, Some(&info))
+    }
+
+    /// JetSetColumn with its JET_SETINFO (`None`: itagSequence 1, ibLongValue 0): sets a
+    /// column of the prepared update's copy buffer. Long values (LongText, LongBinary) take
+    /// [`JET_BIT_SET_APPEND_LV`], [`JET_BIT_SET_OVERWRITE_LV`] (at `ib_long_value`),
+    /// [`JET_BIT_SET_SIZE_LV`], [`JET_BIT_SET_SEPARATE_LV`] and [`JET_BIT_SET_INTRINSIC_LV`];
+    /// a large one is written to the table's long-value tree at once, so a long value needs
+    /// a transaction (`JET_errNotInTransaction`, -1054). Multi-valued columns take
+    /// [`JET_BIT_SET_UNIQUE_MULTI_VALUES`] and [`JET_BIT_SET_UNIQUE_NORMALIZED_MULTI_VALUES`]
+    /// (`JET_errMultiValuedDuplicate`, -1525). Other errors: `JET_errUpdateNotPrepared`,
+    /// `JET_errColumnNoChunk` (-1502) for an offset past the end, `JET_errColumnTooBig`,
+    /// `JET_errRecordTooBig`, `JET_errNullInvalid`, `JET_errInvalidBufferSize`.
+    pub fn set_column_ex(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columnid: ColumnId,
+        data: &[u8],
+        grbit: u32,
+        setinfo: Option<&SetInfo>,
+    ) -> Result<Option<Warning>> {
+        let info = setinfo.copied().unwrap_or_default();
+        let info = ese_table::SetInfo {
+            ib_long_value: info.ib_long_value,
+            itag_sequence: info.itag_sequence,
+        };
+        self.with_cursor(sesid, tableid, |c, txn| {
+            c.set_column_ex(txn, columnid, data, SetGrbit(grbit), info)
         })
         .map(warn)
     }
 
-    /// JetSetColumns: [`Engine::set_column`] for each column in order, stopping at the first
-    /// error; each column's warning is left in its `err`.
+    /// JetSetColumns: [`Engine::set_column_ex`] for each column in order (with its
+    /// ibLongValue and itagSequence), stopping at the first error, which is returned; each
+    /// applied column's warning is left in its `err`.
     pub fn set_columns(
         &self,
         sesid: Sesid,
         tableid: Tableid,
         columns: &mut [SetColumn<'_>],
     ) -> Result<()> {
-        self.with_cursor(sesid, tableid, |c, _| {
+        self.with_cursor(sesid, tableid, |c, txn| {
             for col in columns.iter_mut() {
-                let w = c.set_column(
-                    col.columnid,
-                    col.data,
-                    SetGrbit(col.grbit),
-                    col.itag_sequence,
-                )?;
+                let info = ese_table::SetInfo {
+                    ib_long_value: col.ib_long_value,
+                    itag_sequence: col.itag_sequence,
+                };
+                let w = c
+                    .set_column_ex(txn, col.columnid, col.data, SetGrbit(col.grbit), info)
+                    .inspect_err(|e| col.err = e.jet_err().0)?;
                 col.err = w.map_or(0, |w| w.jet_err().0);
             }
             Ok(())
         })
     }
 
-    /// JetRetrieveColumn: copies a column of the current record (or, with
-    /// JET_bitRetrieveCopy, of the copy buffer) into `buf`; returns cbActual, the value's full
+    /// JetRetrieveColumn with a NULL JET_RETINFO but for `itag_sequence`:
+    /// [`Engine::retrieve_column_ex`] from offset 0. Returns cbActual, the value's full
     /// length, with `JET_wrnColumnNull` (1004) for NULL and `JET_wrnBufferTruncated` (1006)
     /// when `buf` was too small. `itag_sequence` 1 is the first value.
     pub fn retrieve_column(
@@ -350,14 +489,47 @@ impl Engine {
         grbit: u32,
         itag_sequence: u32,
     ) -> Result<(usize, Option<Warning>)> {
-        self.with_cursor(sesid, tableid, |c, txn| {
-            c.retrieve_column_into(txn, columnid, itag_sequence, RetrieveGrbit(grbit), buf)
-        })
-        .map(|(n, w)| (n, warn(w)))
+        let mut info = RetInfo {
+            itag_sequence,
+            ..RetInfo::default()
+        };
+        self.retrieve_column_ex(sesid, tableid, columnid, buf, grbit, Some(&mut info))
     }
 
-    /// JetRetrieveColumn with a buffer as large as the value: the value, or `None` for NULL
-    /// (JET_wrnColumnNull).
+    /// JetRetrieveColumn with its JET_RETINFO (`None`: itagSequence 1, ibLongValue 0):
+    /// copies value `itag_sequence` of a column of the current record (or, with
+    /// [`JET_BIT_RETRIEVE_COPY`], of the copy buffer) into `buf`, a long value from
+    /// `ib_long_value`. Returns cbActual (the length from the offset), with
+    /// `JET_wrnColumnNull` (1004) or `JET_wrnBufferTruncated` (1006); `retinfo` gets the
+    /// value read ([`JET_BIT_RETRIEVE_TAG`]) and the column. [`JET_BIT_RETRIEVE_NULL`] and
+    /// [`JET_BIT_RETRIEVE_IGNORE_DEFAULT`] as in ESE. Errors: `JET_errNoCurrentRecord`,
+    /// `JET_errRecordDeleted`, `JET_errColumnNotFound`, `JET_errBadColumnId`.
+    pub fn retrieve_column_ex(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columnid: ColumnId,
+        buf: &mut [u8],
+        grbit: u32,
+        retinfo: Option<&mut RetInfo>,
+    ) -> Result<(usize, Option<Warning>)> {
+        let given = retinfo.as_deref().copied().unwrap_or_default();
+        let info = ese_table::RetInfo {
+            ib_long_value: given.ib_long_value,
+            itag_sequence: given.itag_sequence,
+        };
+        let r = self.with_cursor(sesid, tableid, |c, txn| {
+            c.retrieve_column_ex(txn, columnid, RetrieveGrbit(grbit), info, buf)
+        })?;
+        if let Some(out) = retinfo {
+            out.itag_sequence = r.itag_sequence;
+            out.columnid_next_tagged = columnid;
+        }
+        Ok((r.actual_bytes, warn(r.warning)))
+    }
+
+    /// JetRetrieveColumn with a buffer as large as the value: the whole value (a separated
+    /// long value read from its tree), or `None` for NULL (JET_wrnColumnNull).
     pub fn retrieve_column_value(
         &self,
         sesid: Sesid,
@@ -371,8 +543,10 @@ impl Engine {
         })
     }
 
-    /// JetRetrieveColumns: [`Engine::retrieve_column`] for each column; each column's
-    /// cbActual and warning are left in it. Stops at the first error.
+    /// JetRetrieveColumns: [`Engine::retrieve_column_ex`] for each column with its grbit,
+    /// ibLongValue and itagSequence; itagSequence 0 asks for the number of values, returned
+    /// in `itag_sequence`. Each column's cbActual, warning and columnidNextTagged are left in
+    /// it. Stops at the first error, which is also left in its `err`.
     pub fn retrieve_columns(
         &self,
         sesid: Sesid,
@@ -381,17 +555,98 @@ impl Engine {
     ) -> Result<()> {
         self.with_cursor(sesid, tableid, |c, txn| {
             for col in columns.iter_mut() {
-                let (n, w) = c.retrieve_column_into(
-                    txn,
-                    col.columnid,
-                    col.itag_sequence,
-                    RetrieveGrbit(col.grbit),
-                    col.data,
-                )?;
-                col.actual = n;
-                col.err = w.map_or(0, |w| w.jet_err().0);
+                col.actual = 0;
+                col.columnid_next_tagged = col.columnid;
+                if col.itag_sequence == 0 {
+                    let n = c
+                        .value_count(txn, col.columnid, RetrieveGrbit(col.grbit))
+                        .inspect_err(|e| col.err = e.jet_err().0)?;
+                    col.itag_sequence = u32::try_from(n).unwrap_or(u32::MAX);
+                    col.err = 0;
+                    continue;
+                }
+                let info = ese_table::RetInfo {
+                    ib_long_value: col.ib_long_value,
+                    itag_sequence: col.itag_sequence,
+                };
+                let r = c
+                    .retrieve_column_ex(txn, col.columnid, RetrieveGrbit(col.grbit), info, col.data)
+                    .inspect_err(|e| col.err = e.jet_err().0)?;
+                col.actual = r.actual_bytes;
+                col.itag_sequence = r.itag_sequence;
+                col.err = r.warning.map_or(0, |w| w.jet_err().0);
             }
             Ok(())
+        })
+    }
+
+    /// JetEnumerateColumns (basics): the values of the columns `columnids` names (empty:
+    /// every column with a value; tagged ones only with [`JET_BIT_ENUMERATE_TAGGED_ONLY`]),
+    /// each column with its status and each value with its data, separated long values cut
+    /// to `cb_data_most` bytes (JET_wrnColumnTruncated). A bad column id is that column's
+    /// `err`. Grbits: [`JET_BIT_ENUMERATE_COPY`], [`JET_BIT_ENUMERATE_IGNORE_DEFAULT`],
+    /// [`JET_BIT_ENUMERATE_PRESENCE_ONLY`], [`JET_BIT_ENUMERATE_TAGGED_ONLY`]; others are
+    /// `JET_errInvalidGrbit`.
+    pub fn enumerate_columns(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columnids: &[EnumColumnId],
+        cb_data_most: usize,
+        grbit: u32,
+    ) -> Result<Vec<EnumColumn>> {
+        let known = JET_BIT_ENUMERATE_COPY
+            | JET_BIT_ENUMERATE_IGNORE_DEFAULT
+            | JET_BIT_ENUMERATE_PRESENCE_ONLY
+            | JET_BIT_ENUMERATE_TAGGED_ONLY;
+        if grbit & !known != 0 {
+            return fail(JetErr::INVALID_GRBIT);
+        }
+        let out = self.with_cursor(sesid, tableid, |c, txn| {
+            c.enumerate_columns(txn, columnids, cb_data_most, EnumerateGrbit(grbit))
+        })?;
+        Ok(out
+            .into_iter()
+            .map(|col| EnumColumn {
+                columnid: col.id,
+                err: match col.result {
+                    Ok(w) => w.map_or(0, |w| w.jet_err().0),
+                    Err(e) => e.jet_err().0,
+                },
+                values: col
+                    .values
+                    .into_iter()
+                    .map(|v| EnumColumnValue {
+                        itag_sequence: v.itag_sequence,
+                        err: v.warning.map_or(0, |w| w.jet_err().0),
+                        data: v.data,
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// JetEscrowUpdate: adds the little-endian `delta` (4 bytes for a Long column, 8 for a
+    /// LongLong one) to escrow column `columnid` of the current record, without conflicting
+    /// with other sessions' escrow updates of it, and returns the value before the delta.
+    /// [`JET_BIT_ESCROW_NO_ROLLBACK`]: the delta is kept even if the transaction rolls back.
+    /// Errors, in ESE's order: `JET_errNotInTransaction` (-1054), `JET_errInvalidOperation`
+    /// (-1906, not an escrow column), `JET_errInvalidBufferSize` (-1047),
+    /// `JET_errAlreadyPrepared` (-1607), `JET_errNoCurrentRecord`, `JET_errWriteConflict`
+    /// (another session replaced or deleted the record).
+    pub fn escrow_update(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        columnid: ColumnId,
+        delta: &[u8],
+        grbit: u32,
+    ) -> Result<Vec<u8>> {
+        if grbit & !JET_BIT_ESCROW_NO_ROLLBACK != 0 {
+            return fail(JetErr::INVALID_GRBIT);
+        }
+        self.with_cursor(sesid, tableid, |c, txn| {
+            c.escrow_update(txn, columnid, delta, EscrowGrbit(grbit))
         })
     }
 
@@ -539,3 +794,39 @@ pub const JET_BIT_RANGE_REMOVE: u32 = 0x8;
 pub const JET_BIT_SET_ZERO_LENGTH: u32 = 0x20;
 /// JetRetrieveColumn: JET_bitRetrieveCopy.
 pub const JET_BIT_RETRIEVE_COPY: u32 = 0x1;
+
+/// JetSetColumn: JET_bitSetAppendLV.
+pub const JET_BIT_SET_APPEND_LV: u32 = 0x1;
+/// JetSetColumn: JET_bitSetOverwriteLV.
+pub const JET_BIT_SET_OVERWRITE_LV: u32 = 0x4;
+/// JetSetColumn: JET_bitSetSizeLV.
+pub const JET_BIT_SET_SIZE_LV: u32 = 0x8;
+/// JetSetColumn: JET_bitSetSeparateLV.
+pub const JET_BIT_SET_SEPARATE_LV: u32 = 0x40;
+/// JetSetColumn: JET_bitSetUniqueMultiValues.
+pub const JET_BIT_SET_UNIQUE_MULTI_VALUES: u32 = 0x80;
+/// JetSetColumn: JET_bitSetUniqueNormalizedMultiValues.
+pub const JET_BIT_SET_UNIQUE_NORMALIZED_MULTI_VALUES: u32 = 0x100;
+/// JetSetColumn: JET_bitSetRevertToDefaultValue.
+pub const JET_BIT_SET_REVERT_TO_DEFAULT_VALUE: u32 = 0x200;
+/// JetSetColumn: JET_bitSetIntrinsicLV.
+pub const JET_BIT_SET_INTRINSIC_LV: u32 = 0x400;
+
+/// JetRetrieveColumn: JET_bitRetrieveTag.
+pub const JET_BIT_RETRIEVE_TAG: u32 = 0x8;
+/// JetRetrieveColumn: JET_bitRetrieveNull.
+pub const JET_BIT_RETRIEVE_NULL: u32 = 0x10;
+/// JetRetrieveColumn: JET_bitRetrieveIgnoreDefault.
+pub const JET_BIT_RETRIEVE_IGNORE_DEFAULT: u32 = 0x20;
+
+/// JetEnumerateColumns: JET_bitEnumerateCopy.
+pub const JET_BIT_ENUMERATE_COPY: u32 = 0x1;
+/// JetEnumerateColumns: JET_bitEnumerateIgnoreDefault.
+pub const JET_BIT_ENUMERATE_IGNORE_DEFAULT: u32 = 0x20;
+/// JetEnumerateColumns: JET_bitEnumeratePresenceOnly.
+pub const JET_BIT_ENUMERATE_PRESENCE_ONLY: u32 = 0x20000;
+/// JetEnumerateColumns: JET_bitEnumerateTaggedOnly.
+pub const JET_BIT_ENUMERATE_TAGGED_ONLY: u32 = 0x40000;
+
+/// JetEscrowUpdate: JET_bitEscrowNoRollback.
+pub const JET_BIT_ESCROW_NO_ROLLBACK: u32 = 0x1;

@@ -16,23 +16,11 @@
 //! shape lets one transaction hold any number of puts, and lets each adapter keep the peer's
 //! native transaction and table handle alive for the whole transaction, with no buffering.
 //!
-//! # Where the ese-rs adapter goes
+//! # The baseline
 //!
-//! The engine's API layer (`ese-api`) does not exist yet, so there is no ese-rs adapter, and no
-//! stand-in pretends to be one. When `ese-api` lands:
-//! 1. add `ese-api = { path = "../crates/ese-api" }` to this crate's dependencies;
-//! 2. write `src/adapters/ese.rs`: one instance and one database in the engine's directory, one
-//!    table with a binary primary-key column (the 24-byte key) and a long-binary value column.
-//!    [`Engine::write`] = `begin_transaction`, then per put `prepare_update` (insert, or replace
-//!    after a `seek` hit) + `set_column` × 2 + `update`, per delete `make_key` + `seek` (EQ) +
-//!    `delete`, then `commit_transaction`, with `JET_bitCommitLazyFlush` for [`Commit::Lazy`].
-//!    [`Engine::read`] = a session in a read-only transaction, with `get` as `make_key`, `seek`
-//!    (EQ) and `retrieve_column`, and `range` as `make_key`, `seek` (GE), then
-//!    `retrieve_column` and `move_next` per row. Sessions are per thread (a pool, like the
-//!    SQLite adapter's readers);
-//! 3. register its `SPEC` *first* in [`engines`] under the name `ese-rs`, and set
-//!    [`DEFAULT_BASELINE`] to `Some("ese-rs")`, so every ratio is relative to ese-rs;
-//! 4. `tests/adapters.rs` then checks it against every peer on a tiny data set, unchanged.
+//! ese-rs ([`adapters::ese`], through `ese-api`) is listed first in [`engines`] and is the
+//! default baseline ([`DEFAULT_BASELINE`]): every ratio in the table is a peer's cost divided
+//! by ese-rs's. `tests/adapters.rs` checks it against every peer on a tiny data set.
 
 pub mod adapters;
 pub mod fsync;
@@ -49,14 +37,14 @@ pub const KEY_BYTES: usize = 24;
 /// Bytes in every value, as the benchmark issue fixes.
 pub const VALUE_BYTES: usize = 150;
 
-/// Cache budget given to every engine that has a configurable cache (redb, SQLite, sled,
-/// fjall; LMDB uses the OS page cache). The full data set (200,000 rows, about 35 MB) fits, so
+/// Cache budget given to every engine that has a configurable cache (ese-rs, redb, SQLite,
+/// sled, fjall; LMDB uses the OS page cache). The full data set (200,000 rows, about 35 MB) fits, so
 /// read workloads compare in-memory lookup paths rather than cache policies.
 pub const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Name of the baseline engine when `--baseline` is not given and the engine is selected.
-/// Until the ese-rs adapter exists this is `None` and the first selected engine is the baseline.
-pub const DEFAULT_BASELINE: Option<&str> = None;
+/// Name of the baseline engine when `--baseline` is not given and the engine is selected;
+/// otherwise the first selected engine is the baseline.
+pub const DEFAULT_BASELINE: Option<&str> = Some("ese-rs");
 
 /// A failure of an engine or of the harness, with what was being done when it happened.
 #[derive(Debug)]
@@ -163,13 +151,10 @@ pub struct EngineSpec {
     pub open: OpenFn,
 }
 
-/// Every engine this build can run, in table order.
-///
-/// The ese-rs adapter goes FIRST in this list once `ese-api` exists (see the crate docs); it is
-/// deliberately absent until then rather than faked.
+/// Every engine this build can run, in table order: ese-rs, the baseline, first.
 pub fn engines() -> Vec<EngineSpec> {
     vec![
-        // ese-rs: add `adapters::ese::SPEC` here, first, when ese-api exists.
+        adapters::ese::SPEC,
         adapters::redb::SPEC,
         adapters::lmdb::SPEC,
         adapters::sqlite::SPEC,

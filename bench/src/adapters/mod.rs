@@ -4,9 +4,8 @@
 //! of binary keys and values, and the shared [`crate::CACHE_BYTES`] cache budget where the
 //! engine has a cache of its own. A lazy commit uses the engine's own non-syncing commit; a
 //! durable commit returns only once the engine says the transaction is on disk.
-//!
-//! The ese-rs adapter (`ese.rs`, through `ese-api`) belongs here too, once `ese-api` exists.
 
+pub mod ese;
 pub mod fjall;
 // heed makes opening an environment and changing its flags `unsafe`; see the module docs.
 #[allow(unsafe_code)]

@@ -1,0 +1,167 @@
+//! One engine through the benchmark's operations, phase by phase, printing each phase's wall
+//! time, rate and its start and end on the monotonic clock, so that a profile recorded with
+//! `perf record -k CLOCK_MONOTONIC` can be cut into phases with `perf report --time A,B`.
+//!
+//! ```sh
+//! cargo run --release --manifest-path bench/Cargo.toml --example phases -- [ENGINE] [ROWS]
+//! perf record -k CLOCK_MONOTONIC -e cpu-clock -g --call-graph dwarf \
+//!     bench/target/release/examples/phases ese-rs 20000
+//! ```
+//!
+//! Phases, on one fresh directory under the system's temporary folder: `load` (ROWS puts in
+//! one durable transaction), `commits` (200 single-row durable commits), `batches` (20 lazy
+//! transactions of 1,000 puts), `reads` (20,000 random gets, 1,000 per snapshot), `scans`
+//! (1,000 range scans of 100 rows), `deletes` (5,000 deletes, 1,000 per lazy transaction) and
+//! `writers` (4 threads × 50 durable single-row commits). Between phases the program sleeps
+//! 200 ms, so the phases' samples never mix.
+
+use ese_bench::rng::{self, SplitMix64};
+use ese_bench::{Commit, Engine, Result};
+use std::time::{Duration, Instant};
+
+/// Seed of the data and of every random choice.
+const SEED: u64 = 0x00E5_E0E5_E0E5_E0E5;
+
+/// The `tv_sec.tv_nsec` of an instant (CLOCK_MONOTONIC on Linux), from its `Debug` form.
+fn monotonic(t: Instant) -> String {
+    let s = format!("{t:?}");
+    let field = |name: &str| -> Option<u64> {
+        let rest = &s[s.find(name)? + name.len()..];
+        let digits: String = rest
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    match (field("tv_sec"), field("tv_nsec")) {
+        (Some(sec), Some(nsec)) => format!("{sec}.{nsec:09}"),
+        _ => s,
+    }
+}
+
+/// Runs `f`, which does `count` operations, and prints the phase's line.
+fn phase(name: &str, count: usize, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    f()?;
+    let end = Instant::now();
+    let secs = (end - start).as_secs_f64();
+    println!(
+        "{name:<8} {:>8.3} s {:>12.0} /s   --time {},{}",
+        secs,
+        count as f64 / secs.max(1e-9),
+        monotonic(start),
+        monotonic(end)
+    );
+    Ok(())
+}
+
+/// Runs every phase against `engine` with `rows` loaded rows.
+fn run(engine: &dyn Engine, rows: u64) -> Result<()> {
+    phase("load", rows as usize, || {
+        engine.write(Commit::Durable, &mut |w| {
+            for i in 0..rows {
+                w.put(&rng::key(SEED, i), &rng::value(SEED, i))?;
+            }
+            Ok(())
+        })
+    })?;
+    phase("commits", 200, || {
+        for j in 0..200u64 {
+            let i = (1 << 40) | j;
+            engine.write(Commit::Durable, &mut |w| {
+                w.put(&rng::key(SEED, i), &rng::value(SEED, i))
+            })?;
+        }
+        Ok(())
+    })?;
+    phase("batches", 20_000, || {
+        for t in 0..20u64 {
+            engine.write(Commit::Lazy, &mut |w| {
+                for r in 0..1_000u64 {
+                    let i = (2 << 40) | (t * 1_000 + r);
+                    w.put(&rng::key(SEED, i), &rng::value(SEED, i))?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })?;
+    let mut value = Vec::new();
+    phase("reads", 20_000, || {
+        let mut pick = SplitMix64::new(SEED ^ 0x5EAD);
+        for _ in 0..20 {
+            engine.read(&mut |r| {
+                for _ in 0..1_000 {
+                    r.get(&rng::key(SEED, pick.below(rows)), &mut value)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })?;
+    phase("scans", 1_000, || {
+        let mut pick = SplitMix64::new(SEED ^ 0x5CA7);
+        for _ in 0..1_000 {
+            let key = rng::key(SEED, pick.below(rows));
+            engine.read(&mut |r| r.range(&key, 100, &mut |_, _| {}).map(drop))?;
+        }
+        Ok(())
+    })?;
+    phase("deletes", 5_000, || {
+        for b in 0..5u64 {
+            engine.write(Commit::Lazy, &mut |w| {
+                for j in 0..1_000u64 {
+                    w.delete(&rng::key(SEED, (b * 1_000 + j) % rows))?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })?;
+    phase("writers", 200, || {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4u64)
+                .map(|t| {
+                    s.spawn(move || -> Result<()> {
+                        for c in 0..50u64 {
+                            let i = (3 << 40) | (t * 50 + c);
+                            engine.write(Commit::Durable, &mut |w| {
+                                w.put(&rng::key(SEED, i), &rng::value(SEED, i))
+                            })?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(ese_bench::Error::new("writer", "panicked")))
+            })
+        })
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    let mut args = std::env::args().skip(1);
+    let name = args.next().unwrap_or_else(|| "ese-rs".to_string());
+    let rows: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let Some(spec) = ese_bench::engines().into_iter().find(|s| s.name == name) else {
+        eprintln!("phases: no engine {name}");
+        return std::process::ExitCode::FAILURE;
+    };
+    let dir = std::env::temp_dir().join(format!("ese-bench-phases-{}", std::process::id()));
+    let result = std::fs::create_dir_all(&dir)
+        .map_err(|e| ese_bench::Error::new("phases: create dir", e))
+        .and_then(|()| (spec.open)(&dir))
+        .and_then(|engine| run(engine.as_ref(), rows));
+    let _ = std::fs::remove_dir_all(&dir);
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("phases: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -53,6 +53,19 @@
 //! committed but still visible differently to older snapshots, every open reads the rows
 //! through the session's own view. Nothing rolled back can therefore be served from memory.
 //!
+//! # Cursors and DDL
+//!
+//! Each table's shared state carries a **DDL generation**, bumped right after every write of
+//! the table's row (a DDL's restamp, the table's creation or deletion), once that write's
+//! version is in the version store. A cursor remembers the generation at its last check that
+//! found the row without versions and carrying the cursor's stamp; while the generation is
+//! unchanged no DDL wrote the row since, so its calls skip the catalog entirely. Commit,
+//! rollback and cleanup need no hook: a cursor records a generation only when the row has no
+//! versions, and from a DDL's write until its versions are cleaned up (or rolled back) the
+//! row has one, so every cursor reads it through its session's view meanwhile. The
+//! generation lives in this catalog's memory, like the schema cache: one catalog per attached
+//! database.
+//!
 //! Known limits: the B-trees of a table created in a rolled-back transaction, or of a deleted
 //! table, are not freed (the B-tree layer has no tree drop yet); their pages stay allocated.
 
@@ -601,11 +614,16 @@ fn info(def: &ColumnDef, name: String) -> ColumnInfo {
     }
 }
 
-/// What every cursor on one table shares: the open count and the counters of sequential
-/// keys and autoincrement values (in memory, found again from the data at first load).
+/// What every cursor on one table shares: the open count, the DDL generation and the
+/// counters of sequential keys and autoincrement values (in memory, found again from the data
+/// at first load).
 #[derive(Debug)]
 pub(crate) struct TableState {
     pub(crate) open_cursors: AtomicUsize,
+    /// Bumped after every write of the table's catalog row (each DDL's restamp, the table's
+    /// creation and deletion), once the write's version is in the version store; cursors
+    /// skip re-reading the row while it is unchanged (module doc, "Cursors and DDL").
+    pub(crate) ddl_generation: AtomicU64,
     /// The next DBK; `None` until first needed.
     pub(crate) next_dbk: Mutex<Option<u64>>,
     /// The next autoincrement value; `None` until first needed.
@@ -626,6 +644,7 @@ impl TableState {
     pub(crate) fn fresh() -> TableState {
         TableState {
             open_cursors: AtomicUsize::new(0),
+            ddl_generation: AtomicU64::new(0),
             next_dbk: Mutex::new(None),
             next_autoinc: Mutex::new(None),
             next_lid: Arc::new(Mutex::new(None)),
@@ -647,6 +666,8 @@ pub struct Catalog {
     commit_mode: Mutex<CommitMode>,
     schemas: Mutex<HashMap<u32, Arc<TableSchema>>>,
     states: Mutex<HashMap<u32, Arc<TableState>>>,
+    /// How many times a table row was read for its DDL stamp ([`Catalog::table_version`]).
+    version_reads: AtomicU64,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -732,6 +753,7 @@ impl Catalog {
             commit_mode: Mutex::new(CommitMode::Durable),
             schemas: Mutex::new(HashMap::new()),
             states: Mutex::new(HashMap::new()),
+            version_reads: AtomicU64::new(0),
         })
     }
 
@@ -879,11 +901,34 @@ impl Catalog {
     /// The stamp of table `objid`'s last DDL as `session` sees it; `None` if the table is
     /// gone for it.
     pub(crate) fn table_version(&self, session: &Session, objid: u32) -> Result<Option<u64>> {
+        self.version_reads.fetch_add(1, Ordering::Relaxed);
         let key = row_key(objid, ObjectType::Table as u16, objid);
         match self.tree.get(session, &key)? {
             Some(data) => Ok(Some(CatalogRow::decode(&key, &data)?.version)),
             None => Ok(None),
         }
+    }
+
+    /// Whether table `objid`'s row has no versions in the version store: every session,
+    /// whatever its snapshot, then reads the same committed row.
+    pub(crate) fn table_row_settled(&self, objid: u32) -> bool {
+        let key = row_key(objid, ObjectType::Table as u16, objid);
+        !self.ver.is_versioned(self.tree.obj(), &key)
+    }
+
+    /// How many times cursors have read a table's catalog row to check its DDL stamp, since
+    /// the catalog was opened (a diagnostic counter: cursors skip the read while no DDL
+    /// touched the table since they last checked).
+    pub fn table_version_reads(&self) -> u64 {
+        self.version_reads.load(Ordering::Relaxed)
+    }
+
+    /// Records that table `objid`'s row was just written (its version is in the store), so
+    /// that every cursor on the table re-reads it at its next call.
+    fn table_row_written(&self, objid: u32) {
+        self.state(objid)
+            .ddl_generation
+            .fetch_add(1, Ordering::SeqCst);
     }
 
     fn build_schema(&self, rows: &[CatalogRow]) -> Result<TableSchema> {
@@ -991,6 +1036,7 @@ impl Catalog {
                 ..CatalogRow::default()
             };
             self.tree.insert(session, &table.key(), &table.encode())?;
+            self.table_row_written(objid);
             let mut schema = self.build_schema(std::slice::from_ref(&table))?;
             let mut warnings = Vec::with_capacity(create.columns.len());
             for c in &create.columns {
@@ -1152,6 +1198,7 @@ impl Catalog {
         let mut row = CatalogRow::decode(&key, &data)?;
         row.version = self.new_stamp();
         self.tree.replace(session, &key, &row.encode())?;
+        self.table_row_written(schema.objid);
         schema.version = row.version;
         Ok(())
     }
@@ -1344,6 +1391,9 @@ impl Catalog {
                     _ => {}
                 }
                 self.tree.delete(session, &r.key())?;
+                if t == ObjectType::Table {
+                    self.table_row_written(objid);
+                }
             }
             Ok(())
         })?;

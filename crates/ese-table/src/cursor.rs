@@ -29,8 +29,12 @@
 //! # Transactions
 //!
 //! Every change runs in a save point of the catalog ([`crate::Catalog`]): an implicit
-//! transaction at level 0, so a failed call changes nothing. A cursor re-reads its table's
-//! DDL stamp before each positioning or change and reloads the schema when it moved.
+//! transaction at level 0, so a failed call changes nothing. Before each positioning or
+//! change a cursor checks its table's DDL stamp and reloads the schema when it moved. The
+//! check reads the catalog row only when the table's DDL generation (bumped by every write
+//! of the row) moved since the cursor last found the row without versions, or while the row
+//! has versions (DDL uncommitted, or committed and still seen differently by older
+//! snapshots); otherwise it is one atomic load.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -229,6 +233,9 @@ pub struct TableCursor {
     bm: Option<Vec<u8>>,
     /// A temporary table's shared state ([`crate::temp`]).
     pub(crate) temp: Option<Arc<crate::temp::TempShared>>,
+    /// The table's DDL generation at the last check that found the catalog row without
+    /// versions and with this cursor's schema stamp; `None` until such a check.
+    settled_at: Option<u64>,
 }
 
 impl Drop for TableCursor {
@@ -283,6 +290,7 @@ impl TableCursor {
             index: None,
             bm: None,
             temp: None,
+            settled_at: None,
         })
     }
 
@@ -321,22 +329,41 @@ impl TableCursor {
     }
 
     /// Reloads the schema if DDL changed it since this cursor last looked.
+    ///
+    /// The fast path is one atomic load: when the last check found the table's row without
+    /// versions (so every session, whatever its snapshot, read the same committed stamp) and
+    /// the table's DDL generation has not moved since, no DDL wrote the row in between, and
+    /// the stamp this cursor has is still the one `session` sees. The generation is bumped
+    /// after a DDL's version is in the store, and loaded here before the row is checked, so
+    /// a DDL either shows as a version at the check or moves the generation afterwards;
+    /// during the moment between the two, the DDL is still uncommitted in another session.
+    /// Otherwise the row is read as `session` sees it (its own uncommitted DDL included,
+    /// rolled-back DDL gone), as every call did before.
     fn refresh(&mut self, session: &Session) -> Result<()> {
         if self.temp.is_some() {
             return Ok(());
         }
+        let generation = self.state.ddl_generation.load(Ordering::SeqCst);
+        if self.settled_at == Some(generation) {
+            return Ok(());
+        }
+        let objid = self.schema.objid;
         let version = self
             .catalog
-            .table_version(session, self.schema.objid)?
+            .table_version(session, objid)?
             .ok_or(Error::ObjectNotFound)?;
         if version != self.schema.version {
-            let schema = self.catalog.schema(session, self.schema.objid)?;
+            let schema = self.catalog.schema(session, objid)?;
             self.set_schema(schema)?;
+        }
+        if self.schema.version == version && self.catalog.table_row_settled(objid) {
+            self.settled_at = Some(generation);
         }
         Ok(())
     }
 
     fn set_schema(&mut self, schema: Arc<TableSchema>) -> Result<()> {
+        self.settled_at = None;
         self.secondary = schema
             .secondary
             .iter()
@@ -766,3 +793,6 @@ fn index_keys(
 ) -> Result<Vec<Vec<u8>>> {
     crate::maintain::entry_keys(schema, idx, record, bookmark)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,13 @@
 //! Reading a tree: seeks, cursors, bookmarks, approximate positions and range counts (ESE's
 //! DIR/BT read paths).
 //!
-//! A [`Cursor`] holds no latch between calls. It keeps a copy of the leaf it stands on,
-//! taken together with that page's dbtime; the next move reads the page's dbtime again and,
-//! when it is unchanged, steps through the copy. When the page has changed (or was freed,
-//! which stamps it), the cursor seeks again from its current key, its bookmark. Flag-deleted
-//! nodes are invisible here: every move skips them.
+//! A [`Cursor`] holds no latch between calls. It remembers the leaf it stands on, that
+//! page's dbtime and its node index there; the next move reads the page again and, when its
+//! dbtime is unchanged (every change stamps a new one, and so does freeing the page), steps on
+//! from that index. When the page has changed, the cursor seeks again from its current key,
+//! its bookmark. A move reads the nodes in place, under the page's read latch for the length
+//! of the call, and decodes only the nodes it passes. Flag-deleted nodes are invisible here:
+//! every move skips them.
 //!
 //! The layer above reads through the `_with` moves instead ([`Cursor::first_with`] and its
 //! siblings): each takes a [`Resolve`] closure that is shown every node the move passes, flags
@@ -18,10 +20,12 @@ use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::Arc;
 
+use ese_cache::PageRef;
 use ese_core::{Dbtime, Pgno};
 
+use crate::db::Database;
 use crate::error::{Result, corrupt};
-use crate::node::{Node, NodeFlags};
+use crate::node::{Node, NodeFlags, TreePage};
 use crate::redo::page_dbtime;
 use crate::tree::{BTree, MAX_DEPTH};
 
@@ -49,14 +53,34 @@ pub struct Entry {
     pub data: Vec<u8>,
 }
 
-/// A copy of one leaf, valid while the page's dbtime is unchanged.
-#[derive(Clone, Debug)]
+/// The leaf a cursor stands on as it last read it; a position on it holds while the page's
+/// dbtime is unchanged.
+#[derive(Clone, Copy, Debug)]
 struct LeafSnap {
     pgno: Pgno,
     dbtime: Dbtime,
     prev: Pgno,
     next: Pgno,
-    nodes: Vec<Node>,
+}
+
+impl LeafSnap {
+    fn of(tp: &TreePage<'_>) -> LeafSnap {
+        let h = tp.view.header();
+        LeafSnap {
+            pgno: tp.pgno,
+            dbtime: h.dbtime,
+            prev: h.prev,
+            next: h.next,
+        }
+    }
+}
+
+/// A node a move stops on: its leaf, its index there, its key and what the caller sees.
+struct Hit {
+    snap: LeafSnap,
+    index: usize,
+    key: Vec<u8>,
+    data: Vec<u8>,
 }
 
 /// What a caller sees of a node a cursor passes: its data, or `None` to skip it. Called with
@@ -75,6 +99,27 @@ pub struct Cursor<'t> {
     leaf: Option<LeafSnap>,
     index: usize,
     current: Option<Entry>,
+    /// The node a move shows its resolve closure, its buffers reused from node to node.
+    scratch: Node,
+}
+
+fn empty_node() -> Node {
+    Node {
+        flags: NodeFlags::NONE,
+        key: Vec::new(),
+        payload: Vec::new(),
+    }
+}
+
+/// Decodes node `i` of `tp` into `scratch` and asks `resolve` what the caller sees of it.
+fn visit(
+    tp: &TreePage<'_>,
+    i: usize,
+    scratch: &mut Node,
+    resolve: Resolve<'_>,
+) -> Result<Option<Vec<u8>>> {
+    tp.node(i)?.copy_into(scratch);
+    Ok(resolve(scratch))
 }
 
 impl BTree {
@@ -85,6 +130,7 @@ impl BTree {
             leaf: None,
             index: 0,
             current: None,
+            scratch: empty_node(),
         }
     }
 
@@ -95,6 +141,7 @@ impl BTree {
             leaf: None,
             index: 0,
             current: None,
+            scratch: empty_node(),
         }
     }
 
@@ -125,20 +172,13 @@ impl BTree {
         self.cursor().seek(key, op)
     }
 
-    fn load_leaf(&self, pgno: Pgno) -> Result<LeafSnap> {
-        let page = self.db.cache().read(self.db.id(), pgno)?;
-        let tp = self.tree_page(&page, pgno)?;
+    /// `page` read as a leaf of this tree.
+    fn leaf_page<'a>(&self, page: &'a PageRef<'_>) -> Result<TreePage<'a>> {
+        let tp = self.tree_page(page, page.pgno())?;
         if !tp.is_leaf() {
-            return corrupt(pgno, "a leaf-level link leads to an internal page");
+            return corrupt(tp.pgno, "a leaf-level link leads to an internal page");
         }
-        let h = tp.view.header();
-        Ok(LeafSnap {
-            pgno,
-            dbtime: h.dbtime,
-            prev: h.prev,
-            next: h.next,
-            nodes: tp.nodes()?,
-        })
+        Ok(tp)
     }
 
     /// The leftmost (or rightmost) leaf.
@@ -236,13 +276,16 @@ impl<'t> Cursor<'t> {
         self.seek(bookmark, SeekOp::Eq)
     }
 
-    fn set(&mut self, snap: LeafSnap, i: usize, data: Vec<u8>) -> Option<Entry> {
-        let e = Entry {
-            key: snap.nodes[i].key.clone(),
-            data,
+    fn settle(&mut self, hit: Option<Hit>) -> Option<Entry> {
+        let Some(hit) = hit else {
+            return self.clear();
         };
-        self.leaf = Some(snap);
-        self.index = i;
+        let e = Entry {
+            key: hit.key,
+            data: hit.data,
+        };
+        self.leaf = Some(hit.snap);
+        self.index = hit.index;
         self.current = Some(e.clone());
         Some(e)
     }
@@ -257,61 +300,86 @@ impl<'t> Cursor<'t> {
         u64::from(self.tree.db.page_count()) + 1
     }
 
-    /// The first node `resolve` accepts at or after `start` on `snap`'s level.
-    fn forward(
+    /// The first node `resolve` accepts at or after `start` on `page`'s level.
+    fn forward<'d>(
         &mut self,
-        mut snap: LeafSnap,
+        db: &'d Database,
+        mut page: PageRef<'d>,
         mut start: usize,
         resolve: Resolve<'_>,
     ) -> Result<Option<Entry>> {
+        let mut from = None;
         for _ in 0..self.bound() {
-            if let Some((i, data)) =
-                (start..snap.nodes.len()).find_map(|i| resolve(&snap.nodes[i]).map(|d| (i, d)))
+            let tp = self.tree.leaf_page(&page)?;
+            let snap = LeafSnap::of(&tp);
+            if let Some(from) = from
+                && snap.prev != from
             {
-                return Ok(self.set(snap, i, data));
+                return corrupt(snap.pgno, "a leaf's prev link does not match its neighbour");
+            }
+            for i in start..tp.count() {
+                if let Some(data) = visit(&tp, i, &mut self.scratch, resolve)? {
+                    let key = self.scratch.key.clone();
+                    return Ok(self.settle(Some(Hit {
+                        snap,
+                        index: i,
+                        key,
+                        data,
+                    })));
+                }
             }
             if snap.next.is_null() {
                 return Ok(self.clear());
             }
-            let from = snap.pgno;
-            snap = self.tree.load_leaf(snap.next)?;
-            if snap.prev != from {
-                return corrupt(snap.pgno, "a leaf's prev link does not match its neighbour");
-            }
+            drop(page);
+            page = db.cache().read(db.id(), snap.next)?;
+            from = Some(snap.pgno);
             start = 0;
         }
         corrupt(
-            snap.pgno,
+            page.pgno(),
             "a leaf chain is longer than the database (a cycle?)",
         )
     }
 
-    /// The last node `resolve` accepts before `end` on `snap`'s level.
-    fn backward(
+    /// The last node `resolve` accepts before `end` on `page`'s level.
+    fn backward<'d>(
         &mut self,
-        mut snap: LeafSnap,
+        db: &'d Database,
+        mut page: PageRef<'d>,
         mut end: usize,
         resolve: Resolve<'_>,
     ) -> Result<Option<Entry>> {
+        let mut from = None;
         for _ in 0..self.bound() {
-            if let Some((i, data)) = (0..end.min(snap.nodes.len()))
-                .rev()
-                .find_map(|i| resolve(&snap.nodes[i]).map(|d| (i, d)))
+            let tp = self.tree.leaf_page(&page)?;
+            let snap = LeafSnap::of(&tp);
+            if let Some(from) = from
+                && snap.next != from
             {
-                return Ok(self.set(snap, i, data));
+                return corrupt(snap.pgno, "a leaf's next link does not match its neighbour");
+            }
+            for i in (0..end.min(tp.count())).rev() {
+                if let Some(data) = visit(&tp, i, &mut self.scratch, resolve)? {
+                    let key = self.scratch.key.clone();
+                    return Ok(self.settle(Some(Hit {
+                        snap,
+                        index: i,
+                        key,
+                        data,
+                    })));
+                }
             }
             if snap.prev.is_null() {
                 return Ok(self.clear());
             }
-            let from = snap.pgno;
-            snap = self.tree.load_leaf(snap.prev)?;
-            if snap.next != from {
-                return corrupt(snap.pgno, "a leaf's next link does not match its neighbour");
-            }
-            end = snap.nodes.len();
+            drop(page);
+            page = db.cache().read(db.id(), snap.prev)?;
+            from = Some(snap.pgno);
+            end = usize::MAX;
         }
         corrupt(
-            snap.pgno,
+            page.pgno(),
             "a leaf chain is longer than the database (a cycle?)",
         )
     }
@@ -325,13 +393,13 @@ impl<'t> Cursor<'t> {
     pub fn first_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
-        self.first_locked(resolve)
+        self.first_locked(&db, resolve)
     }
 
-    fn first_locked(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+    fn first_locked(&mut self, db: &Database, resolve: Resolve<'_>) -> Result<Option<Entry>> {
         let leaf = self.tree.edge_leaf(false)?;
-        let snap = self.tree.load_leaf(leaf)?;
-        self.forward(snap, 0, resolve)
+        let page = db.cache().read(db.id(), leaf)?;
+        self.forward(db, page, 0, resolve)
     }
 
     /// Moves to the last record (ESE's JetMove JET_MoveLast).
@@ -343,14 +411,13 @@ impl<'t> Cursor<'t> {
     pub fn last_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
-        self.last_locked(resolve)
+        self.last_locked(&db, resolve)
     }
 
-    fn last_locked(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+    fn last_locked(&mut self, db: &Database, resolve: Resolve<'_>) -> Result<Option<Entry>> {
         let leaf = self.tree.edge_leaf(true)?;
-        let snap = self.tree.load_leaf(leaf)?;
-        let end = snap.nodes.len();
-        self.backward(snap, end, resolve)
+        let page = db.cache().read(db.id(), leaf)?;
+        self.backward(db, page, usize::MAX, resolve)
     }
 
     /// Moves to the record `op` finds for `key` (ESE's JetSeek); on `None` the cursor is on
@@ -369,49 +436,57 @@ impl<'t> Cursor<'t> {
     ) -> Result<Option<Entry>> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
-        self.seek_locked(key, op, resolve)
+        self.seek_locked(&db, key, op, resolve)
     }
 
     fn seek_locked(
         &mut self,
+        db: &Database,
         key: &[u8],
         op: SeekOp,
         resolve: Resolve<'_>,
     ) -> Result<Option<Entry>> {
         let (_, leaf) = self.tree.descend(key)?;
-        let snap = self.tree.load_leaf(leaf)?;
-        let i = snap.nodes.partition_point(|n| n.key.as_slice() < key);
-        let equal = snap.nodes.get(i).is_some_and(|n| n.key == key);
-        let found = if equal {
-            snap.nodes.get(i).and_then(&mut *resolve)
-        } else {
-            None
+        let page = db.cache().read(db.id(), leaf)?;
+        let (i, equal, found) = {
+            let tp = self.tree.leaf_page(&page)?;
+            let (i, equal) = tp.lower_bound(key)?;
+            let found = if equal {
+                visit(&tp, i, &mut self.scratch, resolve)?
+            } else {
+                None
+            };
+            let hit = found.map(|data| Hit {
+                snap: LeafSnap::of(&tp),
+                index: i,
+                key: self.scratch.key.clone(),
+                data,
+            });
+            (i, equal, hit)
         };
         match op {
-            SeekOp::Eq => match found {
-                Some(data) => Ok(self.set(snap, i, data)),
-                None => Ok(self.clear()),
-            },
+            SeekOp::Eq => Ok(self.settle(found)),
             SeekOp::Ge => match found {
-                Some(data) => Ok(self.set(snap, i, data)),
-                None => self.forward(snap, i + usize::from(equal), resolve),
+                Some(hit) => Ok(self.settle(Some(hit))),
+                None => self.forward(db, page, i + usize::from(equal), resolve),
             },
-            SeekOp::Gt => self.forward(snap, i + usize::from(equal), resolve),
+            SeekOp::Gt => self.forward(db, page, i + usize::from(equal), resolve),
             SeekOp::Le => match found {
-                Some(data) => Ok(self.set(snap, i, data)),
-                None => self.backward(snap, i, resolve),
+                Some(hit) => Ok(self.settle(Some(hit))),
+                None => self.backward(db, page, i, resolve),
             },
-            SeekOp::Lt => self.backward(snap, i, resolve),
+            SeekOp::Lt => self.backward(db, page, i, resolve),
         }
     }
 
-    /// Whether the copy of the current leaf still matches the page.
-    fn snap_valid(&self) -> Result<bool> {
-        let Some(snap) = &self.leaf else {
-            return Ok(false);
+    /// The current leaf, read again, when its dbtime is still the one the cursor saw; the
+    /// cursor's position on it is then still good.
+    fn unchanged_leaf<'d>(&mut self, db: &'d Database) -> Result<Option<PageRef<'d>>> {
+        let Some(snap) = self.leaf.take() else {
+            return Ok(None);
         };
-        let page = self.tree.db.cache().read(self.tree.db.id(), snap.pgno)?;
-        Ok(page_dbtime(&page) == snap.dbtime)
+        let page = db.cache().read(db.id(), snap.pgno)?;
+        Ok((page_dbtime(&page) == snap.dbtime).then_some(page))
     }
 
     /// Moves to the next record (ESE's JetMove JET_MoveNext); from no record, to the first.
@@ -423,16 +498,19 @@ impl<'t> Cursor<'t> {
     pub fn next_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
-        let Some(cur) = self.current.as_ref().map(|e| e.key.clone()) else {
-            return self.first_locked(resolve);
-        };
-        if self.snap_valid()?
-            && let Some(snap) = self.leaf.take()
-        {
-            let start = self.index + 1;
-            return self.forward(snap, start, resolve);
+        if self.current.is_none() {
+            return self.first_locked(&db, resolve);
         }
-        self.seek_locked(&cur, SeekOp::Gt, resolve)
+        if let Some(page) = self.unchanged_leaf(&db)? {
+            let start = self.index + 1;
+            return self.forward(&db, page, start, resolve);
+        }
+        let cur = self
+            .current
+            .as_ref()
+            .map(|e| e.key.clone())
+            .unwrap_or_default();
+        self.seek_locked(&db, &cur, SeekOp::Gt, resolve)
     }
 
     /// Moves to the previous record (ESE's JetMove JET_MovePrevious); from no record, to the
@@ -445,16 +523,19 @@ impl<'t> Cursor<'t> {
     pub fn prev_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
-        let Some(cur) = self.current.as_ref().map(|e| e.key.clone()) else {
-            return self.last_locked(resolve);
-        };
-        if self.snap_valid()?
-            && let Some(snap) = self.leaf.take()
-        {
-            let end = self.index;
-            return self.backward(snap, end, resolve);
+        if self.current.is_none() {
+            return self.last_locked(&db, resolve);
         }
-        self.seek_locked(&cur, SeekOp::Lt, resolve)
+        if let Some(page) = self.unchanged_leaf(&db)? {
+            let end = self.index;
+            return self.backward(&db, page, end, resolve);
+        }
+        let cur = self
+            .current
+            .as_ref()
+            .map(|e| e.key.clone())
+            .unwrap_or_default();
+        self.seek_locked(&db, &cur, SeekOp::Lt, resolve)
     }
 
     /// Moves to the record at about `fraction` (0 to 1) of the tree, by node counts on the
@@ -469,19 +550,18 @@ impl<'t> Cursor<'t> {
         };
         let mut pgno = self.tree.root;
         for _ in 0..=MAX_DEPTH {
-            let page = self.tree.db.cache().read(self.tree.db.id(), pgno)?;
+            let page = db.cache().read(db.id(), pgno)?;
             let tp = self.tree.tree_page(&page, pgno)?;
             let count = tp.count();
             let scaled = f * count as f64;
             let i = (scaled.floor() as usize).min(count.saturating_sub(1));
             f = (scaled - i as f64).clamp(0.0, 1.0);
             if tp.is_leaf() {
-                drop(page);
-                let snap = self.tree.load_leaf(pgno)?;
-                if let Some(e) = self.forward(snap.clone(), i, &mut live)? {
+                if let Some(e) = self.forward(&db, page, i, &mut live)? {
                     return Ok(Some(e));
                 }
-                return self.backward(snap, i, &mut live);
+                let page = db.cache().read(db.id(), pgno)?;
+                return self.backward(&db, page, i, &mut live);
             }
             if count == 0 {
                 return corrupt(pgno, "an internal page has no nodes");
@@ -489,5 +569,147 @@ impl<'t> Cursor<'t> {
             pgno = tp.node(i)?.child();
         }
         corrupt(pgno, "the tree is deeper than the depth limit (a cycle?)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::ops::Bound::{Excluded, Unbounded};
+
+    use ese_core::Trx;
+    use ese_pageio::PageFlags;
+
+    use super::*;
+    use crate::testing::TestDb;
+
+    fn k(i: u32) -> Vec<u8> {
+        i.to_be_bytes().to_vec()
+    }
+
+    /// Walks the whole tree one way, changing it between moves (inserts right beside the
+    /// cursor, flag-deletes and removals of its neighbours, splits), against a model.
+    fn walk_with_changes(forward: bool) {
+        let env = TestDb::new(4096, 256, 16, false).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        let mut model = BTreeMap::new();
+        for i in (0..3000).step_by(3) {
+            tree.insert(Trx::MIN, &k(i), &[1; 40]).unwrap();
+            model.insert(k(i), vec![1u8; 40]);
+        }
+        let mut c = tree.cursor();
+        let mut e = if forward { c.first() } else { c.last() }.unwrap();
+        let mut steps = 0;
+        while let Some(entry) = e {
+            assert_eq!(model.get(&entry.key), Some(&entry.data));
+            assert_eq!(c.entry(), Some(&entry));
+            let at = u32::from_be_bytes(entry.key.as_slice().try_into().unwrap());
+            let beside = if forward { at + 1 } else { at.wrapping_sub(1) };
+            match steps % 5 {
+                // A new key right beside the cursor, on its leaf: the next move finds it.
+                0 if beside % 3 != 0 && beside < 3000 => {
+                    tree.insert(Trx::MIN, &k(beside), &[2; 40]).unwrap();
+                    model.insert(k(beside), vec![2u8; 40]);
+                }
+                // The next key is flag-deleted, or removed: the next move skips it.
+                1 | 3 => {
+                    let next = if forward {
+                        model.range((Excluded(k(at)), Unbounded)).next()
+                    } else {
+                        model.range(..k(at)).next_back()
+                    };
+                    if let Some(next) = next.map(|(key, _)| key.clone()) {
+                        if steps % 5 == 1 {
+                            tree.delete(Trx::MIN, &next).unwrap();
+                        } else {
+                            tree.delete_now(Trx::MIN, &next).unwrap();
+                        }
+                        model.remove(&next);
+                    }
+                }
+                _ => {}
+            }
+            let want = if forward {
+                model.range((Excluded(k(at)), Unbounded)).next()
+            } else {
+                model.range(..k(at)).next_back()
+            }
+            .map(|(key, _)| key.clone());
+            e = if forward {
+                c.move_next()
+            } else {
+                c.move_prev()
+            }
+            .unwrap();
+            assert_eq!(e.as_ref().map(|x| x.key.clone()), want, "after {at}");
+            steps += 1;
+        }
+        assert!(steps > model.len() / 2, "the walk saw {steps} records");
+        assert_eq!(c.entry(), None);
+        tree.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn a_forward_walk_sees_changes_made_between_moves() {
+        walk_with_changes(true);
+    }
+
+    #[test]
+    fn a_backward_walk_sees_changes_made_between_moves() {
+        walk_with_changes(false);
+    }
+
+    #[test]
+    fn an_unchanged_leaf_is_walked_in_place_both_ways() {
+        let env = TestDb::new(4096, 256, 16, false).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        for i in 0..2000 {
+            tree.insert(Trx::MIN, &k(i), &k(i * 7)).unwrap();
+        }
+        for i in (0..2000).step_by(4) {
+            tree.delete(Trx::MIN, &k(i)).unwrap();
+        }
+        let live: Vec<u32> = (0..2000).filter(|i| i % 4 != 0).collect();
+        let mut c = tree.cursor();
+        let mut got = Vec::new();
+        let mut e = c.seek(&k(0), SeekOp::Ge).unwrap();
+        while let Some(x) = e {
+            assert_eq!(
+                x.data,
+                k(u32::from_be_bytes(x.key[..].try_into().unwrap()) * 7)
+            );
+            got.push(u32::from_be_bytes(x.key[..].try_into().unwrap()));
+            e = c.move_next().unwrap();
+        }
+        assert_eq!(got, live);
+        got.clear();
+        let mut e = c.move_prev().unwrap();
+        while let Some(x) = e {
+            got.push(u32::from_be_bytes(x.key[..].try_into().unwrap()));
+            e = c.move_prev().unwrap();
+        }
+        got.reverse();
+        assert_eq!(got, live);
+        // Flag-deleted nodes are shown to a resolve closure, and skipped when it says so.
+        let mut seen = 0;
+        let e = c
+            .seek_with(&k(400), SeekOp::Eq, &mut |n: &Node| {
+                seen += 1;
+                n.flags
+                    .contains(NodeFlags::DELETED)
+                    .then(|| b"ghost".to_vec())
+            })
+            .unwrap();
+        assert_eq!(e.map(|x| x.data), Some(b"ghost".to_vec()));
+        assert_eq!(seen, 1);
+        assert_eq!(c.seek(&k(400), SeekOp::Eq).unwrap(), None);
+        assert_eq!(
+            c.seek(&k(400), SeekOp::Ge).unwrap().map(|x| x.key),
+            Some(k(401))
+        );
+        assert_eq!(
+            c.seek(&k(400), SeekOp::Le).unwrap().map(|x| x.key),
+            Some(k(399))
+        );
     }
 }

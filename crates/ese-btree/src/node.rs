@@ -185,6 +185,17 @@ impl NodeRef<'_> {
         }
     }
 
+    /// Copies the node into `out`, reusing its buffers (a scan decodes every node it passes
+    /// into one [`Node`] without allocating for each).
+    pub fn copy_into(&self, out: &mut Node) {
+        out.flags = self.flags;
+        out.key.clear();
+        out.key.extend_from_slice(self.prefix);
+        out.key.extend_from_slice(self.suffix);
+        out.payload.clear();
+        out.payload.extend_from_slice(self.payload);
+    }
+
     /// The child of an internal node.
     pub fn child(&self) -> Pgno {
         child_of(self.payload)
@@ -510,6 +521,13 @@ mod tests {
         assert_eq!(line.len(), NODE_HEADER_BYTES + 2 + 4);
         let r = decode_line(Pgno(3), &line, &prefix).unwrap();
         assert_eq!(r.to_node(), n);
+        let mut reused = Node {
+            flags: NodeFlags::INF,
+            key: b"an older, longer key".to_vec(),
+            payload: vec![9; 40],
+        };
+        r.copy_into(&mut reused);
+        assert_eq!(reused, n);
         assert_eq!(r.cmp_key(b"hello world"), Ordering::Equal);
         assert_eq!(r.cmp_key(b"hello"), Ordering::Greater);
         assert_eq!(r.cmp_key(b"hello worle"), Ordering::Less);

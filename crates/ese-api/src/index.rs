@@ -261,6 +261,8 @@ pub const JET_BIT_INDEX_EMPTY: u32 = IndexGrbit::EMPTY.0;
 pub const JET_BIT_INDEX_SORT_NULLS_HIGH: u32 = IndexGrbit::SORT_NULLS_HIGH.0;
 /// JetCreateIndex: JET_bitIndexUnicode.
 pub const JET_BIT_INDEX_UNICODE: u32 = IndexGrbit::UNICODE.0;
+/// JetCreateIndex: JET_bitIndexTuples (a substring index on its first key column).
+pub const JET_BIT_INDEX_TUPLES: u32 = IndexGrbit::TUPLES.0;
 /// JetCreateIndex: JET_bitIndexKeyMost (cbKeyMost is set).
 pub const JET_BIT_INDEX_KEY_MOST: u32 = IndexGrbit::KEY_MOST.0;
 /// JetCreateIndex: JET_bitIndexDisallowTruncation.

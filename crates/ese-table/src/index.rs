@@ -16,9 +16,13 @@
 
 use std::collections::BTreeSet;
 
-use ese_core::limits::{KEY_COLUMNS_MAX, KEY_MOST_LEGACY_BYTES, key_most_bytes};
+use ese_core::JetErr;
+use ese_core::limits::{
+    KEY_COLUMNS_MAX, KEY_MOST_LEGACY_BYTES, TUPLE_LENGTH_CHARS, TUPLE_LENGTH_MAX_DEFAULT_CHARS,
+    TUPLE_LENGTH_MIN_DEFAULT_CHARS, TUPLE_TO_INDEX_MAX_CHARS, key_most_bytes,
+};
 
-use crate::coltyp::{ColumnClass, ColumnGrbit, ColumnId, ColumnSet};
+use crate::coltyp::{CodePage, ColumnClass, ColumnGrbit, ColumnId, ColumnSet};
 use crate::error::{Error, Result};
 use crate::key::{Key, KeyColumn, KeyLayout, SegmentData};
 
@@ -166,6 +170,89 @@ impl std::ops::BitOr for IndexGrbit {
     }
 }
 
+/// JET_TUPLELIMITS: which substrings of its first key column a tuple index holds
+/// (reference 11 §9). Lengths and offsets count characters: bytes for Binary and code-page
+/// 1252 text, UTF-16 code units for code-page 1200 text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TupleLimits {
+    /// chLengthMin: shorter substrings make no entry (default 3).
+    pub length_min: u32,
+    /// chLengthMax: the longest substring indexed (default 10).
+    pub length_max: u32,
+    /// chToIndexMax: only start offsets below this are indexed (default 32767).
+    pub to_index_max: u32,
+    /// cchIncrement: the step between start offsets (default 1).
+    pub increment: u32,
+    /// ichStart: the first start offset (default 0).
+    pub start: u32,
+}
+
+impl Default for TupleLimits {
+    fn default() -> TupleLimits {
+        TupleLimits {
+            length_min: TUPLE_LENGTH_MIN_DEFAULT_CHARS,
+            length_max: TUPLE_LENGTH_MAX_DEFAULT_CHARS,
+            to_index_max: TUPLE_TO_INDEX_MAX_CHARS,
+            increment: 1,
+            start: 0,
+        }
+    }
+}
+
+impl TupleLimits {
+    /// Checks the limits: 2 ≤ chLengthMin ≤ chLengthMax ≤ 255, 1 ≤ chToIndexMax ≤ 32767,
+    /// 1 ≤ cchIncrement ≤ 32767, ichStart ≤ 32767; else JET_errIndexTuplesInvalidLimits.
+    pub fn validate(&self) -> Result<()> {
+        let ok = TUPLE_LENGTH_CHARS.contains(&self.length_min)
+            && TUPLE_LENGTH_CHARS.contains(&self.length_max)
+            && self.length_min <= self.length_max
+            && (1..=TUPLE_TO_INDEX_MAX_CHARS).contains(&self.to_index_max)
+            && (1..=TUPLE_TO_INDEX_MAX_CHARS).contains(&self.increment)
+            && self.start <= TUPLE_TO_INDEX_MAX_CHARS;
+        if ok {
+            Ok(())
+        } else {
+            Err(tuple_error(
+                JetErr::INDEX_TUPLES_INVALID_LIMITS,
+                "the tuple index limits are not valid",
+            ))
+        }
+    }
+
+    /// The substrings of `value` a tuple index holds, in start-offset order: from each
+    /// offset ichStart, ichStart + cchIncrement, … below min(length, chToIndexMax), up to
+    /// chLengthMax characters, kept if at least chLengthMin long. `char_bytes` is the width
+    /// of one character (2 for UTF-16 text, else 1); a trailing partial character is
+    /// ignored.
+    pub fn substrings<'a>(&self, value: &'a [u8], char_bytes: usize) -> Vec<&'a [u8]> {
+        let width = char_bytes.max(1);
+        let chars = value.len() / width;
+        let end = chars.min(self.to_index_max as usize);
+        let step = (self.increment as usize).max(1);
+        let (min, max) = (self.length_min as usize, self.length_max as usize);
+        let mut out = Vec::new();
+        let mut ich = self.start as usize;
+        while ich < end {
+            let len = max.min(chars - ich);
+            if len < min {
+                // Later offsets only give shorter substrings.
+                break;
+            }
+            out.push(&value[ich * width..(ich + len) * width]);
+            ich += step;
+        }
+        out
+    }
+}
+
+/// An error of the tuple-index family, carried with its JET code.
+fn tuple_error(code: JetErr, message: &str) -> Error {
+    Error::Storage {
+        code,
+        message: message.to_string(),
+    }
+}
+
 /// The storage-free part of a JET_INDEXCREATE.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexDef {
@@ -197,7 +284,8 @@ impl IndexDef {
     /// Errors: JET_errColumnNotFound, JET_errCannotIndex (escrow columns),
     /// JET_errIndexInvalidDef (cbKeyMost outside 255..=page maximum, cbVarSegMac beyond
     /// cbKeyMost, a multi-valued column in a primary index), JET_errInvalidGrbit (Ignore*Null
-    /// on a primary index, Empty without IgnoreAnyNull, NestedTable with CrossProduct).
+    /// on a primary index, Empty without IgnoreAnyNull, NestedTable with CrossProduct), and
+    /// for a tuple index the JET_errIndexTuples… codes of its checks (reference 11 §9).
     pub fn resolve(
         &self,
         columns: &ColumnSet,
@@ -215,12 +303,15 @@ impl IndexDef {
         {
             return Err(Error::InvalidGrbit("a primary index cannot ignore NULLs"));
         }
-        if g.intersects(IndexGrbit::TUPLES | IndexGrbit::TUPLE_LIMITS | IndexGrbit::NESTED_TABLE) {
-            // ESE has tuple (substring) and nested-table indexes; ese-rs does not build them
-            // yet, and refuses them when the index is defined rather than at the first update.
+        if g.contains(IndexGrbit::NESTED_TABLE) {
+            // ESE has nested-table indexes; ese-rs does not build them yet, and refuses them
+            // when the index is defined rather than at the first update.
             return Err(Error::InvalidGrbit(
-                "tuple and nested-table indexes are not supported",
+                "nested-table indexes are not supported",
             ));
+        }
+        if g.intersects(IndexGrbit::TUPLES | IndexGrbit::TUPLE_LIMITS) {
+            self.check_tuples(columns, &lookup)?;
         }
         if g.contains(IndexGrbit::EMPTY) && !g.contains(IndexGrbit::IGNORE_ANY_NULL) {
             return Err(Error::InvalidGrbit("Empty needs IgnoreAnyNull"));
@@ -274,6 +365,59 @@ impl IndexDef {
     }
 }
 
+impl IndexDef {
+    /// The checks of a tuple index (reference 11 §9), in ESE's order: secondary only
+    /// (JET_errIndexTuplesSecondaryIndexOnly), non-unique only
+    /// (JET_errIndexTuplesNonUniqueOnly), no cbVarSegMac (JET_errIndexInvalidDef: the
+    /// shared code table has no JET_errIndexTuplesVarSegMacNotAllowed), the first key
+    /// column Text, LongText, Binary or LongBinary
+    /// (JET_errIndexTuplesTextBinaryColumnsOnly). Custom limits
+    /// (JET_bitIndexTupleLimits) cannot be carried by an [`IndexDef`] and are
+    /// JET_errInvalidGrbit; the index uses [`TupleLimits::default`].
+    fn check_tuples(
+        &self,
+        columns: &ColumnSet,
+        lookup: &impl Fn(&str) -> Option<ColumnId>,
+    ) -> Result<()> {
+        let g = self.grbit;
+        if g.contains(IndexGrbit::PRIMARY) {
+            return Err(tuple_error(
+                JetErr::INDEX_TUPLES_SECONDARY_INDEX_ONLY,
+                "a tuple index must be a secondary index",
+            ));
+        }
+        if g.contains(IndexGrbit::UNIQUE) {
+            return Err(tuple_error(
+                JetErr::INDEX_TUPLES_NON_UNIQUE_ONLY,
+                "a tuple index cannot be unique",
+            ));
+        }
+        if g.contains(IndexGrbit::TUPLE_LIMITS) {
+            return Err(Error::InvalidGrbit(
+                "custom tuple limits are not carried by the index definition",
+            ));
+        }
+        if self.var_seg_mac != 0 {
+            return Err(Error::IndexInvalidDef(
+                "a tuple index cannot set cbVarSegMac",
+            ));
+        }
+        let first = self
+            .key
+            .first()
+            .ok_or(Error::IndexInvalidDef("the key has no columns"))?;
+        let id = lookup(&first.name).ok_or(Error::ColumnNotFound)?;
+        let coltyp = columns.get(id)?.coltyp;
+        if !(coltyp.is_text() || coltyp.is_binary()) {
+            return Err(tuple_error(
+                JetErr::INDEX_TUPLES_TEXT_BINARY_COLUMNS_ONLY,
+                "the first column of a tuple index must be text or binary",
+            ));
+        }
+        TupleLimits::default().validate()
+    }
+}
+
 /// The keys of the index entries one record makes (reference 11 §8), sorted and without
 /// duplicates.
 ///
@@ -282,22 +426,71 @@ impl IndexDef {
 /// columns). By default the first key column with several values makes one entry per value
 /// while the others contribute their first value; with CrossProduct every combination is
 /// made. Rows are skipped per IgnoreNull (all NULL), IgnoreAnyNull and IgnoreFirstNull;
-/// DisallowNull makes any NULL segment JET_errNullKeyDisallowed. NestedTable and tuple
-/// indexes are not handled (JET_errInvalidGrbit, also from [`IndexDef::resolve`]).
+/// DisallowNull makes any NULL segment JET_errNullKeyDisallowed.
+///
+/// A tuple index (JET_bitIndexTuples, reference 11 §9) first replaces the values of its
+/// first key column by their substrings per [`TupleLimits::default`] and then proceeds as
+/// above, one entry per substring; a non-NULL value with no substring long enough makes no
+/// entry. NestedTable indexes are not handled (JET_errInvalidGrbit, also from
+/// [`IndexDef::resolve`]).
 pub fn index_entries(
     layout: &KeyLayout,
     grbit: IndexGrbit,
     column_values: &[Vec<SegmentData<'_>>],
 ) -> Result<Vec<Key>> {
-    if grbit.intersects(IndexGrbit::NESTED_TABLE | IndexGrbit::TUPLES | IndexGrbit::TUPLE_LIMITS) {
+    index_entries_with(layout, grbit, &TupleLimits::default(), column_values)
+}
+
+/// [`index_entries`] with the tuple limits `tuples` (used only by a tuple index).
+pub fn index_entries_with(
+    layout: &KeyLayout,
+    grbit: IndexGrbit,
+    tuples: &TupleLimits,
+    column_values: &[Vec<SegmentData<'_>>],
+) -> Result<Vec<Key>> {
+    if grbit.contains(IndexGrbit::NESTED_TABLE) {
         return Err(Error::InvalidGrbit(
-            "nested-table and tuple indexes are not supported yet",
+            "nested-table indexes are not supported yet",
         ));
     }
     const NULL: [SegmentData<'static>; 1] = [SegmentData::Null];
+    let mut tuple_values: Vec<SegmentData<'_>> = Vec::new();
+    let is_tuple = grbit.intersects(IndexGrbit::TUPLES | IndexGrbit::TUPLE_LIMITS);
+    if is_tuple {
+        tuples.validate()?;
+        let (Some(first), Some(values)) = (layout.columns.first(), column_values.first()) else {
+            return Err(Error::IndexInvalidDef("a tuple index has no key column"));
+        };
+        let char_bytes = match first.code_page {
+            Some(CodePage::Unicode) if first.coltyp.is_text() => 2,
+            _ => 1,
+        };
+        for v in values {
+            if let SegmentData::Value(bytes) = v {
+                tuple_values.extend(
+                    tuples
+                        .substrings(bytes, char_bytes)
+                        .into_iter()
+                        .map(SegmentData::Value),
+                );
+            }
+        }
+        if !values.is_empty() && tuple_values.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
     let lists: Vec<&[SegmentData<'_>]> = column_values
         .iter()
-        .map(|v| if v.is_empty() { &NULL[..] } else { &v[..] })
+        .enumerate()
+        .map(|(i, v)| {
+            if is_tuple && i == 0 && !tuple_values.is_empty() {
+                &tuple_values[..]
+            } else if v.is_empty() {
+                &NULL[..]
+            } else {
+                &v[..]
+            }
+        })
         .collect();
     let combos: Vec<Vec<usize>> = if grbit.contains(IndexGrbit::CROSS_PRODUCT) {
         let total = lists

@@ -113,8 +113,10 @@
 //!   sort by primary key, as ESE); its data is the primary bookmark. Insert, replace and
 //!   delete apply the difference of the old and new entries
 //!   ([`maintain::apply_record_change`]) in the same save point as the record, so conflicts,
-//!   rollback and crash recovery treat them together. Not built: tuple and nested-table
-//!   indexes (JET_errInvalidGrbit when defined), conditional columns, Unversioned creation.
+//!   rollback and crash recovery treat them together. Tuple indexes (JET_bitIndexTuples) make
+//!   one entry per substring of their first column with ESE's default JET_TUPLELIMITS
+//!   ([`TupleLimits`]); custom limits (JET_bitIndexTupleLimits) are refused. Not built:
+//!   nested-table indexes (JET_errInvalidGrbit), conditional columns, Unversioned creation.
 //! - **Long values** are implemented ([`lv`], the cursor's `update` module): a per-table
 //!   long-value tree (catalog Type 4 row, made with the first long-value column), keyed by
 //!   LID roots (refcount, size) and (LID u64 BE, offset u32 BE) chunks; [`LvRef`] in the
@@ -157,7 +159,10 @@ pub use cursor::{
     Retrieved, SetColumn, SetInfo,
 };
 pub use error::{Error, Result, Warning};
-pub use index::{IndexDef, IndexGrbit, KeyColumnName, index_entries, parse_key_description};
+pub use index::{
+    IndexDef, IndexGrbit, KeyColumnName, TupleLimits, index_entries, index_entries_with,
+    parse_key_description,
+};
 pub use key::{Key, KeyBuilder, KeyColumn, KeyLayout, KeyState, MakeKeyGrbit, SegmentData};
 pub use lv::{LvRoot, LvTree};
 pub use record::{LvRef, Record, RetrieveGrbit, SetGrbit, ValueRef};

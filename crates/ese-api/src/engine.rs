@@ -45,6 +45,17 @@
 //!   dropped engine                               → next init: recovery
 //! ```
 //!
+//! # Background failures
+//!
+//! The cache's flusher (page writes, syncs, the checkpoint) and version cleanup run on their
+//! own threads. A disk or log failure of either makes the instance unavailable, as a fatal
+//! error of a call does: the cleanup thread records it within [`CLEANUP_INTERVAL`], and
+//! every call on the instance checks the flusher first, so from the call after the failure
+//! on, session, database and table calls get `JET_errInstanceUnavailable` (-1090), or
+//! `JET_errInstanceUnavailableDueToFatalLogDiskFull` (-1092) for a full log disk. Committed
+//! work is in the log; term returns the same error and leaves the databases dirty, so the
+//! next init recovers them.
+//!
 //! Calls made while an instance is initialising get `JET_errInitInProgress`, while it
 //! terminates `JET_errTermInProgress`. Each instance has a gate (a read-write lock): every
 //! call on the instance holds it shared for its duration, and init and term take it
@@ -121,9 +132,10 @@ pub(crate) struct Runtime {
     pub(crate) max_sessions: usize,
     /// Flushes lazy commits in the background; dropped (and joined) at term.
     flusher: Option<LazyFlusher>,
-    /// Writes old dirty pages and moves the checkpoint (ESE's checkpoint maintenance).
-    cache_flusher: Option<ese_cache::Flusher>,
-    /// Runs version cleanup in the background.
+    /// Writes old dirty pages and moves the checkpoint (ESE's checkpoint maintenance); shared
+    /// with the cleanup thread, which watches it for failures.
+    cache_flusher: Option<Arc<ese_cache::Flusher>>,
+    /// Runs version cleanup in the background and records background failures.
     cleaner: Option<Background>,
 }
 
@@ -179,11 +191,76 @@ impl Drop for Background {
 }
 
 impl Runtime {
-    /// Stops the background threads (before term flushes and detaches).
-    fn stop_background(&mut self) {
+    /// Stops the background threads (before term flushes and detaches) and returns the
+    /// flusher's write, sync or checkpoint failure not yet recorded, if any.
+    fn stop_background(&mut self) -> Option<JetError> {
         self.cleaner.take();
-        if let Some(f) = self.cache_flusher.take() {
-            let _ = f.stop();
+        let flusher = self.cache_flusher.take()?;
+        let err = match Arc::try_unwrap(flusher) {
+            Ok(f) => f.stop(),
+            // The cleanup thread, its only other holder, has been joined; keep the error
+            // anyway should a clone survive.
+            Err(shared) => shared.take_error(),
+        };
+        err.and_then(background_fatal)
+    }
+
+    /// The background flusher's write, sync or checkpoint failure not yet recorded, if any.
+    fn background_failure(&self) -> Option<JetError> {
+        self.cache_flusher
+            .as_ref()
+            .and_then(|f| f.take_error())
+            .and_then(background_fatal)
+    }
+}
+
+/// The failures of the background flusher that make the instance unavailable: a database
+/// page write or sync, the log flush the write-ahead rule asked for, the checkpoint write.
+/// Others (a database detached while a round ran) leave the instance usable.
+fn background_fatal(err: ese_cache::Error) -> Option<JetError> {
+    match err {
+        ese_cache::Error::Io { .. }
+        | ese_cache::Error::LogFlush { .. }
+        | ese_cache::Error::Checkpoint { .. } => Some(JetError::from(err)),
+        _ => None,
+    }
+}
+
+/// Whether a background version cleanup failure is a disk or log failure, which makes the
+/// instance unavailable (other failures leave the versions for the next round).
+fn is_io_failure(err: JetError) -> bool {
+    err.is_fatal() || err == JetErr::DISK_IO || err == JetErr::DISK_FULL
+}
+
+/// An instance's sticky fatal state, shared with its background threads: 0 while the
+/// instance is usable, else the code every later call gets.
+#[derive(Debug, Default)]
+pub(crate) struct Unavailable(AtomicI32);
+
+impl Unavailable {
+    /// Makes the instance unavailable because of `err` and returns the code later calls get:
+    /// `JET_errInstanceUnavailableDueToFatalLogDiskFull` for a full log disk, else
+    /// `JET_errInstanceUnavailable`. The first failure decides.
+    fn record(&self, err: JetError) -> JetErr {
+        let code = if err == JetErr::LOG_DISK_FULL {
+            JetErr::INSTANCE_UNAVAILABLE_DUE_TO_FATAL_LOG_DISK_FULL
+        } else {
+            JetErr::INSTANCE_UNAVAILABLE
+        };
+        match self
+            .0
+            .compare_exchange(0, code.value(), Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => code,
+            Err(first) => JetErr(first),
+        }
+    }
+
+    /// The code every call gets, if the instance is unavailable.
+    fn get(&self) -> Option<JetErr> {
+        match self.0.load(Ordering::Acquire) {
+            0 => None,
+            code => Some(JetErr(code)),
         }
     }
 }
@@ -205,9 +282,9 @@ pub(crate) struct Inst {
     display_name: String,
     pub(crate) gate: RwLock<InstState>,
     pub(crate) params: Mutex<ParamSet>,
-    /// A fatal error happened (failed log write, failed rollback): only term helps. Holds
-    /// the code later calls get (0 while the instance is usable).
-    unavailable: AtomicI32,
+    /// A fatal error happened (failed log write, failed rollback, a background page write,
+    /// sync or checkpoint failure): only term helps.
+    unavailable: Arc<Unavailable>,
     /// A restore is running on the instance (set by restore when it exists; by tests now).
     pub(crate) restoring: AtomicBool,
     /// JetStopServiceInstance was called: most calls are refused.
@@ -239,7 +316,11 @@ impl Inst {
         match state {
             InstState::Terminating => fail(JetErr::TERM_IN_PROGRESS),
             _ if self.restoring.load(Ordering::Acquire) => fail(JetErr::RESTORE_IN_PROGRESS),
-            InstState::Running(rt) => Ok(rt),
+            InstState::Running(rt) => match rt.background_failure() {
+                // The flusher failed since the last call: the instance is unavailable now.
+                Some(err) => fail(self.unavailable.record(err)),
+                None => Ok(rt),
+            },
             InstState::Initializing => fail(JetErr::INIT_IN_PROGRESS),
             InstState::Created | InstState::Ended => fail(JetErr::NOT_INITIALIZED),
         }
@@ -250,28 +331,14 @@ impl Inst {
     /// when the fatal error was a full log disk.
     pub(crate) fn note(&self, err: JetError) -> JetError {
         if err.is_fatal() {
-            let code = if err == JetErr::LOG_DISK_FULL {
-                JetErr::INSTANCE_UNAVAILABLE_DUE_TO_FATAL_LOG_DISK_FULL
-            } else {
-                JetErr::INSTANCE_UNAVAILABLE
-            };
-            // The first fatal error decides.
-            let _ = self.unavailable.compare_exchange(
-                0,
-                code.value(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            );
+            self.unavailable.record(err);
         }
         err
     }
 
     /// The error every call gets after a fatal error, if one happened.
     pub(crate) fn unavailable(&self) -> Option<JetErr> {
-        match self.unavailable.load(Ordering::Acquire) {
-            0 => None,
-            code => Some(JetErr(code)),
-        }
+        self.unavailable.get()
     }
 }
 
@@ -437,7 +504,7 @@ impl Engine {
                 display_name,
                 gate: RwLock::new(InstState::Created),
                 params: Mutex::new(params),
-                unavailable: AtomicI32::new(0),
+                unavailable: Arc::default(),
                 restoring: AtomicBool::new(false),
                 stopped: AtomicBool::new(false),
                 sessions: AtomicUsize::new(0),
@@ -785,15 +852,29 @@ impl Engine {
         let flusher = log
             .as_ref()
             .map(|log| LazyFlusher::start(log, LAZY_FLUSH_INTERVAL));
-        let cache_flusher = Some(Cache::spawn_flusher(&cache, CHECKPOINT_INTERVAL));
+        let cache_flusher = Arc::new(Cache::spawn_flusher(&cache, CHECKPOINT_INTERVAL));
         let cleaner = {
             let trees = Arc::clone(&trees);
+            let watched = Arc::clone(&cache_flusher);
+            let unavailable = Arc::clone(&inst.unavailable);
             Some(Background::start(CLEANUP_INTERVAL, move || {
-                // A failure here leaves the versions for the next round; the calls that
-                // changed the nodes report their own errors.
-                let _ = trees.cleanup();
+                // A disk or log failure of the flusher or of cleanup makes the instance
+                // unavailable; any other cleanup failure leaves the versions for the next
+                // round. Once unavailable, nothing more is changed.
+                if let Some(err) = watched.take_error().and_then(background_fatal) {
+                    unavailable.record(err);
+                }
+                if unavailable.get().is_some() {
+                    return;
+                }
+                if let Err(err) = trees.cleanup().map_err(JetError::from)
+                    && is_io_failure(err)
+                {
+                    unavailable.record(err);
+                }
             }))
         };
+        let cache_flusher = Some(cache_flusher);
         let log_signature = log.as_ref().map(|l| ese_recovery::log_signature(l));
         let dbenv = DbEnv {
             fs: Arc::clone(&self.fs),
@@ -944,7 +1025,10 @@ impl Engine {
     /// An instance that was created but never initialised is simply freed. Calls on the
     /// instance during term get `JET_errTermInProgress`; its session handles then report
     /// `JET_errNotInitialized`. A failure other than TooManyActiveUsers (a failed flush)
-    /// still destroys the instance and is returned, leaving the log needing recovery.
+    /// still destroys the instance and is returned, leaving the log needing recovery. So is
+    /// the error of an instance that became unavailable (a fatal call, or a background page
+    /// write, sync or checkpoint failure): its databases stay dirty and the next init
+    /// recovers them from the log.
     pub fn term2(&self, instance: Instance, grbit: u32) -> Result<()> {
         if grbit & !grbit::TERM_ALL != 0 {
             return fail(JetErr::INVALID_GRBIT);
@@ -974,6 +1058,11 @@ impl Engine {
             if inst.restoring.load(Ordering::Acquire) {
                 return fail(JetErr::RESTORE_IN_PROGRESS);
             }
+            if let InstState::Running(rt) = &*gate
+                && let Some(err) = rt.background_failure()
+            {
+                inst.unavailable.record(err);
+            }
             let usable = inst.unavailable().is_none();
             if !dirty && usable && self.any_open_transaction(&inst) {
                 return fail(JetErr::TOO_MANY_ACTIVE_USERS);
@@ -989,7 +1078,9 @@ impl Engine {
         // first so that, while it flushes, the sessions' handles still report
         // TermInProgress rather than NotInitialized.
         let mut rt = rt;
-        rt.stop_background();
+        if let Some(err) = rt.stop_background() {
+            inst.unavailable.record(err);
+        }
         // A clean term writes every database's pages and marks it clean before the
         // checkpoint moves to the end of the log; a dirty one (or one after a fatal error)
         // leaves them dirty for recovery.
@@ -1016,7 +1107,10 @@ impl Engine {
     fn shut_log(rt: &Runtime, dirty: bool, unavailable: Option<JetErr>) -> Result<()> {
         let Some(log) = &rt.log else { return Ok(()) };
         if let Some(err) = unavailable {
-            // Logging is halted: nothing more can be made durable; recovery will sort it out.
+            // The databases stay dirty for recovery. After a database or checkpoint failure
+            // the log still takes what the buffer holds (lazy commits); after a log failure
+            // it refuses. Either way the instance's failure is the answer.
+            let _ = log.flush_all();
             return fail(err);
         }
         log.flush_all()?;
@@ -1098,7 +1192,7 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         // Stop the background threads before the log and cache go, so none outlives the
         // instance. Nothing is flushed: dropping a running instance is a crash.
-        self.stop_background();
+        let _ = self.stop_background();
         self.flusher.take();
     }
 }
@@ -1109,4 +1203,40 @@ const CACHE_SIZE_MAX_LEGACY_DEFAULT: u64 = 2_000_000_000;
 /// The folder's canonical form when it exists (to detect two spellings of one folder).
 fn canonical(path: &std::path::Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_background_failure_decides_the_code() {
+        let u = Unavailable::default();
+        assert_eq!(u.get(), None);
+        assert_eq!(
+            u.record(JetError::new(JetErr::LOG_DISK_FULL)),
+            JetErr::INSTANCE_UNAVAILABLE_DUE_TO_FATAL_LOG_DISK_FULL
+        );
+        assert_eq!(
+            u.record(JetError::new(JetErr::DISK_IO)),
+            JetErr::INSTANCE_UNAVAILABLE_DUE_TO_FATAL_LOG_DISK_FULL
+        );
+        assert_eq!(
+            u.get(),
+            Some(JetErr::INSTANCE_UNAVAILABLE_DUE_TO_FATAL_LOG_DISK_FULL)
+        );
+        let u = Unavailable::default();
+        assert_eq!(
+            u.record(JetError::new(JetErr::DISK_IO)),
+            JetErr::INSTANCE_UNAVAILABLE
+        );
+    }
+
+    #[test]
+    fn only_disk_and_log_failures_of_cleanup_are_fatal() {
+        assert!(is_io_failure(JetError::new(JetErr::DISK_IO)));
+        assert!(is_io_failure(JetError::new(JetErr::LOG_WRITE_FAIL)));
+        assert!(!is_io_failure(JetError::new(JetErr::WRITE_CONFLICT)));
+        assert!(background_fatal(ese_cache::Error::UnknownDatabase(ese_core::DbId(1))).is_none());
+    }
 }

@@ -10,6 +10,8 @@
 //!   symbol, category and message, looked up by value or by symbol;
 //! - [`params`]: the table of system parameters ([`SystemParam`]) with type, default, range,
 //!   scope and when each may be set, and the validation `ese-api` applies to a set call.
+//! - [`rng`]: splitmix64, the one seeded mixer and generator crash schedules, simulations
+//!   and tests derive their choices from.
 //!
 //! It must not depend on any other crate of the engine, hold state, or do I/O: it is data and
 //! the rules relating that data.
@@ -17,6 +19,7 @@
 pub mod errors;
 pub mod limits;
 pub mod params;
+pub mod rng;
 pub mod types;
 
 pub use errors::{Category, JetCode, JetErr, Kind};

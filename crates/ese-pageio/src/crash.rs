@@ -38,6 +38,7 @@
 //! The recorder keeps every byte ever written, so it is meant for test workloads, not for
 //! gigabytes.
 
+use ese_core::rng::splitmix64 as mix;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
@@ -47,14 +48,6 @@ use ese_core::limits::SECTOR_BYTES;
 use parking_lot::Mutex;
 
 use crate::storage::{Directory, MemDirectory, MemStorage, Storage};
-
-/// splitmix64: a small, well-mixed, dependency-free hash for deriving fates from a seed.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// The hash that decides the fate of operation `seq` under `seed`.
 fn op_hash(seed: u64, seq: u64) -> u64 {

@@ -26,6 +26,7 @@
 //!
 //! Everything is deterministic: [`SimReport::digest`] depends only on the configuration.
 
+use ese_core::rng::{SplitMix64 as Rng, splitmix64 as mix};
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
@@ -138,26 +139,6 @@ pub struct SimReport {
     pub digest: u64,
 }
 
-/// splitmix64.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(1);
-        mix(self.0)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// The key-value state of the tree.
 pub type State = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -193,7 +174,7 @@ fn key(i: u64) -> Vec<u8> {
 }
 
 fn value(rng: &mut Rng, most: usize) -> Vec<u8> {
-    let v = rng.next();
+    let v = rng.next_u64();
     let len = 8 + (v % (most.max(8) as u64 - 7)) as usize;
     let mut out = v.to_le_bytes().to_vec();
     out.resize(len, (v >> 8) as u8);
@@ -358,7 +339,7 @@ fn run_steps(
     root: Pgno,
     commits: &mut Vec<Commit>,
 ) -> Result<(), (i32, String)> {
-    let mut rng = Rng(mix(cfg.seed));
+    let mut rng = Rng::new(mix(cfg.seed));
     let log = Arc::new(Log::open(log_config(io.clone())).map_err(|e| fail(e.jet_code(), e))?);
     let trxlog = TrxLog::new(log.clone());
     let storage = io.open(DB_FILE, false).map_err(|e| fail(-1022, e))?;

@@ -15,6 +15,7 @@
 //!   space        check_space(catalog, table, LV tree, index): no page leaked or doubly owned
 //! ```
 
+use ese_core::rng::{SplitMix64 as Rng, splitmix64 as mix};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -52,31 +53,21 @@ fn log_config(dir: Arc<dyn Directory>) -> LogConfig {
     }
 }
 
-/// splitmix64.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+/// What the workload draws beyond the shared generator's values.
+trait Draw {
+    fn range(&mut self, lo: usize, hi: usize) -> usize;
+    fn bytes(&mut self, lo: usize, hi: usize) -> Vec<u8>;
+    fn text(&mut self, lo: usize, hi: usize) -> Vec<u8>;
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(1);
-        mix(self.0)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
+impl Draw for Rng {
     fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + self.below((hi - lo) as u64) as usize
     }
     /// `lo..hi` bytes of a pattern no other value shares.
     fn bytes(&mut self, lo: usize, hi: usize) -> Vec<u8> {
         let len = self.range(lo, hi);
-        let base = self.next();
+        let base = self.next_u64();
         (0..len)
             .map(|i| (mix(base ^ (i as u64 / 8)) >> ((i % 8) * 8)) as u8)
             .collect()
@@ -84,7 +75,7 @@ impl Rng {
     /// `lo..hi` bytes of ASCII text.
     fn text(&mut self, lo: usize, hi: usize) -> Vec<u8> {
         let len = self.range(lo, hi);
-        let base = self.next();
+        let base = self.next_u64();
         (0..len)
             .map(|i| b'a' + (mix(base ^ i as u64) % 26) as u8)
             .collect()
@@ -395,7 +386,7 @@ fn workload(seed: u64, steps: u32, cache_pages: usize) -> Run {
     let dir = Arc::new(CrashDirectory::new());
     let engine = setup(&dir, cache_pages);
     let opened_at = dir.op_count();
-    let mut rng = Rng(mix(seed));
+    let mut rng = Rng::new(mix(seed));
     let mut sessions: Vec<Sess> = (0..SESSIONS)
         .map(|_| {
             let s = engine.catalog.version_store().begin_session();

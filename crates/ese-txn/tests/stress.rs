@@ -6,6 +6,7 @@
 //! Figures (conflicts, audits, time) are printed; run with `--nocapture` to see them. No test
 //! asserts a duration.
 
+use ese_core::rng::SplitMix64 as Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -18,22 +19,6 @@ const THREADS: usize = 8;
 const ACCOUNTS: u64 = 100;
 const TRANSFERS: u64 = 10_000;
 const OPENING_BALANCE: i64 = 1_000;
-
-/// xorshift64*: a dependency-free, seeded generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn key(i: u64) -> Vec<u8> {
     format!("acct{i:03}").into_bytes()
@@ -152,7 +137,7 @@ fn transfers_keep_the_total_in_every_snapshot() {
                 let (store, next, conflicts, full) = (&store, &next, &conflicts, &full);
                 scope.spawn(move || {
                     let mut s = store.version_store().begin_session();
-                    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
+                    let mut rng = Rng::new(t as u64 + 1);
                     while next.fetch_add(1, Ordering::SeqCst) < TRANSFERS {
                         let from = rng.below(ACCOUNTS);
                         let to = (from + 1 + rng.below(ACCOUNTS - 1)) % ACCOUNTS;
@@ -220,7 +205,7 @@ fn escrow_transfers_never_conflict() {
             let (store, next, rolled_back) = (&store, &next, &rolled_back);
             scope.spawn(move || {
                 let mut s = store.version_store().begin_session();
-                let mut rng = Rng(0x1234_5678 ^ (t as u64 + 1));
+                let mut rng = Rng::new(0x1234_5678 ^ (t as u64 + 1));
                 while next.fetch_add(1, Ordering::SeqCst) < ESCROW_TRANSFERS {
                     let from = rng.below(ACCOUNTS);
                     let to = (from + 1 + rng.below(ACCOUNTS - 1)) % ACCOUNTS;

@@ -11,6 +11,7 @@
 #[cfg(test)]
 mod common;
 
+use ese_core::rng::SplitMix64 as Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -22,22 +23,6 @@ const THREADS: usize = 8;
 const ACCOUNTS: u64 = 100;
 const TRANSFERS: u64 = 10_000;
 const OPENING_BALANCE: i64 = 1_000;
-
-/// xorshift64*: a dependency-free, seeded generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn key(i: u64) -> Vec<u8> {
     format!("acct{i:03}").into_bytes()
@@ -121,7 +106,7 @@ fn transfers_keep_the_total_under_concurrent_snapshots() {
         .map(|t| {
             let (store, ver, conflicts) = (store.clone(), ver.clone(), conflicts.clone());
             std::thread::spawn(move || {
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
+                let mut rng = Rng::new(t as u64 + 1);
                 let mut s = ver.begin_session();
                 for _ in 0..TRANSFERS / THREADS as u64 {
                     let from = rng.below(ACCOUNTS);

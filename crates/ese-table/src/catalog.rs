@@ -1203,6 +1203,26 @@ impl Catalog {
         Ok(())
     }
 
+    /// Runs one DDL change of table `objid` in a save point: `change` gets a copy of the
+    /// table's schema, already restamped, and the cached schema is dropped afterwards (a
+    /// failed change rolls back with its save point). Returns the new schema and `change`'s
+    /// result.
+    fn alter_table<T>(
+        &self,
+        session: &mut Session,
+        objid: u32,
+        change: impl FnOnce(&mut Session, &mut TableSchema) -> Result<T>,
+    ) -> Result<(Arc<TableSchema>, T)> {
+        let out = self.atomically(session, |session| {
+            let mut schema = (*self.schema(session, objid)?).clone();
+            self.restamp(session, &mut schema)?;
+            let out = change(session, &mut schema)?;
+            Ok((Arc::new(schema), out))
+        })?;
+        self.schemas.lock().remove(&objid);
+        Ok(out)
+    }
+
     /// JetAddColumn on table `objid`; returns the new schema.
     pub(crate) fn add_column(
         &self,
@@ -1212,14 +1232,10 @@ impl Catalog {
         spec: &ColumnSpec,
         exclusive: bool,
     ) -> Result<(Arc<TableSchema>, ColumnId, Option<Warning>)> {
-        let out = self.atomically(session, |session| {
-            let mut schema = (*self.schema(session, objid)?).clone();
-            self.restamp(session, &mut schema)?;
-            let (id, w) = self.add_column_rows(session, &mut schema, name, spec, exclusive)?;
-            Ok((Arc::new(schema), id, w))
+        let (schema, (id, w)) = self.alter_table(session, objid, |session, schema| {
+            self.add_column_rows(session, schema, name, spec, exclusive)
         })?;
-        self.schemas.lock().remove(&objid);
-        Ok(out)
+        Ok((schema, id, w))
     }
 
     /// JetDeleteColumn on table `objid`: the row stays, marked deleted, so records written
@@ -1230,13 +1246,11 @@ impl Catalog {
         objid: u32,
         name: &str,
     ) -> Result<Arc<TableSchema>> {
-        let out = self.atomically(session, |session| {
-            let mut schema = (*self.schema(session, objid)?).clone();
+        let (schema, ()) = self.alter_table(session, objid, |session, schema| {
             let id = schema.column_id(name)?;
             if schema.is_key_column(id) {
                 return Err(Error::ColumnInUse);
             }
-            self.restamp(session, &mut schema)?;
             let col_name = schema.names.remove(&id).unwrap_or_default();
             let def = schema.columns.get(id)?.clone();
             let row = column_row(objid, &def, &col_name, true);
@@ -1244,10 +1258,9 @@ impl Catalog {
             let name_key = sub_name_key(objid, ObjectType::Column, &fold_name(&col_name));
             self.tree.delete(session, &name_key)?;
             schema.deleted.insert(id);
-            Ok(Arc::new(schema))
+            Ok(())
         })?;
-        self.schemas.lock().remove(&objid);
-        Ok(out)
+        Ok(schema)
     }
 
     /// The catalog half of JetCreateIndex on table `objid`: rows and an empty tree (the
@@ -1258,15 +1271,11 @@ impl Catalog {
         objid: u32,
         create: &IndexCreate,
     ) -> Result<Arc<TableSchema>> {
-        let out = self.atomically(session, |session| {
-            let mut schema = (*self.schema(session, objid)?).clone();
-            self.restamp(session, &mut schema)?;
-            let empty = create.grbit.contains(IndexGrbit::PRIMARY);
-            self.create_index_rows(session, &mut schema, create, empty)?;
-            Ok(Arc::new(schema))
+        let empty = create.grbit.contains(IndexGrbit::PRIMARY);
+        let (schema, ()) = self.alter_table(session, objid, |session, schema| {
+            self.create_index_rows(session, schema, create, empty)
         })?;
-        self.schemas.lock().remove(&objid);
-        Ok(out)
+        Ok(schema)
     }
 
     /// The catalog half of JetDeleteIndex on table `objid`: removes the index's row and name
@@ -1278,24 +1287,21 @@ impl Catalog {
         objid: u32,
         name: &str,
     ) -> Result<Arc<TableSchema>> {
-        let out = self.atomically(session, |session| {
-            let mut schema = (*self.schema(session, objid)?).clone();
+        let (schema, ()) = self.alter_table(session, objid, |session, schema| {
             let folded = fold_name(name);
             let pos = schema
                 .secondary
                 .iter()
                 .position(|i| fold_name(&i.name) == folded)
                 .ok_or(Error::IndexNotFound)?;
-            self.restamp(session, &mut schema)?;
             let idx = schema.secondary.remove(pos);
             let key = row_key(objid, ObjectType::Index as u16, idx.objid);
             self.tree.delete(session, &key)?;
             let name_key = sub_name_key(objid, ObjectType::Index, &fold_name(&idx.name));
             self.tree.delete(session, &name_key)?;
-            Ok(Arc::new(schema))
+            Ok(())
         })?;
-        self.schemas.lock().remove(&objid);
-        Ok(out)
+        Ok(schema)
     }
 
     /// The schema of a temporary table: no catalog rows; columns named `c0`, `c1`, … in the

@@ -10,6 +10,7 @@
 //!   symbol, category and message, looked up by value or by symbol;
 //! - [`params`]: the table of system parameters ([`SystemParam`]) with type, default, range,
 //!   scope and when each may be set, and the validation `ese-api` applies to a set call.
+//! - [`hash`]: a fast hasher for the engine's in-memory maps of engine-made keys;
 //! - [`rng`]: splitmix64, the one seeded mixer and generator crash schedules, simulations
 //!   and tests derive their choices from.
 //!
@@ -17,6 +18,7 @@
 //! the rules relating that data.
 
 pub mod errors;
+pub mod hash;
 pub mod limits;
 pub mod params;
 pub mod rng;

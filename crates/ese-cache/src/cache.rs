@@ -637,8 +637,21 @@ impl Cache {
     /// the head, then records the new checkpoint (see [`Cache::checkpoint`]). Pages latched
     /// at the moment are skipped until the next call, so this never waits for a latch.
     pub fn flush_for_checkpoint(&self, depth_bytes: u64) -> Result<Lgpos> {
+        self.flush_behind(depth_bytes, None)
+    }
+
+    /// [`Cache::flush_for_checkpoint`], writing no page whose first change lies at or after
+    /// `limit`: the background flusher passes [`WriteAheadLog::checkpoint_limit`], because
+    /// while a transaction holds the checkpoint back, writing a page changed after the
+    /// transaction began cannot move the checkpoint, and only costs a write (and the page
+    /// image its next change logs).
+    fn flush_behind(&self, depth_bytes: u64, limit: Option<Lgpos>) -> Result<Lgpos> {
         let head = self.log.head();
-        let target = lgpos_minus_bytes(head, depth_bytes, self.config.log_file_size_bytes).to_u64();
+        let mut target =
+            lgpos_minus_bytes(head, depth_bytes, self.config.log_file_size_bytes).to_u64();
+        if let Some(limit) = limit {
+            target = target.min(limit.to_u64());
+        }
         for idx in 0..self.frames.len() {
             let frame = &self.frames[idx];
             let key = frame.key.load(Ordering::Acquire);
@@ -673,7 +686,8 @@ impl Cache {
                 }
                 drop(stop);
                 let depth = cache.config.checkpoint_depth_max_bytes;
-                if let Err(e) = cache.flush_for_checkpoint(depth) {
+                let limit = cache.log.checkpoint_limit();
+                if let Err(e) = cache.flush_behind(depth, limit) {
                     s.error.lock().get_or_insert(e);
                 }
                 s.rounds.fetch_add(1, Ordering::Relaxed);

@@ -23,6 +23,8 @@ pub struct MemLog {
     fail_flush: AtomicBool,
     flushes: Mutex<Vec<Lgpos>>,
     checkpoints: Mutex<Vec<Lgpos>>,
+    /// What [`WriteAheadLog::checkpoint_limit`] answers.
+    limit: Mutex<Option<Lgpos>>,
 }
 
 impl Default for MemLog {
@@ -41,6 +43,7 @@ impl MemLog {
             fail_flush: AtomicBool::new(false),
             flushes: Mutex::new(Vec::new()),
             checkpoints: Mutex::new(Vec::new()),
+            limit: Mutex::new(None),
         }
     }
 
@@ -54,6 +57,12 @@ impl MemLog {
     pub fn append(&self, bytes: u64) -> Lgpos {
         let start = self.head_bytes.fetch_add(bytes.max(1), Ordering::SeqCst);
         lgpos_from_bytes(start, MEM_LOG_FILE_BYTES)
+    }
+
+    /// Sets what [`WriteAheadLog::checkpoint_limit`] answers, as a log holding the checkpoint
+    /// behind an open transaction would (`None`: nothing holds it back).
+    pub fn set_checkpoint_limit(&self, limit: Option<Lgpos>) {
+        *self.limit.lock() = limit;
     }
 
     /// Makes later flushes fail (or succeed again).
@@ -96,7 +105,15 @@ impl WriteAheadLog for MemLog {
     }
 
     fn write_checkpoint(&self, lgpos: Lgpos) -> Result<(), LogError> {
-        self.checkpoints.lock().push(lgpos);
+        let at = match *self.limit.lock() {
+            Some(limit) => lgpos.min(limit),
+            None => lgpos,
+        };
+        self.checkpoints.lock().push(at);
         Ok(())
+    }
+
+    fn checkpoint_limit(&self) -> Option<Lgpos> {
+        *self.limit.lock()
     }
 }

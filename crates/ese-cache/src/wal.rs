@@ -19,6 +19,13 @@ pub trait WriteAheadLog: Send + Sync {
     fn head(&self) -> Lgpos;
     /// Records `lgpos` as the checkpoint: recovery starts redoing there.
     fn write_checkpoint(&self, lgpos: Lgpos) -> Result<(), LogError>;
+    /// The furthest a checkpoint may move now whatever pages are written (a log that keeps
+    /// checkpoints behind open transactions returns the oldest one's begin), or `None` when
+    /// only dirty pages hold it back. The background flusher writes no page whose first
+    /// change lies after it: writing that page could not move the checkpoint.
+    fn checkpoint_limit(&self) -> Option<Lgpos> {
+        None
+    }
 }
 
 impl WriteAheadLog for ese_log::Log {

@@ -127,8 +127,12 @@ impl ese_cache::WriteAheadLog for TrxLog {
         self.log.head()
     }
 
+    fn checkpoint_limit(&self) -> Option<Lgpos> {
+        TrxLog::checkpoint_limit(self)
+    }
+
     fn write_checkpoint(&self, lgpos: Lgpos) -> Result<(), ese_cache::LogError> {
-        let at = match self.checkpoint_limit() {
+        let at = match TrxLog::checkpoint_limit(self) {
             Some(limit) => lgpos.min(limit),
             None => lgpos,
         };

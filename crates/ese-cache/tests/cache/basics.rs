@@ -202,6 +202,50 @@ fn the_background_flusher_advances_the_checkpoint() {
 }
 
 #[test]
+fn the_background_flusher_writes_no_page_changed_after_the_checkpoint_limit() {
+    // An open transaction holds the checkpoint at `limit`: pages first changed before it are
+    // written (they hold the checkpoint back), pages changed after it stay dirty, because
+    // writing them could not move the checkpoint past the limit.
+    let log = Arc::new(MemLog::new());
+    let cfg = ese_cache::CacheConfig {
+        checkpoint_depth_max_bytes: 0,
+        ..config(32)
+    };
+    let cache = Arc::new(Cache::new(cfg, log.clone()));
+    cache.attach(DB, Arc::new(MemStorage::new()), PAGE).unwrap();
+    let mut limit = None;
+    for p in 1..=20u32 {
+        if p == 11 {
+            limit = Some(log.append(1));
+        }
+        let mut page = cache.new_page(DB, Pgno(p)).unwrap();
+        page.mark_dirty(log.append(1000));
+    }
+    log.set_checkpoint_limit(limit);
+    let flusher = Cache::spawn_flusher(&cache, Duration::from_millis(5));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while flusher.rounds() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(flusher.stop().is_none());
+    assert_eq!(
+        cache.dirty_page_count(),
+        10,
+        "only the pages before the limit are written"
+    );
+    assert_eq!(log.checkpoints().last().copied(), limit);
+    // Once nothing holds it back, the same flusher writes the rest.
+    log.set_checkpoint_limit(None);
+    let flusher = Cache::spawn_flusher(&cache, Duration::from_millis(5));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while flusher.rounds() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(flusher.stop().is_none());
+    assert_eq!(cache.dirty_page_count(), 0);
+}
+
+#[test]
 fn a_cache_whose_frames_are_all_pinned_reports_out_of_buffers() {
     let (log, cache, _disk) = mem_cache(4);
     create_pages(&cache, &log, 6);

@@ -76,17 +76,33 @@
 //! the change fails with JET_errVersionStoreOutOfMemory and nothing else changes. Below
 //! JET_paramMaxTransactionSize percent, the oldest transaction's changes fail first.
 //!
+//! # Storage
+//!
+//! Versions and chains live in two slabs (vectors whose freed slots are reused), so recording a
+//! version allocates nothing of its own once they have grown, beyond a before-image: a chain
+//! holds its node's key inline when it is short and links its versions newest first by slab
+//! index. One map, keyed by a fast hash of the bookmark, finds a node's chain; chains whose
+//! bookmarks share a hash are linked from it. A transaction holds its versions by slab index,
+//! so commit stamps them without a lookup and cleanup and rollback reach them directly.
+//!
 //! # Locking
 //!
 //! Everything here sits behind one mutex, held for a few map operations per call and never
 //! across a durable commit's wait. Readers take it only to walk one chain, so they do not wait
 //! for writers' transactions, only for other calls in flight; sharding the chains by hash, as
-//! ESE does, is left until a benchmark asks for it.
+//! ESE does, is left until a benchmark asks for it. How many nodes have versions is also
+//! published outside the lock: while none has (committed data once cleanup has run), a read,
+//! a conflict check or `is_versioned` answers without taking it. The count grows in the same
+//! critical section that adds a node's first version, so reading 0 answers exactly as a look
+//! under the lock at that moment would.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
+use std::hash::Hasher;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ese_core::hash::{FastHashMap, FastHasher};
 use ese_core::{DbId, Lgpos, Trx, limits};
 use parking_lot::Mutex;
 
@@ -316,14 +332,20 @@ fn commutes(a: Access, b: Access) -> bool {
     )
 }
 
-/// One version (ESE's RCE).
+/// The index that ends a chain: no version, no chain.
+const NIL: u32 = u32::MAX;
+
+/// One version (ESE's RCE), held in the store's version slab.
 #[derive(Debug)]
 struct Version {
-    id: u64,
     trx_begin: Trx,
     trx_commit: Trx,
     op: Op,
     page: u64,
+    /// The chain of its node (an index into `State::chains`).
+    chain: u32,
+    /// The next older version of the same node, or [`NIL`].
+    older: u32,
 }
 
 impl Version {
@@ -333,13 +355,135 @@ impl Version {
     }
 }
 
-/// A version a transaction made, found again through its node's chain.
+/// Keys up to this length are held inside their chain, with no allocation of their own.
+const INLINE_KEY_BYTES: usize = 40;
+
+/// A node's key as its chain holds it: inline when short (most keys), else on the heap.
 #[derive(Debug)]
-struct Change {
-    obj: ObjId,
-    key: Vec<u8>,
-    id: u64,
+enum NodeKey {
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_KEY_BYTES],
+    },
+    Heap(Box<[u8]>),
 }
+
+impl NodeKey {
+    fn new(key: &[u8]) -> Self {
+        match u8::try_from(key.len()) {
+            Ok(len) if key.len() <= INLINE_KEY_BYTES => {
+                let mut bytes = [0u8; INLINE_KEY_BYTES];
+                bytes[..key.len()].copy_from_slice(key);
+                NodeKey::Inline { len, bytes }
+            }
+            _ => NodeKey::Heap(Box::from(key)),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            NodeKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            NodeKey::Heap(b) => b,
+        }
+    }
+}
+
+/// The hash of a node's bookmark, which the index is keyed by.
+fn node_hash(obj: ObjId, key: &[u8]) -> u64 {
+    let mut h = FastHasher::default();
+    h.write_u32(obj.db.0);
+    h.write_u32(obj.objid);
+    h.write(key);
+    h.finish()
+}
+
+/// The versions of one node: its bookmark and its newest version; each version links to the
+/// next older one.
+#[derive(Debug)]
+struct Chain {
+    obj: ObjId,
+    key: NodeKey,
+    /// [`node_hash`] of the bookmark.
+    hash: u64,
+    newest: u32,
+    /// The next chain whose bookmark has the same hash, or [`NIL`].
+    same_hash: u32,
+}
+
+/// A vector of slots indexed by `u32`, whose freed slots are reused: the versions and chains
+/// live here, so recording a version allocates nothing once the slab has grown, and a
+/// transaction finds its versions again by index, without hashing.
+#[derive(Debug)]
+struct Slab<T> {
+    slots: Vec<Option<T>>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    /// Whether one more item fits (indexes stop short of [`NIL`]).
+    fn has_room(&self) -> bool {
+        !self.free.is_empty() || self.slots.len() < NIL as usize
+    }
+
+    /// Stores `item`; `None` if the slab is full (see [`Slab::has_room`]).
+    fn insert(&mut self, item: T) -> Option<u32> {
+        let at = match self.free.pop() {
+            Some(at) => {
+                let slot = self.slots.get_mut(at as usize)?;
+                *slot = Some(item);
+                at
+            }
+            None => {
+                let at = u32::try_from(self.slots.len()).ok().filter(|&i| i != NIL)?;
+                self.slots.push(Some(item));
+                at
+            }
+        };
+        self.live += 1;
+        Some(at)
+    }
+
+    fn get(&self, at: u32) -> Option<&T> {
+        self.slots.get(at as usize).and_then(Option::as_ref)
+    }
+
+    fn get_mut(&mut self, at: u32) -> Option<&mut T> {
+        self.slots.get_mut(at as usize).and_then(Option::as_mut)
+    }
+
+    fn remove(&mut self, at: u32) -> Option<T> {
+        let item = self.slots.get_mut(at as usize)?.take()?;
+        self.free.push(at);
+        self.live -= 1;
+        if self.live == 0 {
+            // Emptied: start again from the front, keeping the memory.
+            self.slots.clear();
+            self.free.clear();
+        }
+        Some(item)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((u32::try_from(i).ok()?, s.as_ref()?)))
+    }
+}
+
+/// A version's index in the version slab: how a transaction holds its changes.
+type VersionRef = u32;
 
 /// An open transaction of one session (the transaction half of ESE's PIB).
 #[derive(Debug)]
@@ -349,7 +493,7 @@ pub(crate) struct Txn {
     /// Index into `changes` where each open level starts; its length is the level.
     level_starts: Vec<usize>,
     /// Every version this transaction holds, oldest first.
-    changes: Vec<Change>,
+    changes: Vec<VersionRef>,
     /// How many of the open levels have had their begin logged (lazily, at their first change).
     logged_levels: usize,
 }
@@ -358,7 +502,7 @@ pub(crate) struct Txn {
 #[derive(Debug)]
 struct Committed {
     trx_commit: Trx,
-    changes: Vec<Change>,
+    changes: Vec<VersionRef>,
 }
 
 /// How much of a version page is used, and by how many versions.
@@ -373,7 +517,7 @@ struct PageUse {
 struct Pool {
     page_bytes: usize,
     max_pages: usize,
-    pages: HashMap<u64, PageUse>,
+    pages: FastHashMap<u64, PageUse>,
     current: Option<u64>,
     next_page: u64,
 }
@@ -420,7 +564,9 @@ impl Pool {
     }
 }
 
-type Chains = HashMap<ObjId, HashMap<Vec<u8>, Vec<Version>>>;
+/// Which chain holds each node's versions: by [`node_hash`], the first of the chains with that
+/// hash (the others follow through `Chain::same_hash`; two bookmarks rarely share a hash).
+type Index = FastHashMap<u64, u32>;
 
 /// Everything behind the version store's one lock.
 #[derive(Debug)]
@@ -428,50 +574,170 @@ struct State {
     /// The next timestamp to hand out; 0 is Trx::MIN, never a real transaction.
     next_trx: u64,
     next_session: SessionId,
-    next_version: u64,
-    /// Each node's versions, oldest first.
-    chains: Chains,
-    txns: HashMap<SessionId, Txn>,
+    /// Every version held.
+    versions: Slab<Version>,
+    /// Every node with at least one version; a chain goes with its last version.
+    chains: Slab<Chain>,
+    /// The chain of each node that has one.
+    index: Index,
+    txns: FastHashMap<SessionId, Txn>,
     committed: VecDeque<Committed>,
     pool: Pool,
     removable: Vec<Removable>,
     unavailable: bool,
     /// Each session's most recent level-0 commit record (JET_bitWaitLastLevel0Commit).
-    last_commits: HashMap<SessionId, Lgpos>,
+    last_commits: FastHashMap<SessionId, Lgpos>,
     /// The latest commit record of any session (JET_bitWaitAllLevel0Commit).
     last_commit_any: Option<Lgpos>,
 }
 
-/// Removes version `id` from the chain of (`obj`, `key`), frees its page space, and drops the
-/// chain once empty. Returns the version and whether it was the newest non-lock version.
-fn take_version(
-    chains: &mut Chains,
-    pool: &mut Pool,
-    obj: ObjId,
-    key: &[u8],
-    id: u64,
-) -> Option<(Version, bool)> {
-    let per_obj = chains.get_mut(&obj)?;
-    let chain = per_obj.get_mut(key)?;
-    let pos = chain.iter().position(|v| v.id == id)?;
-    let v = chain.remove(pos);
-    let newest = chain[pos..].iter().all(|later| later.op.is_lock());
-    pool.release(v.page);
-    if chain.is_empty() {
-        per_obj.remove(key);
-        if per_obj.is_empty() {
-            chains.remove(&obj);
-        }
+/// What [`State::take_version`] removed.
+struct Taken {
+    /// Whether it was the newest version of its node other than locks.
+    newest: bool,
+    /// Whether it was its node's last version (the chain is gone).
+    last: bool,
+}
+
+/// The versions of a chain, newest first.
+struct ChainIter<'a> {
+    versions: &'a Slab<Version>,
+    at: u32,
+}
+
+impl<'a> Iterator for ChainIter<'a> {
+    type Item = &'a Version;
+
+    fn next(&mut self) -> Option<&'a Version> {
+        let v = self.versions.get(self.at)?;
+        self.at = v.older;
+        Some(v)
     }
-    Some((v, newest))
 }
 
 impl State {
-    fn chain(&self, obj: ObjId, key: &[u8]) -> Option<&[Version]> {
-        self.chains
-            .get(&obj)
-            .and_then(|m| m.get(key))
-            .map(Vec::as_slice)
+    /// The chain of the node (`obj`, `key`), if it has versions.
+    fn chain_of(&self, obj: ObjId, key: &[u8]) -> Option<u32> {
+        if self.chains.live == 0 {
+            return None;
+        }
+        self.chain_hashed(node_hash(obj, key), obj, key)
+    }
+
+    /// [`State::chain_of`] with the bookmark's hash already made.
+    fn chain_hashed(&self, hash: u64, obj: ObjId, key: &[u8]) -> Option<u32> {
+        let mut at = *self.index.get(&hash)?;
+        for _ in 0..self.chains.live {
+            let c = self.chains.get(at)?;
+            if c.obj == obj && c.key.as_slice() == key {
+                return Some(at);
+            }
+            at = c.same_hash;
+        }
+        None
+    }
+
+    /// Makes an empty chain for the node (`obj`, `key`), whose hash is `hash`, and indexes it.
+    fn new_chain(&mut self, hash: u64, obj: ObjId, key: &[u8]) -> Option<u32> {
+        let same_hash = self.index.get(&hash).copied().unwrap_or(NIL);
+        let c = self.chains.insert(Chain {
+            obj,
+            key: NodeKey::new(key),
+            hash,
+            newest: NIL,
+            same_hash,
+        })?;
+        self.index.insert(hash, c);
+        Some(c)
+    }
+
+    /// Drops chain `cid` and its index entry.
+    fn drop_chain(&mut self, cid: u32) {
+        let Some(c) = self.chains.remove(cid) else {
+            return;
+        };
+        let Some(&first) = self.index.get(&c.hash) else {
+            return;
+        };
+        if first == cid {
+            if c.same_hash == NIL {
+                self.index.remove(&c.hash);
+            } else {
+                self.index.insert(c.hash, c.same_hash);
+            }
+            return;
+        }
+        let mut at = first;
+        for _ in 0..=self.chains.live {
+            let Some(prev) = self.chains.get_mut(at) else {
+                return;
+            };
+            if prev.same_hash == cid {
+                prev.same_hash = c.same_hash;
+                return;
+            }
+            at = prev.same_hash;
+        }
+    }
+
+    /// The versions of chain `chain`, newest first.
+    fn walk(&self, chain: u32) -> ChainIter<'_> {
+        ChainIter {
+            versions: &self.versions,
+            at: self.chains.get(chain).map_or(NIL, |c| c.newest),
+        }
+    }
+
+    /// The versions of the node (`obj`, `key`), newest first (none if it has no chain).
+    fn chain(&self, obj: ObjId, key: &[u8]) -> ChainIter<'_> {
+        match self.chain_of(obj, key) {
+            Some(c) => self.walk(c),
+            None => ChainIter {
+                versions: &self.versions,
+                at: NIL,
+            },
+        }
+    }
+
+    /// The node version `vid` belongs to.
+    fn node_of(&self, vid: VersionRef) -> Option<&Chain> {
+        self.versions
+            .get(vid)
+            .and_then(|v| self.chains.get(v.chain))
+    }
+
+    /// Removes version `vid` from its chain, frees its page space, and drops the chain once
+    /// empty.
+    fn take_version(&mut self, vid: VersionRef) -> Option<Taken> {
+        let cid = self.versions.get(vid)?.chain;
+        let chain = self.chains.get(cid)?;
+        // Find the version's newer neighbour; every version newer than it is walked.
+        let mut newer = NIL;
+        let mut at = chain.newest;
+        let mut newest = true;
+        let mut steps = self.versions.live;
+        while at != vid {
+            let v = self.versions.get(at)?;
+            newest &= v.op.is_lock();
+            newer = at;
+            at = v.older;
+            steps = steps.checked_sub(1)?;
+        }
+        let version = self.versions.remove(vid)?;
+        match self.versions.get_mut(newer) {
+            Some(n) => n.older = version.older,
+            None => {
+                if let Some(c) = self.chains.get_mut(cid) {
+                    c.newest = version.older;
+                }
+            }
+        }
+        self.pool.release(version.page);
+        let last = self.chains.get(cid).is_some_and(|c| c.newest == NIL);
+        if last {
+            self.drop_chain(cid);
+        }
+        Some(Taken { newest, last })
     }
 
     fn oldest_begin(&self) -> Trx {
@@ -494,21 +760,19 @@ impl State {
             let Some(done) = self.committed.pop_front() else {
                 break;
             };
-            for change in done.changes {
-                let taken = take_version(
-                    &mut self.chains,
-                    &mut self.pool,
-                    change.obj,
-                    &change.key,
-                    change.id,
-                );
-                if let Some((v, newest)) = taken {
+            for vid in done.changes {
+                // Only a delete may release its node: its bookmark is kept for that.
+                let deleted = match self.versions.get(vid) {
+                    Some(v) if matches!(v.op, Op::FlagDelete) => self.node_of(vid),
+                    _ => None,
+                }
+                .map(|c| (c.obj, c.key.as_slice().to_vec()));
+                if let Some(taken) = self.take_version(vid) {
                     removed += 1;
-                    if matches!(v.op, Op::FlagDelete) && newest {
-                        self.removable.push(Removable {
-                            obj: change.obj,
-                            key: change.key,
-                        });
+                    if let Some((obj, key)) = deleted
+                        && taken.newest
+                    {
+                        self.removable.push(Removable { obj, key });
                     }
                 }
             }
@@ -523,6 +787,9 @@ pub struct VersionStore {
     config: VerConfig,
     log: Arc<dyn CommitLog>,
     state: Mutex<State>,
+    /// How many nodes have versions, published under the lock whenever a node gets its first:
+    /// a reader that sees 0 needs no lock to know the node as stored is what it sees.
+    versioned_nodes: AtomicUsize,
 }
 
 impl fmt::Debug for VersionStore {
@@ -549,7 +816,7 @@ impl VersionStore {
         let pool = Pool {
             page_bytes: config.ver_page_size_bytes as usize,
             max_pages: config.max_ver_pages as usize,
-            pages: HashMap::new(),
+            pages: FastHashMap::default(),
             current: None,
             next_page: 0,
         };
@@ -559,16 +826,18 @@ impl VersionStore {
             state: Mutex::new(State {
                 next_trx: 1,
                 next_session: 1,
-                next_version: 1,
-                chains: HashMap::new(),
-                txns: HashMap::new(),
+                versions: Slab::default(),
+                chains: Slab::default(),
+                index: FastHashMap::default(),
+                txns: FastHashMap::default(),
                 committed: VecDeque::new(),
                 pool,
                 removable: Vec::new(),
                 unavailable: false,
-                last_commits: HashMap::new(),
+                last_commits: FastHashMap::default(),
                 last_commit_any: None,
             }),
+            versioned_nodes: AtomicUsize::new(0),
         }))
     }
 
@@ -598,26 +867,41 @@ impl VersionStore {
             std::ptr::eq(Arc::as_ptr(reader.version_store()), self),
             "a session of another version store"
         );
+        if self.versioned_nodes.load(Ordering::Acquire) == 0 {
+            return Visibility::Current {
+                ignore_delete: false,
+                escrow: Vec::new(),
+            };
+        }
         let st = self.state.lock();
+        let Some(chain) = st.chain_of(obj, key) else {
+            return Visibility::Current {
+                ignore_delete: false,
+                escrow: Vec::new(),
+            };
+        };
         let at = st
             .txns
             .get(&reader.id())
             .map_or(Trx(st.next_trx), |t| t.trx_begin);
-        match st.chain(obj, key) {
-            Some(chain) => visibility(chain, at),
-            None => Visibility::Current {
-                ignore_delete: false,
-                escrow: Vec::new(),
-            },
-        }
+        visibility(st.walk(chain), at)
     }
 
     /// Whether some transaction may still need the node's history: a version other than a lock
     /// exists for it. A flag-deleted node without one may be removed.
     pub fn is_versioned(&self, obj: ObjId, key: &[u8]) -> bool {
+        if self.versioned_nodes.load(Ordering::Acquire) == 0 {
+            return false;
+        }
         let st = self.state.lock();
-        st.chain(obj, key)
-            .is_some_and(|c| c.iter().any(|v| !v.op.is_lock()))
+        st.chain(obj, key).any(|v| !v.op.is_lock())
+    }
+
+    /// Publishes how many nodes have versions; called under the lock after every change that
+    /// may add or drop a chain.
+    fn publish(&self, st: &State) {
+        self.versioned_nodes
+            .store(st.chains.live, Ordering::Release);
     }
 
     /// Discards the versions no transaction can see any more (ESE's RCE clean) and returns
@@ -626,6 +910,7 @@ impl VersionStore {
     pub fn cleanup(&self) -> Vec<Removable> {
         let mut st = self.state.lock();
         st.cleanup();
+        self.publish(&st);
         std::mem::take(&mut st.removable)
     }
 
@@ -639,12 +924,7 @@ impl VersionStore {
     pub fn stats(&self) -> VerStats {
         let st = self.state.lock();
         VerStats {
-            versions: st
-                .chains
-                .values()
-                .flat_map(HashMap::values)
-                .map(Vec::len)
-                .sum(),
+            versions: st.versions.live,
             pages_in_use: st.pool.pages.len(),
             active_transactions: st.txns.len(),
             committed_pending_cleanup: st.committed.len(),
@@ -654,9 +934,20 @@ impl VersionStore {
     /// Checks the store's internal consistency; returns a description of the first violation.
     pub fn check_invariants(&self) -> Result<(), String> {
         let st = self.state.lock();
-        let find = |c: &Change| -> Option<&Version> {
-            st.chain(c.obj, &c.key)
-                .and_then(|chain| chain.iter().find(|v| v.id == c.id))
+        let mut owners = vec![0u8; st.versions.slots.len()];
+        let mut own = |vid: VersionRef| -> Result<&Version, String> {
+            let v = st
+                .versions
+                .get(vid)
+                .ok_or_else(|| format!("version {vid} is owned but not held"))?;
+            let n = owners
+                .get_mut(vid as usize)
+                .ok_or_else(|| format!("version {vid} outside the slab"))?;
+            *n += 1;
+            if *n > 1 {
+                return Err(format!("version {vid} is owned twice"));
+            }
+            Ok(v)
         };
         let mut owned = 0usize;
         for (sid, t) in &st.txns {
@@ -673,10 +964,10 @@ impl VersionStore {
             if t.logged_levels > t.level_starts.len() {
                 return Err(format!("session {sid}: more levels logged than open"));
             }
-            for c in &t.changes {
-                match find(c) {
-                    Some(v) if v.trx_begin == t.trx_begin && v.trx_commit == Trx::MAX => {}
-                    other => return Err(format!("session {sid}: change {c:?} is {other:?}")),
+            for &c in &t.changes {
+                let v = own(c)?;
+                if v.trx_begin != t.trx_begin || v.trx_commit != Trx::MAX {
+                    return Err(format!("session {sid}: change {c} is {v:?}"));
                 }
             }
             owned += t.changes.len();
@@ -687,24 +978,54 @@ impl VersionStore {
                 return Err("committed queue out of commit order".into());
             }
             last = done.trx_commit;
-            for c in &done.changes {
-                match find(c) {
-                    Some(v) if v.trx_commit == done.trx_commit && !v.op.is_lock() => {}
-                    other => return Err(format!("committed change {c:?} is {other:?}")),
+            for &c in &done.changes {
+                let v = own(c)?;
+                if v.trx_commit != done.trx_commit || v.op.is_lock() {
+                    return Err(format!("committed change {c} is {v:?}"));
                 }
             }
             owned += done.changes.len();
         }
         let mut held = 0usize;
-        for chain in st.chains.values().flat_map(HashMap::values) {
-            if chain.is_empty() {
+        for (cid, chain) in st.chains.iter() {
+            let mut len = 0usize;
+            for v in st.walk(cid) {
+                if v.chain != cid {
+                    return Err(format!("a version of chain {cid} names chain {}", v.chain));
+                }
+                len += 1;
+                if len > st.versions.live {
+                    return Err(format!("chain {cid} loops"));
+                }
+            }
+            if len == 0 {
                 return Err("an empty chain was kept".into());
             }
-            held += chain.len();
+            if chain.hash != node_hash(chain.obj, chain.key.as_slice())
+                || st.chain_of(chain.obj, chain.key.as_slice()) != Some(cid)
+            {
+                return Err(format!("chain {cid} of {} is not indexed", chain.obj));
+            }
+            held += len;
         }
-        if held != owned {
+        let mut indexed = 0usize;
+        for &first in st.index.values() {
+            let mut at = first;
+            while at != NIL && indexed <= st.chains.live {
+                indexed += 1;
+                at = st.chains.get(at).map_or(NIL, |c| c.same_hash);
+            }
+        }
+        if indexed != st.chains.live {
             return Err(format!(
-                "{held} versions in chains, {owned} owned by transactions"
+                "{indexed} nodes indexed, {} chains",
+                st.chains.live
+            ));
+        }
+        if held != owned || held != st.versions.live {
+            return Err(format!(
+                "{held} versions in chains, {} held, {owned} owned by transactions",
+                st.versions.live
             ));
         }
         let live: usize = st.pool.pages.values().map(|p| p.live).sum();
@@ -713,6 +1034,9 @@ impl VersionStore {
         }
         if st.pool.pages.len() > st.pool.max_pages {
             return Err("more version pages than JET_paramMaxVerPages".into());
+        }
+        if self.versioned_nodes.load(Ordering::Acquire) < st.chains.live {
+            return Err("fewer versioned nodes published than held".into());
         }
         Ok(())
     }
@@ -737,6 +1061,17 @@ impl VersionStore {
             .txns
             .get(&sid)
             .is_some_and(|t| t.read_only)
+    }
+
+    /// The level, read-only flag and begin timestamp of `sid`'s transaction, under one lock;
+    /// `None` outside a transaction.
+    pub(crate) fn txn_state(&self, sid: SessionId) -> Option<(u8, bool, Trx)> {
+        let st = self.state.lock();
+        st.txns.get(&sid).map(|t| {
+            // At most TRANSACTION_LEVEL_MAX (7) levels are ever open.
+            let level = u8::try_from(t.level_starts.len()).unwrap_or(u8::MAX);
+            (level, t.read_only, t.trx_begin)
+        })
     }
 
     pub(crate) fn begin(&self, sid: SessionId, read_only: bool) -> Result<(), Error> {
@@ -792,8 +1127,10 @@ impl VersionStore {
             (t.trx_begin, t.level_starts.len(), t.logged_levels)
         };
         let access = op.access();
-        if let Some(chain) = st.chain(obj, key) {
-            let conflict = chain.iter().any(|v| {
+        let hash = node_hash(obj, key);
+        let mut chain = st.chain_hashed(hash, obj, key);
+        if let Some(c) = chain {
+            let conflict = st.walk(c).any(|v| {
                 v.trx_begin != me && v.trx_commit > me && !commutes(access, v.op.access())
             });
             if conflict {
@@ -817,10 +1154,18 @@ impl VersionStore {
                 ver_page_size_bytes: self.config.ver_page_size_bytes,
             });
         }
+        if !st.versions.has_room() || !st.chains.has_room() {
+            return Err(Error::VersionStoreOutOfMemory {
+                max_ver_pages: self.config.max_ver_pages,
+            });
+        }
         let page = match st.pool.alloc(size) {
             Some(p) => p,
             None => {
                 st.cleanup();
+                self.publish(st);
+                // Cleanup may have emptied the node's chain.
+                chain = st.chain_hashed(hash, obj, key);
                 st.pool.alloc(size).ok_or(Error::VersionStoreOutOfMemory {
                     max_ver_pages: self.config.max_ver_pages,
                 })?
@@ -839,29 +1184,46 @@ impl VersionStore {
                 }
             }
         }
-        let id = st.next_version;
-        st.next_version += 1;
-        st.chains
-            .entry(obj)
-            .or_default()
-            .entry(key.to_vec())
-            .or_default()
-            .push(Version {
-                id,
-                trx_begin: me,
-                trx_commit: Trx::MAX,
-                op,
-                page,
+        let new_chain = match chain {
+            Some(c) => c,
+            None => {
+                let Some(c) = st.new_chain(hash, obj, key) else {
+                    st.pool.release(page);
+                    return Err(Error::VersionStoreOutOfMemory {
+                        max_ver_pages: self.config.max_ver_pages,
+                    });
+                };
+                self.publish(st);
+                c
+            }
+        };
+        let older = st.chains.get(new_chain).map_or(NIL, |c| c.newest);
+        let made = st.versions.insert(Version {
+            trx_begin: me,
+            trx_commit: Trx::MAX,
+            op,
+            page,
+            chain: new_chain,
+            older,
+        });
+        let Some(vid) = made else {
+            // Room was checked above, under the same lock; still, leave no empty chain.
+            st.pool.release(page);
+            if chain.is_none() {
+                st.drop_chain(new_chain);
+            }
+            return Err(Error::VersionStoreOutOfMemory {
+                max_ver_pages: self.config.max_ver_pages,
             });
+        };
+        if let Some(c) = st.chains.get_mut(new_chain) {
+            c.newest = vid;
+        }
         let t = st
             .txns
             .get_mut(&sid)
             .expect("the transaction was found above, under the same lock");
-        t.changes.push(Change {
-            obj,
-            key: key.to_vec(),
-            id,
-        });
+        t.changes.push(vid);
         Ok(())
     }
 
@@ -875,18 +1237,30 @@ impl VersionStore {
             return false;
         };
         let start = t.level_starts.last().copied().unwrap_or(0);
-        let id = match t.changes.last() {
-            Some(c) if t.changes.len() > start && c.obj == obj && c.key == key => c.id,
-            _ => return false,
+        let Some(&vid) = t.changes.last().filter(|_| t.changes.len() > start) else {
+            return false;
         };
-        t.changes.pop();
-        take_version(&mut st.chains, &mut st.pool, obj, key, id).is_some()
+        if !st
+            .node_of(vid)
+            .is_some_and(|c| c.obj == obj && c.key.as_slice() == key)
+        {
+            return false;
+        }
+        if let Some(t) = st.txns.get_mut(&sid) {
+            t.changes.pop();
+        }
+        let taken = st.take_version(vid).is_some();
+        self.publish(st);
+        taken
     }
 
     /// Fails with [`Error::WriteConflict`] if the transaction that began at `trx` could not
     /// change the node (`obj`, `key`) now; records nothing. This is the question the B-tree's
     /// `VersionCheck::may_modify` asks, by begin timestamp rather than by session.
     pub fn may_modify(&self, obj: ObjId, key: &[u8], trx: Trx) -> Result<(), Error> {
+        if self.versioned_nodes.load(Ordering::Acquire) == 0 {
+            return Ok(());
+        }
         let st = self.state.lock();
         Self::conflict_probe(&st, obj, key, trx)
     }
@@ -894,6 +1268,9 @@ impl VersionStore {
     /// Checks whether `sid` could change the node (`obj`, `key`) without a write conflict,
     /// creating no version.
     pub(crate) fn check_write(&self, sid: SessionId, obj: ObjId, key: &[u8]) -> Result<(), Error> {
+        if self.versioned_nodes.load(Ordering::Acquire) == 0 {
+            return Ok(());
+        }
         let st = self.state.lock();
         let me = st.txns.get(&sid).map_or(Trx(st.next_trx), |t| t.trx_begin);
         Self::conflict_probe(&st, obj, key, me)
@@ -902,7 +1279,7 @@ impl VersionStore {
     fn conflict_probe(st: &State, obj: ObjId, key: &[u8], me: Trx) -> Result<(), Error> {
         let conflict = st
             .chain(obj, key)
-            .is_some_and(|chain| chain.iter().any(|v| v.trx_begin != me && v.trx_commit > me));
+            .any(|v| v.trx_begin != me && v.trx_commit > me);
         if conflict {
             Err(Error::WriteConflict)
         } else {
@@ -944,28 +1321,26 @@ impl VersionStore {
             .txns
             .remove(&sid)
             .expect("the transaction was found above, under the same lock");
-        let mut kept = Vec::with_capacity(t.changes.len());
-        for change in t.changes {
-            let chain = st
-                .chains
-                .get_mut(&change.obj)
-                .and_then(|m| m.get_mut(&change.key));
-            let Some(v) = chain.and_then(|c| c.iter_mut().find(|v| v.id == change.id)) else {
-                continue;
-            };
-            if v.op.is_lock() {
-                // Locks last until the outermost commit and leave nothing behind.
-                take_version(
-                    &mut st.chains,
-                    &mut st.pool,
-                    change.obj,
-                    &change.key,
-                    change.id,
-                );
-            } else {
-                v.trx_commit = commit_trx;
-                kept.push(change);
+        let mut kept = t.changes;
+        let mut locks = Vec::new();
+        // Each change is found by its index: no lookup by key, no hashing.
+        kept.retain(|&vid| match st.versions.get_mut(vid) {
+            // Locks last until the outermost commit and leave nothing behind.
+            Some(v) if v.op.is_lock() => {
+                locks.push(vid);
+                false
             }
+            Some(v) => {
+                v.trx_commit = commit_trx;
+                true
+            }
+            None => false,
+        });
+        if !locks.is_empty() {
+            for vid in locks {
+                st.take_version(vid);
+            }
+            self.publish(st);
         }
         let had_changes = !kept.is_empty();
         if let Some(at) = lgpos {
@@ -1013,48 +1388,54 @@ impl VersionStore {
         if st.unavailable {
             return Err(Error::InstanceUnavailable);
         }
-        let State {
-            txns,
-            chains,
-            pool,
-            removable,
-            unavailable,
-            ..
-        } = st;
-        let t = txns.get_mut(&sid).ok_or(Error::NotInTransaction)?;
+        let t = st.txns.get_mut(&sid).ok_or(Error::NotInTransaction)?;
         let start = *t
             .level_starts
             .last()
             .expect("an open transaction has at least one level");
         let levels = t.level_starts.len();
-        while t.changes.len() > start {
-            let Some(change) = t.changes.last() else {
+        // Held aside while the versions go, and put back before any return.
+        let mut changes = std::mem::take(&mut t.changes);
+        let mut failed = None;
+        while changes.len() > start {
+            let Some(&vid) = changes.last() else {
                 break;
             };
-            let action_result = chains
-                .get(&change.obj)
-                .and_then(|m| m.get(&change.key))
-                .and_then(|c| c.iter().find(|v| v.id == change.id))
-                .and_then(|v| v.op.undo_action())
-                .map(|action| undo.undo(change.obj, &change.key, action));
-            if let Some(Err(e)) = action_result {
-                *unavailable = true;
-                return Err(Error::RollbackError(e));
+            // The bookmark of a reinsert, which may leave a flag-deleted node to remove.
+            let mut reinserted = None;
+            if let Some(v) = st.versions.get(vid)
+                && let Some(c) = st.chains.get(v.chain)
+            {
+                if let Some(action) = v.op.undo_action()
+                    && let Err(e) = undo.undo(c.obj, c.key.as_slice(), action)
+                {
+                    failed = Some(e);
+                    break;
+                }
+                if matches!(v.op, Op::Insert { reused: Some(_) }) {
+                    reinserted = Some((c.obj, c.key.as_slice().to_vec()));
+                }
             }
-            if let Some((v, _)) = take_version(chains, pool, change.obj, &change.key, change.id)
-                && matches!(v.op, Op::Insert { reused: Some(_) })
-                && chains
-                    .get(&change.obj)
-                    .and_then(|m| m.get(&change.key))
-                    .is_none()
+            if let Some(taken) = st.take_version(vid)
+                && taken.last
+                && let Some((obj, key)) = reinserted
             {
                 // The node is flag-deleted again and nothing refers to it any more.
-                removable.push(Removable {
-                    obj: change.obj,
-                    key: change.key.clone(),
-                });
+                st.removable.push(Removable { obj, key });
             }
-            t.changes.pop();
+            changes.pop();
+        }
+        self.publish(st);
+        let State {
+            txns, unavailable, ..
+        } = st;
+        let t = txns
+            .get_mut(&sid)
+            .expect("the transaction was found above, under the same lock");
+        t.changes = changes;
+        if let Some(e) = failed {
+            *unavailable = true;
+            return Err(Error::RollbackError(e));
         }
         if t.logged_levels >= levels {
             let level = u8::try_from(levels - 1).unwrap_or(u8::MAX);
@@ -1073,14 +1454,15 @@ impl VersionStore {
     }
 }
 
-/// The walk described in the module doc: `chain` oldest first, `reader` a begin timestamp.
-fn visibility(chain: &[Version], reader: Trx) -> Visibility {
+/// The walk described in the module doc: `newest_first` a node's versions, `reader` a begin
+/// timestamp.
+fn visibility<'a>(newest_first: impl Iterator<Item = &'a Version>, reader: Trx) -> Visibility {
     // None: as the node says. Some(b): known.
     let mut exists: Option<bool> = None;
     // None: the node's data.
     let mut image: Option<Arc<[u8]>> = None;
     let mut escrow: Vec<EscrowAdjust> = Vec::new();
-    for v in chain.iter().rev() {
+    for v in newest_first {
         if v.visible_to(reader) {
             continue;
         }
@@ -1124,13 +1506,15 @@ fn visibility(chain: &[Version], reader: Trx) -> Visibility {
 mod tests {
     use super::*;
 
-    fn v(id: u64, begin: u64, commit: Option<u64>, op: Op) -> Version {
+    /// Version `_id` of a chain (the id only names it in the cases below).
+    fn v(_id: u64, begin: u64, commit: Option<u64>, op: Op) -> Version {
         Version {
-            id,
             trx_begin: Trx(begin),
             trx_commit: commit.map_or(Trx::MAX, Trx),
             op,
             page: 0,
+            chain: 0,
+            older: NIL,
         }
     }
 
@@ -1263,7 +1647,11 @@ mod tests {
             ),
         ];
         for (name, chain, reader, expected) in cases {
-            assert_eq!(visibility(&chain, Trx(reader)), expected, "{name}");
+            assert_eq!(
+                visibility(chain.iter().rev(), Trx(reader)),
+                expected,
+                "{name}"
+            );
         }
     }
 
@@ -1327,7 +1715,7 @@ mod tests {
         let mut p = Pool {
             page_bytes: 100,
             max_pages: 2,
-            pages: HashMap::new(),
+            pages: FastHashMap::default(),
             current: None,
             next_page: 0,
         };
@@ -1347,5 +1735,126 @@ mod tests {
         p.release(c);
         assert_eq!(p.pages.len(), 1, "the current page is kept, emptied");
         assert_eq!(p.pages.values().map(|u| u.used_bytes).sum::<usize>(), 0);
+    }
+
+    fn big_store() -> Arc<VersionStore> {
+        let config = VerConfig {
+            max_ver_pages: 64,
+            ..VerConfig::default()
+        };
+        VersionStore::new(config, Arc::new(crate::log::NoLog)).expect("a valid configuration")
+    }
+
+    #[test]
+    fn chains_sharing_a_hash_are_told_apart_and_unlinked_from_anywhere() {
+        let store = big_store();
+        let obj = ObjId::new(DbId(1), 2);
+        let other = ObjId::new(DbId(1), 3);
+        let mut guard = store.state.lock();
+        let st = &mut *guard;
+        // Four bookmarks forced onto one hash: the index holds the newest, the rest follow.
+        let nodes = [(obj, &b"a"[..]), (obj, b"b"), (other, b"a"), (obj, b"c")];
+        let made: Vec<u32> = nodes
+            .iter()
+            .map(|&(o, k)| st.new_chain(42, o, k).expect("room"))
+            .collect();
+        for (&(o, k), &c) in nodes.iter().zip(&made) {
+            assert_eq!(st.chain_hashed(42, o, k), Some(c), "{o} {k:?}");
+        }
+        assert_eq!(st.chain_hashed(42, other, b"b"), None);
+        assert_eq!(st.chain_hashed(43, obj, b"a"), None);
+        // Unlink one from the middle, then the head, then the tail.
+        st.drop_chain(made[1]);
+        assert_eq!(st.chain_hashed(42, obj, b"b"), None);
+        assert_eq!(st.chain_hashed(42, obj, b"c"), Some(made[3]));
+        assert_eq!(st.chain_hashed(42, obj, b"a"), Some(made[0]));
+        st.drop_chain(made[3]);
+        assert_eq!(st.chain_hashed(42, obj, b"c"), None);
+        assert_eq!(st.chain_hashed(42, other, b"a"), Some(made[2]));
+        assert_eq!(st.chain_hashed(42, obj, b"a"), Some(made[0]));
+        st.drop_chain(made[0]);
+        assert_eq!(st.chain_hashed(42, obj, b"a"), None);
+        assert_eq!(st.chain_hashed(42, other, b"a"), Some(made[2]));
+        st.drop_chain(made[2]);
+        assert!(st.index.is_empty());
+        assert_eq!(st.chains.live, 0);
+    }
+
+    #[test]
+    fn short_and_long_keys_keep_their_versions_apart() {
+        let store = big_store();
+        let obj = ObjId::new(DbId(1), 2);
+        let keys: Vec<Vec<u8>> = [0usize, 1, 39, 40, 41, 255, 256, 1000]
+            .iter()
+            .map(|&n| (0..n).map(|i| (i % 251) as u8).collect())
+            .collect();
+        let mut w = store.begin_session();
+        let mut r = store.begin_session();
+        w.begin_transaction().expect("begin");
+        for (i, k) in keys.iter().enumerate() {
+            w.version_replace(obj, k, &[i as u8]).expect("room");
+        }
+        store.check_invariants().expect("consistent");
+        r.begin_transaction().expect("begin");
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(
+                r.visible_version(obj, k),
+                Visibility::BeforeImage {
+                    image: Arc::from(&[i as u8][..]),
+                    escrow: vec![],
+                },
+                "key of {} bytes",
+                k.len()
+            );
+            assert_eq!(w.visible_version(obj, k), current());
+        }
+        let mut longer = keys[7].clone();
+        longer.push(0);
+        assert_eq!(r.visible_version(obj, &longer), current());
+        w.commit_transaction(CommitMode::Lazy).expect("commit");
+        r.commit_transaction(CommitMode::Lazy).expect("commit");
+        store.check_invariants().expect("consistent");
+        assert!(store.cleanup().is_empty());
+        assert_eq!(store.stats().versions, 0);
+        store.check_invariants().expect("consistent");
+    }
+
+    #[test]
+    fn a_store_emptied_by_cleanup_sees_the_next_version_at_once() {
+        let store = big_store();
+        let obj = ObjId::new(DbId(1), 2);
+        let mut a = store.begin_session();
+        let mut b = store.begin_session();
+        a.begin_transaction().expect("begin");
+        a.version_flag_delete(obj, b"k").expect("room");
+        a.commit_transaction(CommitMode::Lazy).expect("commit");
+        let removable = store.cleanup();
+        assert_eq!(
+            removable,
+            vec![Removable {
+                obj,
+                key: b"k".to_vec()
+            }]
+        );
+        assert_eq!(store.stats().versions, 0);
+        b.begin_transaction().expect("begin");
+        assert_eq!(b.visible_version(obj, b"k"), current());
+        assert!(!store.is_versioned(obj, b"k"));
+        assert!(b.check_write(obj, b"k").is_ok());
+        // A new version after the store was empty: a conflict and a change the reader
+        // cannot see, although no other node has a version.
+        a.begin_transaction().expect("begin");
+        a.version_insert(obj, b"k", None).expect("room");
+        assert_eq!(b.visible_version(obj, b"k"), Visibility::Absent);
+        assert!(store.is_versioned(obj, b"k"));
+        assert!(matches!(
+            b.check_write(obj, b"k"),
+            Err(Error::WriteConflict)
+        ));
+        assert!(matches!(
+            store.may_modify(obj, b"k", b.trx_begin().expect("open")),
+            Err(Error::WriteConflict)
+        ));
+        store.check_invariants().expect("consistent");
     }
 }

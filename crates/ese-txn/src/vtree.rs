@@ -208,13 +208,11 @@ fn is_live(n: &Node) -> bool {
 /// The begin timestamp a change by `session` is made under, after the checks every change
 /// makes first: an open transaction that is not read-only.
 fn change_trx(session: &Session) -> Result<Trx, Error> {
-    if session.level() == 0 {
-        return Err(Error::NotInTransaction);
+    match session.txn_state() {
+        None | Some((0, _, _)) => Err(Error::NotInTransaction),
+        Some((_, true, _)) => Err(Error::TransReadOnly),
+        Some((_, false, trx)) => Ok(trx),
     }
-    if session.is_read_only() {
-        return Err(Error::TransReadOnly);
-    }
-    session.trx_begin().ok_or(Error::NotInTransaction)
 }
 
 /// One B-tree whose reads and changes go through the version store.

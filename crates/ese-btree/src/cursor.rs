@@ -156,8 +156,9 @@ impl BTree {
     /// The data of the live record with `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let _r = self.db.lock.read();
-        let (_, leaf) = self.descend(key)?;
-        let page = self.db.cache().read(self.db.id(), leaf)?;
+        // Under the read lock no call is in progress, so the cache holds every page as is.
+        let (leaf, page) =
+            self.descend_with(key, None, |p| Ok(self.db.cache().read(self.db.id(), p)?))?;
         let tp = self.tree_page(&page, leaf)?;
         let (i, found) = tp.lower_bound(key)?;
         if !found {
@@ -280,14 +281,27 @@ impl<'t> Cursor<'t> {
         let Some(hit) = hit else {
             return self.clear();
         };
-        let e = Entry {
-            key: hit.key,
-            data: hit.data,
-        };
         self.leaf = Some(hit.snap);
         self.index = hit.index;
-        self.current = Some(e.clone());
-        Some(e)
+        // The cursor's own copy reuses the buffers of the record it was on.
+        match &mut self.current {
+            Some(cur) => {
+                cur.key.clear();
+                cur.key.extend_from_slice(&hit.key);
+                cur.data.clear();
+                cur.data.extend_from_slice(&hit.data);
+            }
+            None => {
+                self.current = Some(Entry {
+                    key: hit.key.clone(),
+                    data: hit.data.clone(),
+                });
+            }
+        }
+        Some(Entry {
+            key: hit.key,
+            data: hit.data,
+        })
     }
 
     fn clear(&mut self) -> Option<Entry> {
@@ -309,7 +323,8 @@ impl<'t> Cursor<'t> {
         resolve: Resolve<'_>,
     ) -> Result<Option<Entry>> {
         let mut from = None;
-        for _ in 0..self.bound() {
+        let (mut hops, mut bound) = (0u64, None);
+        loop {
             let tp = self.tree.leaf_page(&page)?;
             let snap = LeafSnap::of(&tp);
             if let Some(from) = from
@@ -331,6 +346,11 @@ impl<'t> Cursor<'t> {
             if snap.next.is_null() {
                 return Ok(self.clear());
             }
+            hops += 1;
+            // The chain's bound (the database's size) is read only when a move leaves its page.
+            if hops >= *bound.get_or_insert_with(|| self.bound()) {
+                break;
+            }
             drop(page);
             page = db.cache().read(db.id(), snap.next)?;
             from = Some(snap.pgno);
@@ -351,7 +371,8 @@ impl<'t> Cursor<'t> {
         resolve: Resolve<'_>,
     ) -> Result<Option<Entry>> {
         let mut from = None;
-        for _ in 0..self.bound() {
+        let (mut hops, mut bound) = (0u64, None);
+        loop {
             let tp = self.tree.leaf_page(&page)?;
             let snap = LeafSnap::of(&tp);
             if let Some(from) = from
@@ -372,6 +393,11 @@ impl<'t> Cursor<'t> {
             }
             if snap.prev.is_null() {
                 return Ok(self.clear());
+            }
+            hops += 1;
+            // The chain's bound (the database's size) is read only when a move leaves its page.
+            if hops >= *bound.get_or_insert_with(|| self.bound()) {
+                break;
             }
             drop(page);
             page = db.cache().read(db.id(), snap.prev)?;
@@ -446,8 +472,10 @@ impl<'t> Cursor<'t> {
         op: SeekOp,
         resolve: Resolve<'_>,
     ) -> Result<Option<Entry>> {
-        let (_, leaf) = self.tree.descend(key)?;
-        let page = db.cache().read(db.id(), leaf)?;
+        // Under the read lock no call is in progress, so the cache holds every page as is.
+        let (_, page) = self
+            .tree
+            .descend_with(key, None, |p| Ok(db.cache().read(db.id(), p)?))?;
         let (i, equal, found) = {
             let tp = self.tree.leaf_page(&page)?;
             let (i, equal) = tp.lower_bound(key)?;

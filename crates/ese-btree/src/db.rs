@@ -85,7 +85,7 @@ use ese_pageio::{PageFlags, PageView, Storage};
 use parking_lot::{Mutex, RwLock};
 
 use crate::error::{Error, Result, corrupt};
-use crate::redo::{LineOp, apply, encode_ops, page_dbtime};
+use crate::redo::{LineOp, apply_trusted, encode_ops, page_dbtime};
 use crate::version::{NoVersions, VersionCheck};
 use crate::wal::PageLog;
 
@@ -184,8 +184,9 @@ impl SpaceState {
 /// One page's part in a [`Group`].
 #[derive(Debug)]
 struct GroupPage {
-    /// The page with the group's changes so far applied (its free gap zeroed first).
-    bytes: Vec<u8>,
+    /// The page with the group's changes so far applied (its free gap zeroed first), shared
+    /// with the reads of the call ([`Database::read_page`]) rather than copied for each.
+    bytes: Arc<Vec<u8>>,
     /// The page's dbtime when the group first changed it ([`Dbtime::NIL`] for a new page).
     dbtime_before: Dbtime,
     /// The page was new to the database (formatted from nothing): it is latched without
@@ -228,7 +229,7 @@ pub(crate) enum PageBytes<'a> {
     /// The page in the cache, latched shared.
     Cached(PageRef<'a>),
     /// The group's copy.
-    Pending(Vec<u8>),
+    Pending(Arc<Vec<u8>>),
 }
 
 impl Deref for PageBytes<'_> {
@@ -257,7 +258,13 @@ pub struct Database {
     /// The changes of the B-tree call in progress (writers hold the write lock, so there is
     /// at most one).
     group: Mutex<Group>,
+    /// Page buffers of applied groups, reused by the next calls' copies (at most
+    /// [`SPARE_PAGES`]), so a change does not allocate a page each time.
+    spare_pages: Mutex<Vec<Vec<u8>>>,
 }
+
+/// How many page buffers a database keeps for reuse (a split touches about a dozen pages).
+const SPARE_PAGES: usize = 16;
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -303,6 +310,7 @@ impl Database {
             }),
             undo_slot: Mutex::new(None),
             group: Mutex::new(Group::default()),
+            spare_pages: Mutex::new(Vec::new()),
         }
     }
 
@@ -489,26 +497,28 @@ impl Database {
                 let page = e.into_mut();
                 if new_page {
                     // Freed and allocated again within the call: formatted from nothing.
-                    page.bytes.fill(0);
+                    Arc::make_mut(&mut page.bytes).fill(0);
                 }
                 page
             }
             std::collections::btree_map::Entry::Vacant(e) => {
-                let (bytes, dbtime_before) = if new_page {
-                    (vec![0u8; self.config.page_size_bytes], Dbtime::NIL)
+                let mut bytes = self.spare_pages.lock().pop().unwrap_or_default();
+                bytes.clear();
+                let dbtime_before = if new_page {
+                    bytes.resize(self.config.page_size_bytes, 0);
+                    Dbtime::NIL
                 } else {
-                    let mut bytes = self.cache.read(self.config.db, pgno)?.to_vec();
+                    bytes.extend_from_slice(&self.cache.read(self.config.db, pgno)?);
                     // Free space: zeroing it changes nothing a reader sees, and makes the
                     // page exactly the image logged of it (which leaves the gap out).
                     let hole = free_gap(&bytes);
                     if let Some(gap) = bytes.get_mut(hole) {
                         gap.fill(0);
                     }
-                    let dbtime = page_dbtime(&bytes);
-                    (bytes, dbtime)
+                    page_dbtime(&bytes)
                 };
                 e.insert(GroupPage {
-                    bytes,
+                    bytes: Arc::new(bytes),
                     dbtime_before,
                     fresh: new_page,
                     formats_first: formats,
@@ -521,7 +531,13 @@ impl Database {
             page_dbtime(&page.bytes)
         };
         let dbtime_after = Dbtime(self.dbtime.fetch_add(1, Ordering::SeqCst) + 1);
-        apply(&mut page.bytes, pgno, ops, dbtime_after)?;
+        // A read of the call still holding the page keeps its own copy (none does today).
+        apply_trusted(
+            Arc::make_mut(&mut page.bytes).as_mut_slice(),
+            pgno,
+            ops,
+            dbtime_after,
+        )?;
         let undo = if takes_undo {
             self.undo_slot.lock().take().unwrap_or_default()
         } else {
@@ -632,13 +648,22 @@ impl Database {
             LogRecord::PageGroup(records)
         };
         let at = self.log.append(&rec).map_err(Error::Log)?;
+        let mut spare = Vec::with_capacity(pages.len());
         for ((guard, page), image) in guards.iter_mut().zip(pages.into_values()).zip(images) {
             guard.copy_from_slice(&page.bytes);
             if let Some(image) = image {
                 guard.mark_dirty(image);
             }
             guard.mark_dirty(at);
+            // A buffer no read still holds goes back for the next call's copies.
+            if let Ok(bytes) = Arc::try_unwrap(page.bytes) {
+                spare.push(bytes);
+            }
         }
+        drop(guards);
+        let mut spares = self.spare_pages.lock();
+        let room = SPARE_PAGES.saturating_sub(spares.len());
+        spares.extend(spare.into_iter().take(room));
         Ok(())
     }
 
@@ -646,7 +671,7 @@ impl Database {
     /// it, else the page in the cache (latched shared: drop it before changing a page).
     pub(crate) fn read_page(&self, pgno: Pgno) -> Result<PageBytes<'_>> {
         if let Some(page) = self.group.lock().pages.get(&pgno) {
-            return Ok(PageBytes::Pending(page.bytes.clone()));
+            return Ok(PageBytes::Pending(Arc::clone(&page.bytes)));
         }
         Ok(PageBytes::Cached(self.cache.read(self.config.db, pgno)?))
     }

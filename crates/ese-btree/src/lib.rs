@@ -39,6 +39,7 @@
 pub mod check;
 pub mod cursor;
 pub mod db;
+mod edit;
 pub mod error;
 pub mod escrow;
 pub mod fuzz;

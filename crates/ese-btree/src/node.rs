@@ -132,7 +132,51 @@ pub fn child_of(payload: &[u8]) -> Pgno {
 
 /// The length of the common prefix of `a` and `b`.
 pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+    let n = a.len().min(b.len());
+    let (x, y) = (&a[..n], &b[..n]);
+    let mut done = 0;
+    for (p, q) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
+        let diff = be_word(p) ^ be_word(q);
+        if diff != 0 {
+            // The first differing byte is the most significant one set in the big-endian xor.
+            return done + (diff.leading_zeros() / 8) as usize;
+        }
+        done += 8;
+    }
+    done + x[done..]
+        .iter()
+        .zip(&y[done..])
+        .take_while(|(p, q)| p == q)
+        .count()
+}
+
+/// `a.cmp(b)` in memcmp order, eight bytes at a time: node keys are short, and comparing
+/// them in place costs less than a call to memcmp.
+#[inline]
+pub fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let n = a.len().min(b.len());
+    let (x, y) = (&a[..n], &b[..n]);
+    let (mut xs, mut ys) = (x.chunks_exact(8), y.chunks_exact(8));
+    for (p, q) in (&mut xs).zip(&mut ys) {
+        let (p, q) = (be_word(p), be_word(q));
+        if p != q {
+            return p.cmp(&q);
+        }
+    }
+    for (p, q) in xs.remainder().iter().zip(ys.remainder()) {
+        if p != q {
+            return p.cmp(q);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Eight bytes (a chunk of exactly eight) as a big-endian word.
+#[inline]
+fn be_word(chunk: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    u64::from_be_bytes(w)
 }
 
 /// A node read in place from its page.
@@ -152,7 +196,7 @@ impl NodeRef<'_> {
     /// Compares the node's key with `key` (memcmp order) without copying it.
     pub fn cmp_key(&self, key: &[u8]) -> Ordering {
         let p = self.prefix.len().min(key.len());
-        match self.prefix[..p].cmp(&key[..p]) {
+        match cmp_bytes(&self.prefix[..p], &key[..p]) {
             Ordering::Equal => {}
             other => return other,
         }
@@ -160,7 +204,7 @@ impl NodeRef<'_> {
             // The key ends inside the prefix: the node's key is longer.
             return Ordering::Greater;
         }
-        self.suffix.cmp(&key[self.prefix.len()..])
+        cmp_bytes(self.suffix, &key[self.prefix.len()..])
     }
 
     /// The whole key.
@@ -208,6 +252,7 @@ impl NodeRef<'_> {
 }
 
 /// Decodes one node line against the page prefix; never panics.
+#[inline]
 pub fn decode_line<'a>(pgno: Pgno, line: &'a [u8], prefix: &'a [u8]) -> Result<NodeRef<'a>> {
     if line.len() < NODE_HEADER_BYTES {
         return corrupt(pgno, "a node line is shorter than its header");
@@ -236,8 +281,9 @@ pub fn decode_line<'a>(pgno: Pgno, line: &'a [u8], prefix: &'a [u8]) -> Result<N
 
 /// A page read in place without the full structure check, every access bounds-checked.
 ///
-/// The cache verifies a page's checksum when it reads it from disk and every change goes
-/// through `PageMut`, which checks the structure; reads on the hot path therefore only check
+/// The cache verifies a page's checksum when it reads it from disk and every change is made
+/// by line operations that keep the structure sound (`PageMut`'s, or the same ones made
+/// in place by the calls, see `crate::edit`); reads on the hot path therefore only check
 /// what they touch. [`crate::BTree::check_invariants`] runs the full check.
 #[derive(Clone, Copy, Debug)]
 pub struct RawPage<'a> {
@@ -250,37 +296,35 @@ fn raw_u16(b: &[u8], at: usize) -> u16 {
         .map_or(0, |x| u16::from_le_bytes([x[0], x[1]]))
 }
 
-fn raw_u32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .map_or(0, |x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
-}
-
 impl<'a> RawPage<'a> {
     /// Reads the header of `bytes`, checking the size and the line count.
     pub fn new(bytes: &'a [u8], pgno: Pgno) -> Result<RawPage<'a>> {
         if !ese_core::limits::is_valid_page_size(bytes.len()) {
             return corrupt(pgno, "the page buffer is not a valid page size");
         }
-        let Some(flags) = PageFlags::from_bits(raw_u32(bytes, FLAGS_OFFSET)) else {
+        // Every field at a fixed offset of one fixed-size header: no bounds check each.
+        let Some(h) = bytes.first_chunk::<HEADER_BYTES>() else {
+            return corrupt(pgno, "the page buffer is not a valid page size");
+        };
+        let u16_at = |at: usize| u16::from_le_bytes([h[at], h[at + 1]]);
+        let u32_at = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+        let Some(flags) = PageFlags::from_bits(u32_at(FLAGS_OFFSET)) else {
             return corrupt(pgno, "unknown page flag bits are set");
         };
-        let dbtime = bytes.get(DBTIME_OFFSET..DBTIME_OFFSET + 8).map_or(0, |x| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(x);
-            u64::from_le_bytes(a)
-        });
+        let dbtime =
+            u64::from(u32_at(DBTIME_OFFSET)) | (u64::from(u32_at(DBTIME_OFFSET + 4)) << 32);
         let header = PageHeader {
-            checksum: raw_u32(bytes, 0),
-            pgno: Pgno(raw_u32(bytes, PGNO_OFFSET)),
+            checksum: u32_at(0),
+            pgno: Pgno(u32_at(PGNO_OFFSET)),
             dbtime: Dbtime(dbtime),
-            prev: Pgno(raw_u32(bytes, PREV_OFFSET)),
-            next: Pgno(raw_u32(bytes, NEXT_OFFSET)),
-            objid: raw_u32(bytes, OBJID_OFFSET),
+            prev: Pgno(u32_at(PREV_OFFSET)),
+            next: Pgno(u32_at(NEXT_OFFSET)),
+            objid: u32_at(OBJID_OFFSET),
             flags,
-            free_bytes: raw_u16(bytes, FREE_OFFSET),
-            uncommitted_free_bytes: raw_u16(bytes, UNCOMMITTED_FREE_OFFSET),
-            data_end: raw_u16(bytes, DATA_END_OFFSET),
-            line_count: raw_u16(bytes, LINE_COUNT_OFFSET),
+            free_bytes: u16_at(FREE_OFFSET),
+            uncommitted_free_bytes: u16_at(UNCOMMITTED_FREE_OFFSET),
+            data_end: u16_at(DATA_END_OFFSET),
+            line_count: u16_at(LINE_COUNT_OFFSET),
         };
         if HEADER_BYTES + TAG_BYTES * header.line_count as usize > bytes.len()
             || header.free_bytes as usize > bytes.len() - HEADER_BYTES
@@ -306,6 +350,7 @@ impl<'a> RawPage<'a> {
     }
 
     /// Line `i`, bounds-checked.
+    #[inline]
     pub fn line(&self, i: usize) -> Result<&'a [u8]> {
         if i >= self.line_count() {
             return corrupt(self.header.pgno, "a line index is past the tag array");
@@ -365,6 +410,7 @@ impl<'a> TreePage<'a> {
     }
 
     /// Node `i`.
+    #[inline]
     pub fn node(&self, i: usize) -> Result<NodeRef<'a>> {
         let line = self.view.line(i + 1)?;
         decode_line(self.pgno, line, self.prefix)
@@ -377,29 +423,86 @@ impl<'a> TreePage<'a> {
 
     /// The first node whose key is `>= key` (the count when there is none) and whether its
     /// key equals `key`. On an internal page, the [`NodeFlags::INF`] node compares greater.
+    ///
+    /// The key is compared with the page's prefix once; each node then costs one comparison
+    /// of its suffix (or none, when it uses more of the prefix than the key shares).
     pub fn lower_bound(&self, key: &[u8]) -> Result<(usize, bool)> {
+        let shared = common_prefix(self.prefix, key);
         let (mut lo, mut hi) = (0usize, self.count());
+        let mut equal_at = None;
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let n = self.node(mid)?;
-            let ord = if n.flags.contains(NodeFlags::INF) {
-                Ordering::Greater
-            } else {
-                n.cmp_key(key)
+            let Some(ord) = self.cmp_node(mid, key, shared) else {
+                return self.malformed(mid);
             };
-            if ord == Ordering::Less {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+            match ord {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Equal => {
+                    equal_at = Some(mid);
+                    hi = mid;
+                }
+                Ordering::Greater => hi = mid,
             }
         }
-        let found = if lo < self.count() {
-            let n = self.node(lo)?;
-            !n.flags.contains(NodeFlags::INF) && n.cmp_key(key) == Ordering::Equal
-        } else {
-            false
+        // Keys on a page are unique and sorted, so the node equal to `key`, if any, is the
+        // bound, and the search compared it on its way there.
+        Ok((lo, equal_at == Some(lo)))
+    }
+
+    /// Compares node `i`'s key with `key`, which shares `shared` bytes with the page prefix;
+    /// `None` when the node is malformed ([`TreePage::malformed`] says how).
+    #[inline(always)]
+    fn cmp_node(&self, i: usize, key: &[u8], shared: usize) -> Option<Ordering> {
+        let (flags, used, suffix) = self.search_parts(i)?;
+        if flags & NodeFlags::INF.0 != 0 {
+            return Some(Ordering::Greater);
+        }
+        if used > shared {
+            // The keys part inside the prefix, at `shared`, or `key` ends there.
+            return Some(match (self.prefix.get(shared), key.get(shared)) {
+                (Some(p), Some(k)) => p.cmp(k),
+                _ => Ordering::Greater,
+            });
+        }
+        Some(cmp_bytes(suffix, key.get(used..).unwrap_or_default()))
+    }
+
+    /// The error for node `i`, which a search found malformed: the full decode says what.
+    #[cold]
+    fn malformed<T>(&self, i: usize) -> Result<T> {
+        self.node(i)?;
+        corrupt(self.pgno, "a node line is malformed")
+    }
+
+    /// What a search needs of node `i` (its flags, how much of the prefix it uses, its
+    /// suffix), read with the checks of [`TreePage::node`] folded together; `None` when
+    /// any fails.
+    #[inline(always)]
+    fn search_parts(&self, i: usize) -> Option<(u8, usize, &'a [u8])> {
+        let bytes = self.view.bytes;
+        if i + 1 >= self.view.line_count() {
+            return None;
+        }
+        let at = bytes.len().checked_sub(TAG_BYTES * (i + 2))?;
+        let &[o0, o1, s0, s1] = bytes.get(at..at + TAG_BYTES)? else {
+            return None;
         };
-        Ok((lo, found))
+        let (offset, size) = (
+            usize::from(u16::from_le_bytes([o0, o1])),
+            usize::from(u16::from_le_bytes([s0, s1])),
+        );
+        if offset < HEADER_BYTES || offset + size > at {
+            return None;
+        }
+        let [flags, u0, u1, l0, l1, rest @ ..] = bytes.get(offset..offset + size)? else {
+            return None;
+        };
+        let used = usize::from(u16::from_le_bytes([*u0, *u1]));
+        let suffix_len = usize::from(u16::from_le_bytes([*l0, *l1]));
+        if *flags & !NodeFlags::KNOWN != 0 || used > self.prefix.len() {
+            return None;
+        }
+        Some((*flags, used, rest.get(..suffix_len)?))
     }
 
     /// Every node, owning its bytes.
@@ -437,7 +540,17 @@ pub fn group_bytes(nodes: &[Node]) -> usize {
 /// The prefix a rebuilt page of `nodes` gets: the prefix of its first real key that saves the
 /// most bytes, counting what each key shares with it and the prefix line's own cost.
 pub fn group_prefix(nodes: &[Node]) -> &[u8] {
-    let mut real = nodes.iter().filter(|n| !n.flags.contains(NodeFlags::INF));
+    group_prefix_of(nodes, false)
+}
+
+/// [`group_prefix`], the last node taken as an [`NodeFlags::INF`] node when `inf_last`.
+fn group_prefix_of(nodes: &[Node], inf_last: bool) -> &[u8] {
+    let last = nodes.len().wrapping_sub(1);
+    let mut real = nodes
+        .iter()
+        .enumerate()
+        .filter(|&(i, n)| !(n.flags.contains(NodeFlags::INF) || (inf_last && i == last)))
+        .map(|(_, n)| n);
     let Some(first) = real.next() else {
         return &[];
     };
@@ -470,10 +583,24 @@ pub fn group_prefix(nodes: &[Node]) -> &[u8] {
 
 /// The lines of a rebuilt page of `nodes`: the prefix line, then one line per node.
 pub fn page_lines(nodes: &[Node]) -> Vec<Vec<u8>> {
-    let prefix = group_prefix(nodes);
+    page_lines_of(nodes, false)
+}
+
+/// [`page_lines`], the last node written as an [`NodeFlags::INF`] node (that flag alone, no
+/// key, its payload) when `inf_last`: the left page of an internal split, without copying
+/// its nodes to change the last one.
+pub(crate) fn page_lines_of(nodes: &[Node], inf_last: bool) -> Vec<Vec<u8>> {
+    let prefix = group_prefix_of(nodes, inf_last);
+    let last = nodes.len().wrapping_sub(1);
     let mut lines = Vec::with_capacity(nodes.len() + 1);
     lines.push(prefix.to_vec());
-    lines.extend(nodes.iter().map(|n| n.encode(prefix)));
+    lines.extend(nodes.iter().enumerate().map(|(i, n)| {
+        if inf_last && i == last {
+            encode_line(NodeFlags::INF, 0, &[], &n.payload)
+        } else {
+            n.encode(prefix)
+        }
+    }));
     lines
 }
 
@@ -569,6 +696,72 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// The in-place comparison is memcmp order, for keys sharing any prefix.
+        #[test]
+        fn byte_comparison_is_memcmp_order(
+            common in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+            a in proptest::collection::vec(0u8..4, 0..20),
+            b in proptest::collection::vec(0u8..4, 0..20),
+        ) {
+            let a = [&common[..], &a[..]].concat();
+            let b = [&common[..], &b[..]].concat();
+            proptest::prop_assert_eq!(cmp_bytes(&a, &b), a.cmp(&b));
+            proptest::prop_assert_eq!(cmp_bytes(&b, &a), b.cmp(&a));
+            proptest::prop_assert_eq!(cmp_bytes(&a, &a), std::cmp::Ordering::Equal);
+            let shared = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            proptest::prop_assert_eq!(common_prefix(&a, &b), shared);
+        }
+
+        /// The search agrees with a walk of the page's nodes, whatever prefix the page has.
+        #[test]
+        fn lower_bound_agrees_with_a_linear_walk(
+            keys in proptest::collection::btree_set(
+                proptest::collection::vec(0u8..3, 1..12), 1..60),
+            probes in proptest::collection::vec(proptest::collection::vec(0u8..3, 0..12), 1..30),
+            head in proptest::collection::vec(0u8..3, 0..6),
+            internal in proptest::prelude::any::<bool>(),
+        ) {
+            let mut nodes: Vec<Node> = keys
+                .iter()
+                .map(|k| Node {
+                    flags: NodeFlags::NONE,
+                    key: [&head[..], &k[..]].concat(),
+                    payload: vec![1, 2, 3, 4],
+                })
+                .collect();
+            if internal {
+                nodes.push(Node { flags: NodeFlags::INF, key: Vec::new(), payload: vec![5; 4] });
+            }
+            let mut page = vec![0u8; 8192];
+            let ops = [crate::redo::LineOp::Format {
+                objid: 2,
+                flags: if internal { PageFlags::NONE } else { PageFlags::LEAF },
+                prev: Pgno::NULL,
+                next: Pgno::NULL,
+                lines: page_lines(&nodes),
+            }];
+            crate::redo::apply(&mut page, Pgno(7), &ops, Dbtime(3)).expect("fits");
+            let tp = TreePage::new(&page, Pgno(7)).expect("sound");
+            proptest::prop_assert_eq!(tp.nodes().expect("nodes"), nodes.clone());
+            for probe in probes.iter().chain(keys.iter()) {
+                let probe = [&head[..], &probe[..]].concat();
+                let want = nodes
+                    .iter()
+                    .position(|n| n.flags.contains(NodeFlags::INF) || n.key >= probe)
+                    .unwrap_or(nodes.len());
+                let equal = nodes.get(want).is_some_and(|n| {
+                    !n.flags.contains(NodeFlags::INF) && n.key == probe
+                });
+                proptest::prop_assert_eq!(tp.lower_bound(&probe).expect("search"), (want, equal));
+                let short = &probe[..probe.len().min(head.len() / 2)];
+                let want = nodes
+                    .iter()
+                    .position(|n| n.flags.contains(NodeFlags::INF) || n.key[..] >= *short)
+                    .unwrap_or(nodes.len());
+                proptest::prop_assert_eq!(tp.lower_bound(short).expect("search").0, want);
+            }
+        }
 
         /// Any bytes as a page: reading its nodes and searching it never panics.
         #[test]

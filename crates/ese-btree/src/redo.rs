@@ -148,7 +148,17 @@ fn put_u32(out: &mut Vec<u8>, v: u32) {
 
 /// Encodes a list of operations as a log payload.
 pub fn encode_ops(ops: &[LineOp]) -> Vec<u8> {
-    let mut out = Vec::new();
+    // Sized once: each operation's fixed part is at most 19 bytes, then its bytes.
+    let capacity = ops
+        .iter()
+        .map(|op| match op {
+            LineOp::Format { lines, .. } => 19 + lines.iter().map(|l| 2 + l.len()).sum::<usize>(),
+            LineOp::Insert(_, b) | LineOp::Replace(_, b) => 5 + b.len(),
+            LineOp::Patch { bytes, .. } => 7 + bytes.len(),
+            LineOp::Delete(_) | LineOp::SetPrev(_) | LineOp::SetNext(_) | LineOp::SetFlags(_) => 5,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(capacity);
     for op in ops {
         match op {
             LineOp::Format {
@@ -328,6 +338,74 @@ pub fn apply(page: &mut [u8], pgno: Pgno, ops: &[LineOp], dbtime_after: Dbtime) 
         _ => PageMut::new(page)?,
     };
     for op in rest {
+        match op {
+            LineOp::Format { .. } => {
+                return corrupt(pgno, "a page format inside a list of page operations");
+            }
+            LineOp::Insert(i, b) => m.insert(usize::from(*i), b)?,
+            LineOp::Replace(i, b) => m.replace(usize::from(*i), b)?,
+            LineOp::Delete(i) => m.delete(usize::from(*i))?,
+            LineOp::SetPrev(p) => m.set_prev(*p),
+            LineOp::SetNext(p) => m.set_next(*p),
+            LineOp::SetFlags(f) => m.set_flags(*f),
+            LineOp::Patch {
+                index,
+                offset,
+                bytes,
+            } => {
+                let mut line = m.line(usize::from(*index))?.to_vec();
+                let at = usize::from(*offset);
+                match line.get_mut(at..at + bytes.len()) {
+                    Some(dst) => dst.copy_from_slice(bytes),
+                    None => return corrupt(pgno, "a patch runs past its line"),
+                }
+                m.replace(usize::from(*index), &line)?;
+            }
+        }
+    }
+    m.set_dbtime(dbtime_after);
+    Ok(())
+}
+
+/// [`apply`] for a page known to be sound (a B-tree call's own copy of a cache page, or one
+/// it formatted): the same change, made without checking the whole page first (see
+/// [`crate::edit`]). Debug builds make the change through [`apply`] too and compare.
+pub(crate) fn apply_trusted(
+    page: &mut [u8],
+    pgno: Pgno,
+    ops: &[LineOp],
+    dbtime_after: Dbtime,
+) -> Result<()> {
+    #[cfg(debug_assertions)]
+    let checked = {
+        let mut copy = page.to_vec();
+        apply(&mut copy, pgno, ops, dbtime_after).map(|()| copy)
+    };
+    let result = if matches!(ops.first(), Some(LineOp::Format { .. })) {
+        // A format checks nothing: `apply` already is the unchecked path.
+        apply(page, pgno, ops, dbtime_after)
+    } else {
+        apply_edit(page, pgno, ops, dbtime_after)
+    };
+    #[cfg(debug_assertions)]
+    debug_assert!(
+        checked.is_ok() || result.is_err(),
+        "page {pgno:?}: the edit accepts a change PageMut refuses"
+    );
+    #[cfg(debug_assertions)]
+    if let Ok(copy) = &checked {
+        debug_assert!(result.is_ok(), "page {pgno:?}: {result:?}");
+        debug_assert!(
+            copy[..] == page[..],
+            "page {pgno:?}: the edit differs from PageMut's"
+        );
+    }
+    result
+}
+
+fn apply_edit(page: &mut [u8], pgno: Pgno, ops: &[LineOp], dbtime_after: Dbtime) -> Result<()> {
+    let mut m = crate::edit::Edit::new(page)?;
+    for op in ops {
         match op {
             LineOp::Format { .. } => {
                 return corrupt(pgno, "a page format inside a list of page operations");

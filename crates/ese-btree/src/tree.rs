@@ -57,6 +57,7 @@
 //! (a full disk, a refused log record) changes nothing. Reads inside a call go through
 //! `Database::read_page`, which sees the call's own pending changes.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use ese_core::limits::key_most_bytes;
@@ -67,7 +68,10 @@ use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 
 use crate::db::{Database, FIRST_TREE_OBJID, RecKind};
 use crate::error::{Error, Result, corrupt};
-use crate::node::{CHILD_BYTES, Node, NodeFlags, TreePage, group_bytes, page_lines, separator};
+use crate::node::{
+    CHILD_BYTES, Node, NodeFlags, TreePage, encode_line, group_bytes, page_lines, page_lines_of,
+    separator,
+};
 use crate::redo::LineOp;
 
 /// The deepest tree a walk accepts; deeper means a pointer cycle or corruption. Four levels
@@ -305,15 +309,25 @@ impl BTree {
     /// Walks from the root to the leaf that holds (or would hold) `key`.
     pub(crate) fn descend(&self, key: &[u8]) -> Result<(Vec<Level>, Pgno)> {
         let mut path = Vec::new();
+        let (leaf, _) = self.descend_with(key, Some(&mut path), |p| self.db.read_page(p))?;
+        Ok((path, leaf))
+    }
+
+    /// Walks from the root to the leaf that holds (or would hold) `key`, reading each page
+    /// with `read` and recording the internal pages passed in `path` (when given). Returns
+    /// the leaf with its page, still held: the caller reads it without reading it again.
+    pub(crate) fn descend_with<P: Deref<Target = [u8]>>(
+        &self,
+        key: &[u8],
+        mut path: Option<&mut Vec<Level>>,
+        read: impl Fn(Pgno) -> Result<P>,
+    ) -> Result<(Pgno, P)> {
         let mut pgno = self.root;
-        loop {
-            if path.len() > MAX_DEPTH {
-                return corrupt(pgno, "the tree is deeper than the depth limit (a cycle?)");
-            }
-            let page = self.db.read_page(pgno)?;
+        for _ in 0..=MAX_DEPTH + 1 {
+            let page = read(pgno)?;
             let tp = self.tree_page(&page, pgno)?;
             if tp.is_leaf() {
-                return Ok((path, pgno));
+                return Ok((pgno, page));
             }
             let (i, _) = tp.lower_bound(key)?;
             if i >= tp.count() {
@@ -323,15 +337,18 @@ impl BTree {
             if child.is_null() {
                 return corrupt(pgno, "an internal node has no child");
             }
-            path.push(Level { pgno, index: i });
+            if let Some(path) = path.as_deref_mut() {
+                path.push(Level { pgno, index: i });
+            }
             pgno = child;
         }
+        corrupt(pgno, "the tree is deeper than the depth limit (a cycle?)")
     }
 
     /// Finds `key` on its leaf: the path, the leaf, the node index, and the node if present.
     fn locate(&self, key: &[u8]) -> Result<(Vec<Level>, Pgno, usize, Option<Node>)> {
-        let (path, leaf) = self.descend(key)?;
-        let page = self.db.read_page(leaf)?;
+        let mut path = Vec::new();
+        let (leaf, page) = self.descend_with(key, Some(&mut path), |p| self.db.read_page(p))?;
         let tp = self.tree_page(&page, leaf)?;
         let (i, found) = tp.lower_bound(key)?;
         let node = if found {
@@ -807,18 +824,19 @@ impl BTree {
         let child_flags = head.flags.difference(PageFlags::ROOT);
         let mut seps = Vec::with_capacity(k - 1);
         for (gi, g) in groups.iter().enumerate() {
-            let mut gnodes = nodes[g.clone()].to_vec();
+            // The group's nodes are written from `nodes` in place; on an internal page every
+            // group but the last sends its last separator up and keeps that node as its INF
+            // node.
+            let gnodes = &nodes[g.clone()];
+            let inf_last = !is_leaf && gi + 1 < k;
             if gi + 1 < k {
                 let sep = if is_leaf {
                     let last = &nodes[g.end - 1].key;
                     let first = &nodes[g.end].key;
                     separator(last, first)
                 } else {
-                    match gnodes.last_mut() {
-                        Some(last) => {
-                            last.flags = NodeFlags::INF;
-                            std::mem::take(&mut last.key)
-                        }
+                    match gnodes.last() {
+                        Some(last) => last.key.clone(),
                         None => return corrupt(pgno, "an empty group in a split"),
                     }
                 };
@@ -857,7 +875,10 @@ impl BTree {
                     .map(|i| LineOp::Delete((i + 1) as u16))
                     .collect();
                 if !is_leaf && let Some(last) = gnodes.last() {
-                    ops.push(LineOp::Replace(g.end as u16, last.encode(&[])));
+                    ops.push(LineOp::Replace(
+                        g.end as u16,
+                        encode_line(NodeFlags::INF, 0, &[], &last.payload),
+                    ));
                 }
                 ops.push(LineOp::SetNext(next));
                 self.db.change(pages[gi], kind, trx, &ops, false)?;
@@ -872,7 +893,7 @@ impl BTree {
                     flags: child_flags,
                     prev,
                     next,
-                    lines: page_lines(&gnodes),
+                    lines: page_lines_of(gnodes, inf_last),
                 }],
                 !first_in_place,
             )?;

@@ -133,7 +133,14 @@ impl<'a> Reader<'a> {
 impl UndoInfo {
     /// Encodes the field for a log record's `undo`.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Sized once: the tag, the tree and key (10 bytes and the key), then the rest.
+        let mut out = Vec::with_capacity(match self {
+            UndoInfo::BeforeImage(img) => {
+                16 + img.key.len() + img.before.as_ref().map_or(0, |(_, d)| d.len())
+            }
+            UndoInfo::Escrow(e) => 24 + e.key.len(),
+            UndoInfo::Structural | UndoInfo::Compensation => 1,
+        });
         match self {
             UndoInfo::Structural => {}
             UndoInfo::BeforeImage(img) => {

@@ -327,6 +327,33 @@ impl<'a> Edit<'a> {
     }
 }
 
+impl crate::redo::LineEditor for Edit<'_> {
+    fn line(&self, index: usize) -> Result<&[u8]> {
+        Edit::line(self, index)
+    }
+    fn insert(&mut self, index: usize, data: &[u8]) -> Result<()> {
+        Edit::insert(self, index, data)
+    }
+    fn replace(&mut self, index: usize, data: &[u8]) -> Result<()> {
+        Edit::replace(self, index, data)
+    }
+    fn delete(&mut self, index: usize) -> Result<()> {
+        Edit::delete(self, index)
+    }
+    fn set_prev(&mut self, prev: Pgno) {
+        Edit::set_prev(self, prev);
+    }
+    fn set_next(&mut self, next: Pgno) {
+        Edit::set_next(self, next);
+    }
+    fn set_flags(&mut self, flags: PageFlags) {
+        Edit::set_flags(self, flags);
+    }
+    fn set_dbtime(&mut self, dbtime: Dbtime) {
+        Edit::set_dbtime(self, dbtime);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ese_pageio::PageMut;

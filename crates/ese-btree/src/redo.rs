@@ -337,34 +337,7 @@ pub fn apply(page: &mut [u8], pgno: Pgno, ops: &[LineOp], dbtime_after: Dbtime) 
         }
         _ => PageMut::new(page)?,
     };
-    for op in rest {
-        match op {
-            LineOp::Format { .. } => {
-                return corrupt(pgno, "a page format inside a list of page operations");
-            }
-            LineOp::Insert(i, b) => m.insert(usize::from(*i), b)?,
-            LineOp::Replace(i, b) => m.replace(usize::from(*i), b)?,
-            LineOp::Delete(i) => m.delete(usize::from(*i))?,
-            LineOp::SetPrev(p) => m.set_prev(*p),
-            LineOp::SetNext(p) => m.set_next(*p),
-            LineOp::SetFlags(f) => m.set_flags(*f),
-            LineOp::Patch {
-                index,
-                offset,
-                bytes,
-            } => {
-                let mut line = m.line(usize::from(*index))?.to_vec();
-                let at = usize::from(*offset);
-                match line.get_mut(at..at + bytes.len()) {
-                    Some(dst) => dst.copy_from_slice(bytes),
-                    None => return corrupt(pgno, "a patch runs past its line"),
-                }
-                m.replace(usize::from(*index), &line)?;
-            }
-        }
-    }
-    m.set_dbtime(dbtime_after);
-    Ok(())
+    apply_ops(&mut m, pgno, rest, dbtime_after)
 }
 
 /// [`apply`] for a page known to be sound (a B-tree call's own copy of a cache page, or one
@@ -405,6 +378,64 @@ pub(crate) fn apply_trusted(
 
 fn apply_edit(page: &mut [u8], pgno: Pgno, ops: &[LineOp], dbtime_after: Dbtime) -> Result<()> {
     let mut m = crate::edit::Edit::new(page)?;
+    apply_ops(&mut m, pgno, ops, dbtime_after)
+}
+
+/// The line changes a page operation list makes, on a page checked ([`PageMut`]) or known
+/// sound ([`crate::edit::Edit`]): one loop serves both, so they cannot drift apart.
+pub(crate) trait LineEditor {
+    /// The bytes of line `index`.
+    fn line(&self, index: usize) -> Result<&[u8]>;
+    /// Inserts `data` as line `index`.
+    fn insert(&mut self, index: usize, data: &[u8]) -> Result<()>;
+    /// Replaces line `index` with `data`.
+    fn replace(&mut self, index: usize, data: &[u8]) -> Result<()>;
+    /// Deletes line `index`.
+    fn delete(&mut self, index: usize) -> Result<()>;
+    /// Sets the previous page.
+    fn set_prev(&mut self, prev: Pgno);
+    /// Sets the next page.
+    fn set_next(&mut self, next: Pgno);
+    /// Sets the page flags.
+    fn set_flags(&mut self, flags: PageFlags);
+    /// Stamps the page's dbtime.
+    fn set_dbtime(&mut self, dbtime: Dbtime);
+}
+
+impl LineEditor for PageMut<'_> {
+    fn line(&self, index: usize) -> Result<&[u8]> {
+        Ok(PageMut::line(self, index)?)
+    }
+    fn insert(&mut self, index: usize, data: &[u8]) -> Result<()> {
+        Ok(PageMut::insert(self, index, data)?)
+    }
+    fn replace(&mut self, index: usize, data: &[u8]) -> Result<()> {
+        Ok(PageMut::replace(self, index, data)?)
+    }
+    fn delete(&mut self, index: usize) -> Result<()> {
+        Ok(PageMut::delete(self, index)?)
+    }
+    fn set_prev(&mut self, prev: Pgno) {
+        PageMut::set_prev(self, prev);
+    }
+    fn set_next(&mut self, next: Pgno) {
+        PageMut::set_next(self, next);
+    }
+    fn set_flags(&mut self, flags: PageFlags) {
+        PageMut::set_flags(self, flags);
+    }
+    fn set_dbtime(&mut self, dbtime: Dbtime) {
+        PageMut::set_dbtime(self, dbtime);
+    }
+}
+
+/// Applies `ops` (none of them a format) to `m`, then stamps `dbtime_after`.
+fn apply_ops(
+    m: &mut impl LineEditor,
+    pgno: Pgno,
+    ops: &[LineOp],
+    dbtime_after: Dbtime,
+) -> Result<()> {
     for op in ops {
         match op {
             LineOp::Format { .. } => {

@@ -8,8 +8,8 @@
 //!     pool: one (session, cursor) per thread that is using the engine at the moment
 //! ```
 //!
-//! * [`Engine::write`]: `begin_transaction`; per put `prepare_update(insert)` + two
-//!   `set_column` + `update`, and on `JET_errKeyDuplicate` (-1605) a cancel, `make_key` +
+//! * [`Engine::write`]: `begin_transaction`; per put `prepare_update(insert)` + one
+//!   `set_columns` (key and value) + `update`, and on `JET_errKeyDuplicate` (-1605) a cancel, `make_key` +
 //!   `seek(EQ)` + `prepare_update(replace)` + `set_column` + `update`; per delete `make_key` +
 //!   `seek(EQ)` + `delete` (a missing key, `JET_errRecordNotFound`, is not an error); then
 //!   `commit_transaction` with no flag (durable: returns once the commit record is on disk,
@@ -37,7 +37,7 @@ use ese_api::table::{
 };
 use ese_api::{
     ColumnGrbit, ColumnId, ColumnSpec, ColumnType, Dbid, IndexCreate, IndexGrbit, Instance, JetErr,
-    JetError, ParamValue, RetrieveColumn, Sesid, TableCreate, Tableid, grbit, paramid,
+    JetError, ParamValue, RetrieveColumn, Sesid, SetColumn, TableCreate, Tableid, grbit, paramid,
 };
 use std::path::Path;
 use std::sync::Mutex;
@@ -292,13 +292,11 @@ impl Writer for EseWriter<'_> {
             e.prepare_update(s.sesid, s.tableid, JET_PREP_INSERT),
             "ese-rs: prepare_update(insert)",
         )?;
+        // Both columns in one JetSetColumns call, as the two JetSetColumn calls would set them.
+        let mut cols = [SetColumn::new(ese.key, key), SetColumn::new(ese.value, value)];
         jet(
-            e.set_column(s.sesid, s.tableid, ese.key, key, 0, 0),
-            "ese-rs: set_column(k)",
-        )?;
-        jet(
-            e.set_column(s.sesid, s.tableid, ese.value, value, 0, 0),
-            "ese-rs: set_column(v)",
+            e.set_columns(s.sesid, s.tableid, &mut cols),
+            "ese-rs: set_columns(k, v)",
         )?;
         let inserted = e.update(s.sesid, s.tableid);
         if !is_err(&inserted, JetErr::KEY_DUPLICATE) {

@@ -82,7 +82,7 @@ use crate::instlog::NoWal;
 use crate::error::{JetError, Result, fail};
 use crate::fs::{FileSystem, LogDirectory, OsFileSystem};
 use crate::grbit;
-use crate::handle::{HandleTable, Instance, Kind, Lookup, Sesid, next_tag};
+use crate::handle::{HandleDirectory, HandleTable, Instance, Kind, Lookup, Sesid, next_tag};
 use crate::params::{self, ParamSet, SystemParamValue, paramid};
 use crate::session::SessionEntry;
 
@@ -361,6 +361,9 @@ pub(crate) struct Process {
 pub struct Engine {
     fs: Arc<dyn FileSystem>,
     pub(crate) process: Mutex<Process>,
+    /// The live sessions of `process.sessions`, reached by their handles without the process
+    /// lock (changed with the table, under that lock).
+    pub(crate) session_dir: HandleDirectory<crate::session::SessionShared>,
     /// The engine's tag, which its table ids carry.
     tag: u16,
     /// The serial number of the next table id.
@@ -407,6 +410,7 @@ impl Engine {
             fs,
             tag,
             next_cursor: std::sync::atomic::AtomicU64::new(0),
+            session_dir: HandleDirectory::default(),
             process: Mutex::new(Process {
                 mode: RunMode::NotSet,
                 globals: ParamSet::default(),
@@ -1160,6 +1164,7 @@ impl Engine {
         let mut out = Vec::with_capacity(handles.len());
         for h in handles {
             if let Some(e) = p.sessions.bury(h) {
+                self.session_dir.clear(h);
                 out.push(e.shared);
             }
         }

@@ -32,6 +32,9 @@
 //! `JET_errInvalidSesid`, until the slot is reused.
 
 use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 
 const INDEX_BITS: u32 = 24;
 const GEN_BITS: u32 = 22;
@@ -341,6 +344,89 @@ impl<T> HandleTable<T> {
     }
 }
 
+/// How many segments a [`HandleDirectory`] has: segment `k` holds `2^k` slots, so together they
+/// address every index below [`SLOTS_MAX`].
+const SEGMENTS: usize = INDEX_BITS as usize + 1;
+
+/// One slot of a [`HandleDirectory`]: the handle it was filled for, and the value.
+type DirSlot<T> = Mutex<Option<(u64, Arc<T>)>>;
+
+/// A copy of a [`HandleTable`]'s live entries that is read without the table's lock.
+///
+/// The table stays the authority (it alone knows free slots and tombstones) and is changed
+/// under its owner's lock; whoever changes it mirrors the change here ([`HandleDirectory::set`],
+/// [`HandleDirectory::clear`]) under the same lock. A reader finds the slot its handle's index
+/// names through segments that, once made, never move, and takes only that slot's own lock;
+/// a handle that does not match the slot (stale, forged, foreign, tombstoned) is a miss,
+/// which the caller answers from the table.
+pub(crate) struct HandleDirectory<T> {
+    segments: [OnceLock<Box<[DirSlot<T>]>>; SEGMENTS],
+}
+
+impl<T> Default for HandleDirectory<T> {
+    fn default() -> Self {
+        HandleDirectory {
+            segments: [const { OnceLock::new() }; SEGMENTS],
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for HandleDirectory<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let made = self.segments.iter().filter(|s| s.get().is_some()).count();
+        f.debug_struct("HandleDirectory")
+            .field("segments", &made)
+            .finish()
+    }
+}
+
+/// The segment and the offset in it of slot `index`.
+fn segment_of(index: usize) -> (usize, usize) {
+    let n = index + 1;
+    let k = (usize::BITS - 1 - n.leading_zeros()) as usize;
+    (k, n - (1 << k))
+}
+
+impl<T> HandleDirectory<T> {
+    /// The slot `handle`'s index names, if its segment exists.
+    fn slot(&self, handle: u64) -> Option<&DirSlot<T>> {
+        let (k, off) = segment_of((handle & INDEX_MASK) as usize);
+        self.segments.get(k)?.get()?.get(off)
+    }
+
+    /// The value filled in for exactly `handle`, if any.
+    pub(crate) fn get(&self, handle: u64) -> Option<Arc<T>> {
+        match &*self.slot(handle)?.lock() {
+            Some((h, v)) if *h == handle => Some(Arc::clone(v)),
+            _ => None,
+        }
+    }
+
+    /// Fills in `value` for `handle` (a handle its table just handed out).
+    pub(crate) fn set(&self, handle: u64, value: Arc<T>) {
+        let (k, off) = segment_of((handle & INDEX_MASK) as usize);
+        let Some(segment) = self.segments.get(k) else {
+            return;
+        };
+        // Segment k covers indexes 2^k - 1 .. 2^(k+1) - 1, cut at the last one a handle names.
+        let len = (1usize << k).min(SLOTS_MAX + 1 - (1 << k));
+        let slots = segment.get_or_init(|| (0..len).map(|_| Mutex::new(None)).collect());
+        if let Some(slot) = slots.get(off) {
+            *slot.lock() = Some((handle, value));
+        }
+    }
+
+    /// Empties the slot of `handle` if it holds `handle`'s value.
+    pub(crate) fn clear(&self, handle: u64) {
+        if let Some(slot) = self.slot(handle) {
+            let mut slot = slot.lock();
+            if slot.as_ref().is_some_and(|(h, _)| *h == handle) {
+                *slot = None;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +470,45 @@ mod tests {
         assert!(matches!(t.get(h), Lookup::Invalid));
         assert!(matches!(t.get(h2), Lookup::Live(&2)));
         assert_eq!(t.iter().map(|(_, v)| *v).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn directory_answers_only_the_exact_live_handle() {
+        let mut t = HandleTable::new(5, Kind::Session);
+        let dir: HandleDirectory<u32> = HandleDirectory::default();
+        let mut handles = Vec::new();
+        for i in 0..40 {
+            let h = t.insert(i).unwrap();
+            dir.set(h, Arc::new(i));
+            handles.push(h);
+        }
+        for (i, &h) in handles.iter().enumerate() {
+            assert_eq!(dir.get(h).as_deref(), Some(&(i as u32)));
+        }
+        assert!(dir.get(u64::MAX).is_none(), "nil");
+        let other: HandleTable<u32> = HandleTable::new(6, Kind::Session);
+        let foreign = other.encode(0, 0);
+        assert!(dir.get(foreign).is_none(), "another tag, same slot");
+        let h = handles[3];
+        assert_eq!(t.remove(h), Some(3));
+        dir.clear(h);
+        assert!(dir.get(h).is_none(), "removed");
+        let h2 = t.insert(99).unwrap();
+        dir.set(h2, Arc::new(99));
+        assert_ne!(h, h2);
+        assert!(dir.get(h).is_none(), "the old generation stays a miss");
+        assert_eq!(dir.get(h2).as_deref(), Some(&99));
+        dir.clear(h);
+        assert_eq!(
+            dir.get(h2).as_deref(),
+            Some(&99),
+            "clearing a stale handle is a no-op"
+        );
+        assert_eq!(segment_of(0), (0, 0));
+        assert_eq!(segment_of(1), (1, 0));
+        assert_eq!(segment_of(2), (1, 1));
+        assert_eq!(segment_of(3), (2, 0));
+        assert_eq!(segment_of(SLOTS_MAX - 1), (INDEX_BITS as usize, 0));
     }
 
     #[test]

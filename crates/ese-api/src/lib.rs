@@ -45,8 +45,8 @@
 //! ```text
 //!   Engine ── instances (HandleTable<Inst>) ── gate: Created | Initializing | Running | ...
 //!     │                 Running: TrxLog(Log) + Cache + VersionStore + Trees + attached dbs
-//!     ├──── sessions (HandleTable<SessionEntry>) ── busy flag, context, ese_txn::Session,
-//!     │                                              open databases, cursors (Tableid)
+//!     ├──── sessions (HandleTable<SessionEntry>) ── context, state lock: ese_txn::Session,
+//!     │       + HandleDirectory (no process lock)    open databases, cursors (Tableid)
 //!     ├──── databases (HandleTable<DbEntry>) ── AttachedDb: file, header, Database, Catalog
 //!     └──── Running: temp ── TempDb (made at the first temporary table): memory, own cache
 //! ```

@@ -6,18 +6,26 @@
 //! Every call on a session *enters* it first, as ESE's `APICALL_SESID` does:
 //!
 //! ```text
-//!   handle ──table──▶ live? ──instance gate (shared)──▶ stop-service? unavailable? term? restore?
-//!      │ stale/foreign: InvalidSesid                        (reference 01 §5, in this order)
+//!   handle ──directory──▶ live? ──instance gate (shared)──▶ stop-service? unavailable?
+//!      │ miss: ask the table                                   term? restore?
+//!      │ stale/foreign: InvalidSesid                (reference 01 §5, in this order)
 //!      │ closed by term: NotInitialized
 //!      ▼
 //!   context set by another thread? ──▶ SessionSharingViolation
-//!   busy flag (compare-and-swap) taken by another call? ──▶ SessionSharingViolation
+//!   session's state lock (try-lock) held by another call? ──▶ SessionSharingViolation
 //!      ▼
 //!   the call runs; on a fatal error the instance becomes unavailable
 //! ```
 //!
-//! The busy flag is what makes a session *serialized*: a second thread entering while a call
-//! is running fails at once instead of waiting (reference 01 §4, "Threading rules").
+//! A live handle is found in the engine's session directory (`handle::HandleDirectory`)
+//! under the session's own slot lock, so a call takes no process-wide lock; the session
+//! table, under the process lock, answers only for handles the directory does not hold.
+//!
+//! The session's state lock is what makes a session *serialized*: a call holds it from entry
+//! to exit, and a second thread entering meanwhile fails at once instead of waiting (reference
+//! 01 §4, "Threading rules"). Only term takes that lock outside a call, and only once every
+//! call has left and the gate refuses new ones, so a failed try-lock always means another
+//! call is inside the session.
 //!
 //! # Transaction affinity
 //!
@@ -42,11 +50,11 @@
 //! every B-tree node the rolled-back levels changed. `end_session` closes the session's
 //! cursors and databases and rolls back every open level.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
 
+use ese_core::hash::FastHashMap;
 use ese_core::params::{ParamValue, Stage, SystemParam};
 use ese_core::{JetErr, Lgpos};
 use ese_txn::{CommitMode, ObjId, Undo, UndoAction, UndoError};
@@ -97,10 +105,13 @@ pub(crate) struct SessionEntry {
 
 /// A session's state, shared by the table and the calls inside it.
 pub(crate) struct SessionShared {
-    /// Set while a call is inside the session.
-    busy: AtomicBool,
+    /// The session's instance.
+    pub(crate) inst: Arc<Inst>,
     /// Set once the session has ended; later calls that still reach it fail.
     ended: AtomicBool,
+    /// Whether `context` holds a context: changed under its lock, read without it by
+    /// calls, which take the lock only when one is set.
+    has_context: AtomicBool,
     context: Mutex<Option<Context>>,
     core: Mutex<SessionCore>,
 }
@@ -115,7 +126,7 @@ pub(crate) struct SessionCore {
     /// The databases the session has open, with how many times.
     pub(crate) open_dbs: Vec<(Arc<AttachedDb>, u32)>,
     /// The session's cursors, by their JET_TABLEID's raw value.
-    pub(crate) cursors: HashMap<u64, CursorEntry>,
+    pub(crate) cursors: FastHashMap<u64, CursorEntry>,
 }
 
 impl SessionCore {
@@ -204,15 +215,6 @@ pub(crate) struct Entered<'a> {
     who: Owner,
 }
 
-/// Clears the busy flag when a call leaves the session, however it leaves.
-struct Leave<'a>(&'a AtomicBool);
-
-impl Drop for Leave<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
 /// The identity of a level-0 commit (JET_COMMIT_ID).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct CommitId {
@@ -223,16 +225,31 @@ pub struct CommitId {
     pub lgpos: Option<Lgpos>,
 }
 
+thread_local! {
+    /// The calling thread's id, read once per thread rather than through a thread handle
+    /// (a reference-counted clone) on every call.
+    static THREAD_ID: ThreadId = std::thread::current().id();
+}
+
 fn current_thread() -> ThreadId {
-    std::thread::current().id()
+    // Past the thread-local's destruction (a call from another thread-local's destructor),
+    // ask the thread itself.
+    THREAD_ID
+        .try_with(|id| *id)
+        .unwrap_or_else(|_| std::thread::current().id())
 }
 
 impl Engine {
-    /// The session `sesid` names, with its instance.
-    fn resolve_session(&self, sesid: Sesid) -> Result<(Arc<Inst>, Arc<SessionShared>)> {
+    /// The session `sesid` names (its instance is `inst`). A live handle is found in the
+    /// engine's session directory, under that session's own slot lock; anything else is
+    /// answered by the session table under the process lock (tombstone or invalid).
+    fn resolve_session(&self, sesid: Sesid) -> Result<Arc<SessionShared>> {
+        if let Some(shared) = self.session_dir.get(sesid.raw()) {
+            return Ok(shared);
+        }
         let p = self.process.lock();
         match p.sessions.get(sesid.raw()) {
-            Lookup::Live(e) => Ok((Arc::clone(&e.inst), Arc::clone(&e.shared))),
+            Lookup::Live(e) => Ok(Arc::clone(&e.shared)),
             Lookup::Tombstone => fail(JetErr::NOT_INITIALIZED),
             Lookup::Invalid => fail(JetErr::INVALID_SESID),
         }
@@ -240,7 +257,7 @@ impl Engine {
 
     /// The instance of session `sesid`.
     pub(crate) fn session_instance(&self, sesid: Sesid) -> Result<Arc<Inst>> {
-        self.resolve_session(sesid).map(|(inst, _)| inst)
+        self.resolve_session(sesid).map(|s| Arc::clone(&s.inst))
     }
 
     /// Enters session `sesid` (see the module doc) and runs `f` inside it.
@@ -251,28 +268,28 @@ impl Engine {
         check_binding: bool,
         f: impl FnOnce(&Entered<'_>, &mut SessionCore) -> Result<R>,
     ) -> Result<R> {
-        let (inst, shared) = self.resolve_session(sesid)?;
+        let shared = self.resolve_session(sesid)?;
+        let inst = &shared.inst;
         let gate = inst.gate.read_recursive();
         let rt = inst.admit(&gate, admit)?;
-        let context = *shared.context.lock();
+        let context = if shared.has_context.load(Ordering::Acquire) {
+            *shared.context.lock()
+        } else {
+            None
+        };
         let me = current_thread();
         if check_binding && context.is_some_and(|c| c.thread != me) {
             return fail(JetErr::SESSION_SHARING_VIOLATION);
         }
-        if shared
-            .busy
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        // Held for the whole call: another thread entering meanwhile fails at once.
+        let Some(mut core) = shared.core.try_lock() else {
             return fail(JetErr::SESSION_SHARING_VIOLATION);
-        }
-        let _leave = Leave(&shared.busy);
-        let mut core = shared.core.lock();
+        };
         if core.txn.is_none() || shared.ended.load(Ordering::Acquire) {
             return fail(JetErr::INVALID_SESID);
         }
         let entered = Entered {
-            inst: &inst,
+            inst,
             rt,
             who: context.map_or(Owner::Thread(me), |c| Owner::Context(c.value)),
         };
@@ -287,8 +304,10 @@ impl Engine {
         f: impl FnOnce(Instance, &Runtime, &mut SessionCore) -> Result<R>,
     ) -> Result<R> {
         self.enter(sesid, Admit::Normal, true, |e, core| {
-            // A transaction stays with the thread (or context) that began it.
-            if core.level() > 0 && core.owner.is_some_and(|o| o != e.who) {
+            // A transaction stays with the thread (or context) that began it. The level is
+            // asked only when another owner is recorded: it is a look-up in the instance's
+            // version store, under that store's lock.
+            if core.owner.is_some_and(|o| o != e.who) && core.level() > 0 {
                 return fail(JetErr::SESSION_SHARING_VIOLATION);
             }
             f(e.inst.handle, e.rt, core)
@@ -318,24 +337,26 @@ impl Engine {
             return fail(JetErr::OUT_OF_SESSIONS);
         }
         let shared = Arc::new(SessionShared {
-            busy: AtomicBool::new(false),
+            inst: Arc::clone(inst),
             ended: AtomicBool::new(false),
+            has_context: AtomicBool::new(false),
             context: Mutex::new(None),
             core: Mutex::new(SessionCore {
                 txn: Some(rt.ver.begin_session()),
                 owner: None,
                 commit_default,
                 open_dbs: Vec::new(),
-                cursors: HashMap::new(),
+                cursors: FastHashMap::default(),
             }),
         });
         let entry = SessionEntry {
             inst: Arc::clone(inst),
-            shared,
+            shared: Arc::clone(&shared),
         };
         let Some(raw) = p.sessions.insert_with(|_| entry) else {
             return fail(JetErr::OUT_OF_MEMORY);
         };
+        self.session_dir.set(raw, shared);
         inst.sessions.fetch_add(1, Ordering::AcqRel);
         Ok(Sesid::from_raw(raw))
     }
@@ -385,7 +406,7 @@ impl Engine {
         if grbit & !grbit::FORCE_SESSION_CLOSED != 0 {
             return fail(JetErr::INVALID_GRBIT);
         }
-        let (_, shared) = self.resolve_session(sesid)?;
+        let shared = self.resolve_session(sesid)?;
         self.enter(sesid, Admit::WhenStopped, false, |e, core| {
             // Holding the context lock to the end claims the session against a concurrent set.
             let context = shared.context.lock();
@@ -408,6 +429,7 @@ impl Engine {
             if p.sessions.remove(sesid.raw()).is_some() {
                 e.inst.sessions.fetch_sub(1, Ordering::AcqRel);
             }
+            self.session_dir.clear(sesid.raw());
             ended.map_err(Into::into)
         })
     }
@@ -417,9 +439,9 @@ impl Engine {
     /// `JET_errSessionContextAlreadySet` (-1912). Set it before `begin_transaction` to tie the
     /// transaction to the context rather than to the thread.
     pub fn set_session_context(&self, sesid: Sesid, context: u64) -> Result<()> {
-        let (inst, shared) = self.resolve_session(sesid)?;
-        let gate = inst.gate.read_recursive();
-        inst.admit(&gate, Admit::Normal)?;
+        let shared = self.resolve_session(sesid)?;
+        let gate = shared.inst.gate.read_recursive();
+        shared.inst.admit(&gate, Admit::Normal)?;
         if context == 0 || context == u64::MAX {
             return fail(JetErr::INVALID_PARAMETER);
         }
@@ -434,6 +456,7 @@ impl Engine {
             value: context,
             thread: current_thread(),
         });
+        shared.has_context.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -441,9 +464,9 @@ impl Engine {
     /// set it may (`JET_errSessionContextNotSetByThisThread`, -1913, also when none is set).
     /// Still allowed after JetStopServiceInstance.
     pub fn reset_session_context(&self, sesid: Sesid) -> Result<()> {
-        let (inst, shared) = self.resolve_session(sesid)?;
-        let gate = inst.gate.read_recursive();
-        inst.admit(&gate, Admit::WhenStopped)?;
+        let shared = self.resolve_session(sesid)?;
+        let gate = shared.inst.gate.read_recursive();
+        shared.inst.admit(&gate, Admit::WhenStopped)?;
         let mut slot = shared.context.lock();
         if shared.ended.load(Ordering::Acquire) {
             return fail(JetErr::INVALID_SESID);
@@ -451,6 +474,7 @@ impl Engine {
         match *slot {
             Some(c) if c.thread == current_thread() => {
                 *slot = None;
+                shared.has_context.store(false, Ordering::Release);
                 Ok(())
             }
             _ => fail(JetErr::SESSION_CONTEXT_NOT_SET_BY_THIS_THREAD),
@@ -562,7 +586,8 @@ impl Engine {
             if durable_commit_ms > 0 && !lazy {
                 return fail(JetErr::INVALID_PARAMETER);
             }
-            if txn.level() == 0 {
+            let level = txn.level();
+            if level == 0 {
                 return fail(JetErr::NOT_IN_TRANSACTION);
             }
             if core.owner.is_some_and(|o| o != e.who) {
@@ -574,7 +599,8 @@ impl Engine {
                 CommitMode::Durable
             };
             let lgpos = txn.commit_transaction(mode)?;
-            if txn.level() == 0 {
+            // A commit closes exactly the innermost level.
+            if level == 1 {
                 core.owner = None;
             }
             Ok(CommitId { signature, lgpos })
@@ -593,18 +619,21 @@ impl Engine {
             let Some(txn) = core.txn.as_mut() else {
                 return fail(JetErr::INVALID_SESID);
             };
-            if txn.level() == 0 {
+            let level = txn.level();
+            if level == 0 {
                 return fail(JetErr::NOT_IN_TRANSACTION);
             }
             if core.owner.is_some_and(|o| o != e.who) {
                 return fail(JetErr::SESSION_SHARING_VIOLATION);
             }
-            if grbit & grbit::ROLLBACK_ALL != 0 {
+            let all = grbit & grbit::ROLLBACK_ALL != 0;
+            if all {
                 e.rt.trees.rollback_all(txn)?;
             } else {
                 e.rt.trees.rollback(txn)?;
             }
-            if txn.level() == 0 {
+            // A rollback closes the innermost level, or every level.
+            if all || level == 1 {
                 core.owner = None;
             }
             Ok(())
@@ -623,7 +652,7 @@ impl Engine {
     /// the table and cursor layers will reach the version store (recording versions before
     /// changing nodes), and through which tests make a transaction hold changes. Not an ESE
     /// call. The session is entered as for any call (handle, instance state, context binding,
-    /// busy flag), so while `f` runs, other threads entering the session get
+    /// state lock), so while `f` runs, other threads entering the session get
     /// `JET_errSessionSharingViolation`, and so does a call on the same session from inside
     /// `f`; `f` must not terminate the instance (term waits for every call to leave). A
     /// transaction that `f` begins or ends is tracked as if begun or ended through the API.
@@ -676,9 +705,9 @@ impl Engine {
 
     /// Whether `sesid` names a live session (for tests and diagnostics; not an ESE call).
     pub fn is_session_live(&self, sesid: Sesid) -> bool {
-        self.resolve_session(sesid).is_ok_and(|(inst, shared)| {
+        self.resolve_session(sesid).is_ok_and(|shared| {
             !shared.ended.load(Ordering::Acquire)
-                && matches!(*inst.gate.read_recursive(), InstState::Running(_))
+                && matches!(*shared.inst.gate.read_recursive(), InstState::Running(_))
         })
     }
 }

@@ -356,6 +356,57 @@ fn a_transaction_stays_with_the_thread_that_began_it() {
 }
 
 #[test]
+fn table_calls_follow_the_transaction_through_nested_levels() {
+    let dir = TempDir::new("affinity-levels");
+    let e = engine();
+    let inst = running(&e, "affinity-levels", dir.path());
+    let s = e.begin_session(inst, "", "").unwrap();
+    let file = with_table(&e, s, dir.path());
+    let from_other_thread = |expect_ok: bool, key: &[u8]| {
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let r = insert_key(&e, s, &file, key);
+                if expect_ok {
+                    r.expect("a session at level 0 may move to another thread");
+                } else {
+                    assert_eq!(r.unwrap_err(), JetErr::SESSION_SHARING_VIOLATION);
+                }
+            });
+        });
+    };
+    e.begin_transaction(s).unwrap();
+    e.begin_transaction(s).unwrap();
+    from_other_thread(false, b"a");
+    // Closing the inner level keeps the transaction with this thread.
+    e.commit_transaction(s, 0).unwrap();
+    from_other_thread(false, b"b");
+    e.begin_transaction(s).unwrap();
+    e.rollback(s, 0).unwrap();
+    from_other_thread(false, b"c");
+    insert_key(&e, s, &file, b"mine").unwrap();
+    e.commit_transaction(s, 0).unwrap();
+    from_other_thread(true, b"other");
+    // A rollback of every level frees the session too.
+    e.begin_transaction(s).unwrap();
+    e.begin_transaction(s).unwrap();
+    from_other_thread(false, b"d");
+    e.rollback(s, grbit::ROLLBACK_ALL).unwrap();
+    assert_eq!(e.transaction_level(s).unwrap(), 0);
+    from_other_thread(true, b"later");
+    for (key, seen) in [
+        (&b"mine"[..], true),
+        (b"other", true),
+        (b"later", true),
+        (b"a", false),
+        (b"d", false),
+    ] {
+        assert_eq!(sees_key(&e, s, &file, key), seen, "{key:?}");
+    }
+    e.end_session(s, 0).unwrap();
+    e.term(inst).unwrap();
+}
+
+#[test]
 fn with_a_context_the_transaction_follows_the_context() {
     let dir = TempDir::new("ctxtrx");
     let e = engine();

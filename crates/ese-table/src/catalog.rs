@@ -585,16 +585,23 @@ impl TableSchema {
 
     /// The autoincrement column, if the table has one.
     pub fn autoincrement_column(&self) -> Option<&ColumnDef> {
-        self.live_columns()
-            .map(|(c, _)| c)
-            .find(|c| c.has(ColumnGrbit::AUTOINCREMENT))
+        self.live_columns_having(ColumnGrbit::AUTOINCREMENT).next()
     }
 
     /// The version column, if the table has one.
     pub fn version_column(&self) -> Option<&ColumnDef> {
-        self.live_columns()
-            .map(|(c, _)| c)
-            .find(|c| c.has(ColumnGrbit::VERSION))
+        self.live_columns_having(ColumnGrbit::VERSION).next()
+    }
+
+    /// The live columns with every bit of `grbit`, in id order ([`TableSchema::live_columns`]
+    /// filtered, checking liveness only for the columns that have the bits).
+    pub(crate) fn live_columns_having(
+        &self,
+        grbit: ColumnGrbit,
+    ) -> impl Iterator<Item = &ColumnDef> {
+        self.columns.iter().filter(move |c| {
+            c.has(grbit) && !self.deleted.contains(&c.id) && self.names.contains_key(&c.id)
+        })
     }
 }
 

@@ -684,6 +684,11 @@ impl ColumnSet {
         self.columns.values()
     }
 
+    /// Every column, in id order, as the map's own iterator.
+    pub(crate) fn values(&self) -> std::collections::btree_map::Values<'_, ColumnId, ColumnDef> {
+        self.columns.values()
+    }
+
     /// The width of fixed column `fid` (1–127), if that column exists.
     pub fn fixed_width(&self, fid: u16) -> Option<usize> {
         self.columns

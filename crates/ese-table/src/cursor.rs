@@ -24,7 +24,10 @@
 //!
 //! Moves, seeks and gotos cancel a prepared update; seeks and gotos also drop the index
 //! range and consume the search key. A cursor reads the record it lands on once and serves
-//! JetRetrieveColumn from that copy until it moves.
+//! JetRetrieveColumn from that copy until it moves: it keeps the record's bytes as stored
+//! (checked as decoding would check them) and reads each value in place
+//! ([`Record::retrieve_stored`]), decoding the whole record only for the calls that need it
+//! (copies, replaces, enumerations, value counts).
 //!
 //! # Transactions
 //!
@@ -42,11 +45,11 @@ use std::sync::atomic::Ordering;
 use ese_txn::{LockKind, Session, VersionedCursor, VersionedTree};
 
 use crate::catalog::{Catalog, ColumnInfo, IndexSchema, TableSchema, TableState};
-use crate::coltyp::{ColumnGrbit, ColumnId, ColumnSpec, ColumnType};
+use crate::coltyp::{ColumnClass, ColumnGrbit, ColumnId, ColumnSpec, ColumnType};
 use crate::error::{Error, Result, Warning};
-use crate::index::index_entries;
-use crate::key::{KeyLayout, KeyState};
-use crate::record::{LvRef, Record, RetrieveGrbit, SetGrbit, ValueRef};
+use crate::index::{IndexGrbit, index_entries};
+use crate::key::{KeyLayout, KeyState, SegmentData};
+use crate::record::{LvRef, Record, RecordLayout, RetrieveGrbit, SetGrbit, ValueRef};
 
 pub(crate) mod nav;
 mod update;
@@ -179,6 +182,43 @@ enum Position {
     Deleted(Vec<u8>),
 }
 
+/// The record the cursor is on, as far as it has been read.
+#[derive(Debug, Default)]
+enum CurrentRow {
+    /// Not read yet (or the cursor is on no record).
+    #[default]
+    None,
+    /// The record's bytes as stored, checked, with where their parts are: a read takes
+    /// one value from them in place, without decoding the record.
+    Stored(Vec<u8>, RecordLayout),
+    /// The record decoded.
+    Record(Record),
+}
+
+/// The current record for one read: its stored bytes or the decoded record.
+enum RowRef<'a> {
+    Stored(&'a [u8], &'a RecordLayout),
+    Record(&'a Record),
+}
+
+impl<'a> RowRef<'a> {
+    /// [`Record::retrieve`] on either form.
+    fn retrieve(
+        &self,
+        schema: &'a crate::coltyp::ColumnSet,
+        id: ColumnId,
+        itag_sequence: u32,
+        grbit: RetrieveGrbit,
+    ) -> Result<Option<ValueRef<'a>>> {
+        match *self {
+            RowRef::Stored(bytes, layout) => {
+                Record::retrieve_stored(bytes, layout, schema, id, itag_sequence, grbit)
+            }
+            RowRef::Record(r) => r.retrieve(schema, id, itag_sequence, grbit),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Range {
     limit: Vec<u8>,
@@ -207,7 +247,8 @@ struct Update {
     /// Long values this update created (owned by it until JetUpdate adopts them).
     created: Vec<LvRef>,
     /// Alive while the update is: the table's pending long values point at it weakly.
-    token: Arc<()>,
+    /// Made with the update's first long value (an update without any needs none).
+    token: Option<Arc<()>>,
 }
 
 /// A cursor on one table (one JET_TABLEID): position, search key, index range and copy
@@ -222,7 +263,7 @@ pub struct TableCursor {
     vc: VersionedCursor,
     pos: Position,
     /// The current record as read when the cursor landed on it.
-    current: Option<Record>,
+    current: CurrentRow,
     key: KeyState,
     sequential_layout: KeyLayout,
     range: Option<Range>,
@@ -282,7 +323,7 @@ impl TableCursor {
             secondary,
             vc,
             pos: Position::DeferredFirst,
-            current: None,
+            current: CurrentRow::None,
             key: KeyState::new(),
             sequential_layout: KeyLayout::new(Vec::new()),
             range: None,
@@ -370,7 +411,7 @@ impl TableCursor {
             .map(|i| self.catalog.versioned(i.objid, i.root))
             .collect::<Result<Vec<_>>>()?;
         self.schema = schema;
-        self.current = None;
+        self.current = CurrentRow::None;
         if self.index.is_some() && self.current_secondary().is_none() {
             // The current index is gone (its creation rolled back): back to the clustered
             // index, before the first record.
@@ -650,11 +691,51 @@ impl TableCursor {
         let Some(p) = &self.schema.primary else {
             return Ok(None);
         };
+        if let Some(key) = self.single_primary_key(record, p)? {
+            return Ok(Some(key));
+        }
         let values = record.key_values(&self.schema.columns, &p.layout)?;
         let keys = index_entries(&p.layout, p.grbit, &values)?;
         match keys.as_slice() {
             [k] => Ok(Some(k.bytes.clone())),
             _ => Err(Error::Corrupt("a primary index made other than one key")),
+        }
+    }
+
+    /// The primary key of `record` built from values read in place, when its key columns
+    /// can make one combination only (no multi-valued column, no tuples): `None` means the
+    /// general path of [`index_entries`] must decide.
+    fn single_primary_key(&self, record: &Record, p: &IndexSchema) -> Result<Option<Vec<u8>>> {
+        const MOST: usize = 16;
+        let columns = &self.schema.columns;
+        if p.layout.columns.len() > MOST
+            || p.grbit.intersects(
+                IndexGrbit::TUPLES | IndexGrbit::TUPLE_LIMITS | IndexGrbit::NESTED_TABLE,
+            )
+        {
+            return Ok(None);
+        }
+        let mut values = [SegmentData::Null; MOST];
+        for (slot, key_col) in values.iter_mut().zip(&p.layout.columns) {
+            let col = columns.get(key_col.id)?;
+            if col.class() == ColumnClass::Tagged && col.has(ColumnGrbit::MULTI_VALUED) {
+                return Ok(None);
+            }
+            *slot = match record.retrieve(columns, col.id, 1, RetrieveGrbit::NONE)? {
+                None => SegmentData::Null,
+                Some(ValueRef::Intrinsic([])) => SegmentData::ZeroLength,
+                Some(ValueRef::Intrinsic(bytes)) => SegmentData::Value(bytes),
+                Some(ValueRef::Separated(_)) => {
+                    return Err(Error::InvalidParameter(
+                        "a separated long value must be read from the long-value tree",
+                    ));
+                }
+            };
+        }
+        let values = &values[..p.layout.columns.len()];
+        match crate::index::single_entry(&p.layout, p.grbit, values)? {
+            Some(k) => Ok(Some(k.bytes)),
+            None => Err(Error::Corrupt("a primary index made other than one key")),
         }
     }
 
@@ -665,11 +746,34 @@ impl TableCursor {
     /// stays prepared. An insert leaves the cursor where it was; a replace leaves it on the
     /// record.
     pub fn update(&mut self, session: &mut Session) -> Result<Vec<u8>> {
-        let mut update = self.update.clone().ok_or(Error::UpdateNotPrepared)?;
+        // The update is taken out while it is applied (nothing below reads `self.update`) and
+        // put back unchanged if the update fails, so that it stays prepared.
+        let update = self.update.take().ok_or(Error::UpdateNotPrepared)?;
+        match self.apply_update(session, &update) {
+            Ok((key, versioned)) => {
+                if update.original.is_some() {
+                    let record = versioned.unwrap_or(update.record);
+                    self.after_replace(session, &key, record);
+                }
+                Ok(key)
+            }
+            Err(e) => {
+                self.update = Some(update);
+                Err(e)
+            }
+        }
+    }
+
+    /// JetUpdate's work for [`TableCursor::update`]: returns the bookmark, and the record as
+    /// stored when the version column made it differ from the copy buffer.
+    fn apply_update(
+        &self,
+        session: &mut Session,
+        update: &Update,
+    ) -> Result<(Vec<u8>, Option<Record>)> {
         let schema = self.schema.clone();
-        for (col, _) in schema.live_columns() {
-            if col.has(ColumnGrbit::NOT_NULL)
-                && !col.has(ColumnGrbit::AUTOINCREMENT)
+        for col in schema.live_columns_having(ColumnGrbit::NOT_NULL) {
+            if !col.has(ColumnGrbit::AUTOINCREMENT)
                 && update
                     .record
                     .retrieve(&schema.columns, col.id, 1, RetrieveGrbit::NONE)?
@@ -678,6 +782,7 @@ impl TableCursor {
                 return Err(Error::NullInvalid);
             }
         }
+        let mut versioned = None;
         if let Some(vcol) = schema.version_column() {
             let stored = update
                 .record
@@ -693,17 +798,20 @@ impl TableCursor {
                 (_, Some(_)) => None,
             };
             if let Some(v) = value {
-                update.record.set(
+                let mut record = update.record.clone();
+                record.set(
                     &schema.columns,
                     vcol.id,
                     1,
                     &v.to_le_bytes(),
                     SetGrbit::NONE,
                 )?;
+                versioned = Some(record);
             }
         }
-        let data = update.record.encode();
-        let computed = self.primary_key(&update.record)?;
+        let record = versioned.as_ref().unwrap_or(&update.record);
+        let data = record.encode();
+        let computed = self.primary_key(record)?;
         let catalog = self.catalog.clone();
         let key = match &update.original {
             Some((orig_key, orig_data)) => {
@@ -728,9 +836,9 @@ impl TableCursor {
                         session,
                         &key,
                         Some(&old),
-                        Some(&update.record),
+                        Some(record),
                     )?;
-                    self.settle_lvs(session, &update, Some(&old), &update.record)
+                    self.settle_lvs(session, update, Some(&old), record)
                 })?;
                 self.unlist_pending(&settled);
                 key
@@ -749,20 +857,16 @@ impl TableCursor {
                             session,
                             &key,
                             None,
-                            Some(&update.record),
+                            Some(record),
                         )?;
-                        self.settle_lvs(session, &update, None, &update.record)
+                        self.settle_lvs(session, update, None, record)
                     })
                     .or_else(|e| self.temp_insert_error(e).map(|()| Vec::new()))?;
                 self.unlist_pending(&settled);
                 key
             }
         };
-        if update.original.is_some() {
-            self.after_replace(session, &key, update.record);
-        }
-        self.update = None;
-        Ok(key)
+        Ok((key, versioned))
     }
 
     /// Deletes the current record with its index entries and its long-value references

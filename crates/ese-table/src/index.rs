@@ -479,6 +479,14 @@ pub fn index_entries_with(
             return Ok(Vec::new());
         }
     }
+    if !is_tuple && column_values.iter().all(|v| v.len() <= 1) {
+        // One combination only (every column has one value or is NULL): its entry, if any.
+        let values: Vec<SegmentData<'_>> = column_values
+            .iter()
+            .map(|v| v.first().copied().unwrap_or(SegmentData::Null))
+            .collect();
+        return Ok(single_entry(layout, grbit, &values)?.into_iter().collect());
+    }
     let lists: Vec<&[SegmentData<'_>]> = column_values
         .iter()
         .enumerate()
@@ -525,17 +533,7 @@ pub fn index_entries_with(
     let mut keys = BTreeSet::new();
     for pick in combos {
         let values: Vec<SegmentData<'_>> = pick.iter().zip(&lists).map(|(k, l)| l[*k]).collect();
-        let is_null = |v: &SegmentData<'_>| matches!(v, SegmentData::Null);
-        let any_null = values.iter().any(is_null);
-        if any_null && grbit.contains(IndexGrbit::DISALLOW_NULL) {
-            return Err(Error::NullKeyDisallowed);
-        }
-        let skip = (grbit.contains(IndexGrbit::IGNORE_NULL) && values.iter().all(is_null))
-            || (grbit.contains(IndexGrbit::IGNORE_ANY_NULL) && any_null)
-            || (grbit.contains(IndexGrbit::IGNORE_FIRST_NULL)
-                && values.first().is_some_and(is_null));
-        if !skip {
-            let key = layout.index_key(&values)?;
+        if let Some(key) = single_entry(layout, grbit, &values)? {
             keys.insert((key.bytes, key.truncated));
         }
     }
@@ -548,6 +546,28 @@ pub fn index_entries_with(
         out.push(Key { bytes, truncated });
     }
     Ok(out)
+}
+
+/// The entry of one combination of key values (one per key column, [`SegmentData::Null`]
+/// for NULL) in an index with `grbit`: `None` when the index ignores the combination's
+/// NULLs; JET_errNullKeyDisallowed when it disallows them.
+pub(crate) fn single_entry(
+    layout: &KeyLayout,
+    grbit: IndexGrbit,
+    values: &[SegmentData<'_>],
+) -> Result<Option<Key>> {
+    let is_null = |v: &SegmentData<'_>| matches!(v, SegmentData::Null);
+    let any_null = values.iter().any(is_null);
+    if any_null && grbit.contains(IndexGrbit::DISALLOW_NULL) {
+        return Err(Error::NullKeyDisallowed);
+    }
+    let skip = (grbit.contains(IndexGrbit::IGNORE_NULL) && values.iter().all(is_null))
+        || (grbit.contains(IndexGrbit::IGNORE_ANY_NULL) && any_null)
+        || (grbit.contains(IndexGrbit::IGNORE_FIRST_NULL) && values.first().is_some_and(is_null));
+    if skip {
+        return Ok(None);
+    }
+    layout.index_key(values).map(Some)
 }
 
 #[cfg(test)]

@@ -153,7 +153,7 @@ impl KeyLayout {
                 "one value per key column is needed",
             ));
         }
-        let mut key = Vec::with_capacity(self.key_most_bytes);
+        let mut key = Vec::new();
         let mut truncated = false;
         for (col, value) in self.columns.iter().zip(values) {
             let avail = self.key_most_bytes - key.len();
@@ -169,7 +169,12 @@ impl KeyLayout {
             };
             let seg = self.normalize_segment(col, value, avail)?;
             truncated |= seg.truncated;
-            key.extend_from_slice(&seg.bytes);
+            if key.is_empty() {
+                // The first segment's buffer becomes the key's.
+                key = seg.bytes;
+            } else {
+                key.extend_from_slice(&seg.bytes);
+            }
         }
         if truncated && self.disallow_truncation {
             return Err(Error::KeyTruncated);
@@ -197,7 +202,16 @@ impl KeyLayout {
         value: SegmentData<'_>,
         avail: usize,
     ) -> Result<Segment> {
-        let mut seg = Segment::default();
+        // Room for the usual normalized size (header, data, binary chunk markers), so the
+        // segment is allocated once.
+        let capacity = match value {
+            SegmentData::Value(data) => (data.len() + data.len() / 8 + 2).min(avail + 1),
+            _ => 1,
+        };
+        let mut seg = Segment {
+            bytes: Vec::with_capacity(capacity),
+            ..Segment::default()
+        };
         match value {
             SegmentData::Null => seg.bytes.push(self.null_prefix()),
             SegmentData::ZeroLength => {
@@ -823,6 +837,15 @@ impl KeyState {
         };
         self.reset();
         Ok(key)
+    }
+
+    /// Takes back the buffer of a key [`KeyState::take`] gave out and that is no longer
+    /// needed, so the next key is built without a new allocation. Nothing else changes.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.key.capacity() == 0 {
+            buf.clear();
+            self.key = buf;
+        }
     }
 
     /// Discards any key in progress.

@@ -42,6 +42,11 @@
 //! `encode(decode(b)) == b` for every accepted `b`, and anything else is
 //! [`Error::Corrupt`] (JET_errDatabaseCorrupted), never a panic.
 //!
+//! A reader that needs a few values need not decode: [`RecordLayout::parse`] makes every
+//! check of [`Record::decode`] without allocating and notes where the parts start, and
+//! [`Record::retrieve_stored`] then reads one value in place with [`Record::retrieve`]'s
+//! rules.
+//!
 //! # Defaults and absent columns
 //!
 //! A record may end before a column that was added later: fixed ids above `F`, variable ids
@@ -271,20 +276,23 @@ impl Record {
     /// `schema` present with its default (or NULL), tagged columns absent.
     pub fn new_insert(schema: &ColumnSet) -> Result<Record> {
         let mut record = Record::new();
-        let last_fixed = schema
-            .iter()
-            .filter(|c| c.class() == ColumnClass::Fixed)
-            .map(|c| c.id.fid())
-            .max();
+        let (mut last_fixed, mut last_var) = (None, None);
+        for c in schema.iter() {
+            let last = match c.class() {
+                ColumnClass::Fixed => &mut last_fixed,
+                ColumnClass::Variable => &mut last_var,
+                ColumnClass::Tagged => continue,
+            };
+            *last = (*last).max(Some(c.id.fid()));
+        }
         if let Some(fid) = last_fixed {
+            record.fixed.reserve_exact(usize::from(fid));
             record.grow_fixed(schema, usize::from(fid))?;
         }
-        let last_var = schema
-            .iter()
-            .filter(|c| c.class() == ColumnClass::Variable)
-            .map(|c| c.id.fid())
-            .max();
         if let Some(fid) = last_var {
+            record
+                .variable
+                .reserve_exact(usize::from(fid - FIRST_VARIABLE_FID) + 1);
             record.grow_variable(schema, usize::from(fid - FIRST_VARIABLE_FID) + 1);
         }
         Ok(record)
@@ -616,13 +624,15 @@ impl Record {
         out.push(self.variable.len() as u8);
         out.push(0);
         out.extend_from_slice(&(self.tagged.len() as u16).to_le_bytes());
-        let mut bitmap = vec![0u8; self.fixed.len().div_ceil(8)];
-        for (i, slot) in self.fixed.iter().enumerate() {
-            if slot.value.is_none() {
-                bitmap[i / 8] |= 1 << (i % 8);
+        for slots in self.fixed.chunks(8) {
+            let mut bits = 0u8;
+            for (i, slot) in slots.iter().enumerate() {
+                if slot.value.is_none() {
+                    bits |= 1 << i;
+                }
             }
+            out.push(bits);
         }
-        out.extend_from_slice(&bitmap);
         for slot in &self.fixed {
             match &slot.value {
                 Some(v) => out.extend_from_slice(v),
@@ -685,95 +695,96 @@ impl Record {
     /// Reads a record written by [`Record::encode`]; `schema` gives the fixed columns'
     /// widths. Malformed bytes are [`Error::Corrupt`]; this never panics.
     pub fn decode(bytes: &[u8], schema: &ColumnSet) -> Result<Record> {
-        if bytes.len() > FORMAT_MOST_BYTES {
-            return Err(Error::Corrupt("record longer than the format allows"));
-        }
-        let mut r = Reader { bytes, pos: 0 };
-        if r.u8()? != FORMAT_VERSION {
-            return Err(Error::Corrupt("unknown record format"));
-        }
-        let fixed_count = usize::from(r.u8()?);
-        let var_count = usize::from(r.u8()?);
-        if r.u8()? != 0 {
-            return Err(Error::Corrupt("reserved header byte is not zero"));
-        }
-        let tagged_count = usize::from(r.u16()?);
-        if fixed_count > FIXED_COLUMNS_MAX || var_count > VARIABLE_COLUMNS_MAX {
-            return Err(Error::Corrupt("column count out of range"));
-        }
-        let bitmap = r.take(fixed_count.div_ceil(8))?;
-        if fixed_count % 8 != 0
-            && let Some(last) = bitmap.last()
-            && last >> (fixed_count % 8) != 0
-        {
-            return Err(Error::Corrupt("unused null bits are set"));
-        }
+        let layout = RecordLayout::parse(bytes, schema)?;
         let mut record = Record::new();
-        for i in 0..fixed_count {
-            let width = schema
-                .fixed_width(i as u16 + 1)
-                .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
-            let data = r.take(width)?;
-            let is_null = bitmap[i / 8] & (1 << (i % 8)) != 0;
-            if is_null && data.iter().any(|b| *b != 0) {
-                return Err(Error::Corrupt("a NULL fixed column holds data"));
-            }
+        record.fixed.reserve_exact(layout.fixed_count);
+        let mut pos = layout.fixed_data;
+        let mut widths = FixedWidths::new(schema);
+        for i in 0..layout.fixed_count {
+            let width = widths.next(i)?;
+            let data = slice_at(bytes, pos, width)?;
+            pos += width;
             record.fixed.push(FixedSlot {
                 width,
-                value: (!is_null).then(|| data.to_vec()),
+                value: (!layout.fixed_is_null(bytes, i)).then(|| data.to_vec()),
             });
         }
-        let mut ends = Vec::with_capacity(var_count);
-        let mut prev = 0usize;
-        for _ in 0..var_count {
-            let raw = r.u16()?;
-            let end = usize::from(raw & !NULL_BIT);
-            let is_null = raw & NULL_BIT != 0;
-            if end < prev || (is_null && end != prev) {
-                return Err(Error::Corrupt("variable offsets out of order"));
-            }
-            ends.push((is_null, prev, end));
-            prev = end;
-        }
-        let var_data = r.take(prev)?;
-        for (is_null, start, end) in ends {
+        record.variable.reserve_exact(layout.var_count);
+        for index in 0..layout.var_count {
             record
                 .variable
-                .push((!is_null).then(|| var_data[start..end].to_vec()));
+                .push(layout.variable(bytes, index)?.map(<[u8]>::to_vec));
         }
-        let mut dir = Vec::with_capacity(tagged_count.min(bytes.len()));
-        let mut prev_fid = 0u16;
-        let mut prev = 0usize;
-        for _ in 0..tagged_count {
-            let fid = r.u16()?;
-            let flags = r.u8()?;
-            let end = usize::from(r.u16()?);
-            if !TAGGED_COLUMN_IDS.contains(&u32::from(fid)) || fid <= prev_fid {
-                return Err(Error::Corrupt("tagged ids out of range or order"));
-            }
-            if end < prev {
-                return Err(Error::Corrupt("tagged offsets out of order"));
-            }
-            dir.push((fid, flags, prev, end));
-            prev_fid = fid;
-            prev = end;
-        }
-        let tagged_data = r.take(prev)?;
-        if r.pos != bytes.len() {
-            return Err(Error::Corrupt("trailing bytes after the record"));
-        }
-        for (fid, flags, start, end) in dir {
-            let slice = &tagged_data[start..end];
-            let t = match flags {
-                FLAG_NULL if slice.is_empty() => Tagged::Null,
-                0 => Tagged::Values(vec![StoredValue::Intrinsic(slice.to_vec())]),
-                FLAG_SEPARATED => Tagged::Values(vec![lv_ref(slice)?]),
-                FLAG_MULTI => Tagged::Values(decode_multi(slice)?),
-                _ => return Err(Error::Corrupt("unknown tagged flags")),
-            };
-            record.tagged.insert(fid, t);
+        for i in 0..layout.tagged_count {
+            let (fid, flags, slice) = layout.tagged_entry(bytes, i)?;
+            record.tagged.insert(fid, tagged_value(flags, slice)?);
         }
         Ok(record)
+    }
+
+    /// [`Record::retrieve`] on a record's bytes, read in place: `layout` is what
+    /// [`RecordLayout::parse`] returned for `bytes` under the same `schema`.
+    pub fn retrieve_stored<'a>(
+        bytes: &'a [u8],
+        layout: &RecordLayout,
+        schema: &'a ColumnSet,
+        id: ColumnId,
+        itag_sequence: u32,
+        grbit: RetrieveGrbit,
+    ) -> Result<Option<ValueRef<'a>>> {
+        let col = schema.get(id)?;
+        if itag_sequence == 0 {
+            return Err(Error::BadItagSequence);
+        }
+        let default = || {
+            if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
+                col.default.as_deref().map(ValueRef::Intrinsic)
+            } else {
+                None
+            }
+        };
+        let fid = id.fid();
+        Ok(match col.class() {
+            ColumnClass::Fixed => {
+                let i = usize::from(fid).wrapping_sub(1);
+                if i >= layout.fixed_count {
+                    default()
+                } else if itag_sequence != 1 || layout.fixed_is_null(bytes, i) {
+                    None
+                } else {
+                    let mut pos = layout.fixed_data;
+                    let mut widths = FixedWidths::new(schema);
+                    for before in 0..i {
+                        pos += widths.next(before)?;
+                    }
+                    let width = widths.next(i)?;
+                    Some(ValueRef::Intrinsic(slice_at(bytes, pos, width)?))
+                }
+            }
+            ColumnClass::Variable => {
+                let index = usize::from(fid.wrapping_sub(FIRST_VARIABLE_FID));
+                if index >= layout.var_count {
+                    default()
+                } else if itag_sequence != 1 {
+                    None
+                } else {
+                    layout.variable(bytes, index)?.map(ValueRef::Intrinsic)
+                }
+            }
+            ColumnClass::Tagged => match layout.find_tagged(bytes, fid)? {
+                None => default(),
+                Some((flags, slice)) => {
+                    let index = usize::try_from(itag_sequence - 1).unwrap_or(usize::MAX);
+                    match flags {
+                        FLAG_NULL => None,
+                        FLAG_MULTI => multi_value(slice, index)?,
+                        _ if index != 0 => None,
+                        FLAG_SEPARATED => Some(ValueRef::Separated(lv_id(slice)?)),
+                        _ => Some(ValueRef::Intrinsic(slice)),
+                    }
+                }
+            },
+        })
     }
 
     /// Runs `change` on the record; if it fails, or leaves the record larger than the
@@ -1060,10 +1071,14 @@ pub fn pad_text(v: &mut Vec<u8>, width: usize, code_page: CodePage) {
 }
 
 fn lv_ref(slice: &[u8]) -> Result<StoredValue> {
+    lv_id(slice).map(StoredValue::Separated)
+}
+
+fn lv_id(slice: &[u8]) -> Result<LvRef> {
     let bytes: [u8; LV_REF_BYTES] = slice
         .try_into()
         .map_err(|_| Error::Corrupt("a long-value reference is not 8 bytes"))?;
-    Ok(StoredValue::Separated(LvRef(u64::from_le_bytes(bytes))))
+    Ok(LvRef(u64::from_le_bytes(bytes)))
 }
 
 fn decode_multi(slice: &[u8]) -> Result<Vec<StoredValue>> {
@@ -1102,6 +1117,253 @@ fn decode_multi(slice: &[u8]) -> Result<Vec<StoredValue>> {
             }
         })
         .collect()
+}
+
+/// Where the parts of a record's bytes start, found by [`RecordLayout::parse`] with every
+/// check [`Record::decode`] makes: what reading one value in place
+/// ([`Record::retrieve_stored`]) needs, without decoding the whole record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordLayout {
+    fixed_count: usize,
+    fixed_data: usize,
+    var_count: usize,
+    var_offsets: usize,
+    var_data: usize,
+    tagged_count: usize,
+    tagged_dir: usize,
+    tagged_data: usize,
+}
+
+impl RecordLayout {
+    /// Checks a record written by [`Record::encode`] (`schema` gives the fixed columns'
+    /// widths) and returns where its parts are. Malformed bytes are [`Error::Corrupt`],
+    /// exactly as [`Record::decode`] reports them; this never panics.
+    pub fn parse(bytes: &[u8], schema: &ColumnSet) -> Result<RecordLayout> {
+        if bytes.len() > FORMAT_MOST_BYTES {
+            return Err(Error::Corrupt("record longer than the format allows"));
+        }
+        let mut r = Reader { bytes, pos: 0 };
+        if r.u8()? != FORMAT_VERSION {
+            return Err(Error::Corrupt("unknown record format"));
+        }
+        let fixed_count = usize::from(r.u8()?);
+        let var_count = usize::from(r.u8()?);
+        if r.u8()? != 0 {
+            return Err(Error::Corrupt("reserved header byte is not zero"));
+        }
+        let tagged_count = usize::from(r.u16()?);
+        if fixed_count > FIXED_COLUMNS_MAX || var_count > VARIABLE_COLUMNS_MAX {
+            return Err(Error::Corrupt("column count out of range"));
+        }
+        let bitmap = r.take(fixed_count.div_ceil(8))?;
+        if fixed_count % 8 != 0
+            && let Some(last) = bitmap.last()
+            && last >> (fixed_count % 8) != 0
+        {
+            return Err(Error::Corrupt("unused null bits are set"));
+        }
+        let fixed_data = r.pos;
+        let mut widths = FixedWidths::new(schema);
+        for i in 0..fixed_count {
+            let width = widths.next(i)?;
+            let data = r.take(width)?;
+            let is_null = bitmap[i / 8] & (1 << (i % 8)) != 0;
+            if is_null && data.iter().any(|b| *b != 0) {
+                return Err(Error::Corrupt("a NULL fixed column holds data"));
+            }
+        }
+        let var_offsets = r.pos;
+        let mut prev = 0usize;
+        for _ in 0..var_count {
+            let raw = r.u16()?;
+            let end = usize::from(raw & !NULL_BIT);
+            let is_null = raw & NULL_BIT != 0;
+            if end < prev || (is_null && end != prev) {
+                return Err(Error::Corrupt("variable offsets out of order"));
+            }
+            prev = end;
+        }
+        let var_data = r.pos;
+        r.take(prev)?;
+        let tagged_dir = r.pos;
+        let mut prev_fid = 0u16;
+        let mut prev = 0usize;
+        for _ in 0..tagged_count {
+            let fid = r.u16()?;
+            r.u8()?;
+            let end = usize::from(r.u16()?);
+            if !TAGGED_COLUMN_IDS.contains(&u32::from(fid)) || fid <= prev_fid {
+                return Err(Error::Corrupt("tagged ids out of range or order"));
+            }
+            if end < prev {
+                return Err(Error::Corrupt("tagged offsets out of order"));
+            }
+            prev_fid = fid;
+            prev = end;
+        }
+        let tagged_data = r.pos;
+        r.take(prev)?;
+        if r.pos != bytes.len() {
+            return Err(Error::Corrupt("trailing bytes after the record"));
+        }
+        let layout = RecordLayout {
+            fixed_count,
+            fixed_data,
+            var_count,
+            var_offsets,
+            var_data,
+            tagged_count,
+            tagged_dir,
+            tagged_data,
+        };
+        for i in 0..tagged_count {
+            let (_, flags, slice) = layout.tagged_entry(bytes, i)?;
+            match flags {
+                FLAG_NULL if slice.is_empty() => {}
+                0 => {}
+                FLAG_SEPARATED => {
+                    lv_ref(slice)?;
+                }
+                FLAG_MULTI => {
+                    decode_multi(slice)?;
+                }
+                _ => return Err(Error::Corrupt("unknown tagged flags")),
+            }
+        }
+        Ok(layout)
+    }
+
+    /// Whether fixed column `i` (0-based) is NULL.
+    fn fixed_is_null(&self, bytes: &[u8], i: usize) -> bool {
+        bytes
+            .get(HEADER_BYTES + i / 8)
+            .is_some_and(|b| b & (1 << (i % 8)) != 0)
+    }
+
+    /// Variable column `index` (0-based): `None` is NULL.
+    fn variable<'a>(&self, bytes: &'a [u8], index: usize) -> Result<Option<&'a [u8]>> {
+        let raw = u16_at(bytes, self.var_offsets + 2 * index)?;
+        if raw & NULL_BIT != 0 {
+            return Ok(None);
+        }
+        let start = match index {
+            0 => 0,
+            _ => usize::from(u16_at(bytes, self.var_offsets + 2 * (index - 1))? & !NULL_BIT),
+        };
+        let end = usize::from(raw);
+        let len = end
+            .checked_sub(start)
+            .ok_or(Error::Corrupt("variable offsets out of order"))?;
+        slice_at(bytes, self.var_data + start, len).map(Some)
+    }
+
+    /// Tagged directory entry `i`: its fid, flags and slice of tagged data.
+    fn tagged_entry<'a>(&self, bytes: &'a [u8], i: usize) -> Result<(u16, u8, &'a [u8])> {
+        let at = self.tagged_dir + TAGGED_ENTRY_BYTES * i;
+        let fid = u16_at(bytes, at)?;
+        let flags = *bytes
+            .get(at + 2)
+            .ok_or(Error::Corrupt("record ends early"))?;
+        let end = usize::from(u16_at(bytes, at + 3)?);
+        let start = match i {
+            0 => 0,
+            _ => usize::from(u16_at(bytes, at + 3 - TAGGED_ENTRY_BYTES)?),
+        };
+        let len = end
+            .checked_sub(start)
+            .ok_or(Error::Corrupt("tagged offsets out of order"))?;
+        Ok((fid, flags, slice_at(bytes, self.tagged_data + start, len)?))
+    }
+
+    /// The flags and slice of tagged column `fid`, if the record stores it.
+    fn find_tagged<'a>(&self, bytes: &'a [u8], fid: u16) -> Result<Option<(u8, &'a [u8])>> {
+        // Ids are strictly ascending (checked by `parse`): a binary search finds `fid`.
+        let (mut lo, mut hi) = (0usize, self.tagged_count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let at = u16_at(bytes, self.tagged_dir + TAGGED_ENTRY_BYTES * mid)?;
+            match at.cmp(&fid) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    let (_, flags, slice) = self.tagged_entry(bytes, mid)?;
+                    return Ok(Some((flags, slice)));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The widths of a schema's fixed columns 1, 2, … in turn (one walk of the column set in
+/// id order, where fixed columns come first).
+struct FixedWidths<'a> {
+    columns: std::collections::btree_map::Values<'a, ColumnId, ColumnDef>,
+}
+
+impl<'a> FixedWidths<'a> {
+    fn new(schema: &'a ColumnSet) -> FixedWidths<'a> {
+        FixedWidths {
+            columns: schema.values(),
+        }
+    }
+
+    /// The width of fixed column `i + 1`, asked for with `i` = 0, 1, … in order;
+    /// [`Error::Corrupt`] if the schema has no such fixed column.
+    fn next(&mut self, i: usize) -> Result<usize> {
+        self.columns
+            .next()
+            .filter(|c| c.id.0 == i as u32 + 1)
+            .and_then(ColumnDef::fixed_width)
+            .ok_or(Error::Corrupt("fixed column missing from the schema"))
+    }
+}
+
+/// `len` bytes of `bytes` from `pos`, or [`Error::Corrupt`].
+fn slice_at(bytes: &[u8], pos: usize, len: usize) -> Result<&[u8]> {
+    pos.checked_add(len)
+        .and_then(|end| bytes.get(pos..end))
+        .ok_or(Error::Corrupt("record ends early"))
+}
+
+/// The little-endian u16 at `pos`, or [`Error::Corrupt`].
+fn u16_at(bytes: &[u8], pos: usize) -> Result<u16> {
+    let s = slice_at(bytes, pos, 2)?;
+    Ok(u16::from_le_bytes([s[0], s[1]]))
+}
+
+/// A tagged column's stored state from its directory flags and slice.
+fn tagged_value(flags: u8, slice: &[u8]) -> Result<Tagged> {
+    Ok(match flags {
+        FLAG_NULL if slice.is_empty() => Tagged::Null,
+        0 => Tagged::Values(vec![StoredValue::Intrinsic(slice.to_vec())]),
+        FLAG_SEPARATED => Tagged::Values(vec![lv_ref(slice)?]),
+        FLAG_MULTI => Tagged::Values(decode_multi(slice)?),
+        _ => return Err(Error::Corrupt("unknown tagged flags")),
+    })
+}
+
+/// Value `index` (0-based) of a multi-valued slice checked by `decode_multi`.
+fn multi_value(slice: &[u8], index: usize) -> Result<Option<ValueRef<'_>>> {
+    let count = usize::from(u16_at(slice, 0)?);
+    if index >= count {
+        return Ok(None);
+    }
+    let raw = u16_at(slice, 2 + 2 * index)?;
+    let start = match index {
+        0 => 0,
+        _ => usize::from(u16_at(slice, 2 * index)? & !NULL_BIT),
+    };
+    let end = usize::from(raw & !NULL_BIT);
+    let len = end
+        .checked_sub(start)
+        .ok_or(Error::Corrupt("multi-value offsets out of order"))?;
+    let v = slice_at(slice, 2 + 2 * count + start, len)?;
+    Ok(Some(if raw & NULL_BIT != 0 {
+        ValueRef::Separated(lv_id(v)?)
+    } else {
+        ValueRef::Intrinsic(v)
+    }))
 }
 
 /// A bounds-checked cursor over stored bytes.

@@ -24,6 +24,7 @@
 //! ```
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use ese_btree::{Entry, SeekOp};
 use ese_core::JetErr;
@@ -31,15 +32,15 @@ use ese_core::limits::KEY_MOST_MOST_BYTES;
 use ese_txn::{Session, VersionedTree};
 
 use super::{
-    MOVE_FIRST, MOVE_LAST, Position, RangeGrbit, RecordPosition, SeekGrbit, TableCursor,
-    to_op_result,
+    CurrentRow, MOVE_FIRST, MOVE_LAST, Position, RangeGrbit, RecordPosition, RowRef, SeekGrbit,
+    TableCursor, to_op_result,
 };
 use crate::catalog::{IndexCreate, IndexSchema};
 use crate::error::{Error, Result, Warning};
 use crate::index::{IndexGrbit, index_entries};
-use crate::key::{KeyLayout, MakeKeyGrbit, SegmentData};
+use crate::key::{MakeKeyGrbit, SegmentData};
 use crate::maintain;
-use crate::record::Record;
+use crate::record::{Record, RecordLayout};
 
 /// Bytes of 0xFF appended to a search key to sort after every entry whose index key equals
 /// it: more than any bookmark.
@@ -110,16 +111,6 @@ impl TableCursor {
         match self.current_secondary() {
             Some(i) => &self.secondary[i],
             None => &self.primary,
-        }
-    }
-
-    fn layout(&self) -> &KeyLayout {
-        match self.index_schema() {
-            Some(i) => &i.layout,
-            None => match &self.schema.primary {
-                Some(p) => &p.layout,
-                None => &self.sequential_layout,
-            },
         }
     }
 
@@ -230,14 +221,14 @@ impl TableCursor {
             if !self.land(e, Position::BeforeFirst)? {
                 return Err(Error::NoCurrentRecord);
             }
-            self.current = Some(record);
+            self.current = CurrentRow::Record(record);
             return Ok(());
         }
         self.update = None;
         self.range = None;
         self.key.reset();
         self.set_index_objid(target);
-        self.current = None;
+        self.current = CurrentRow::None;
         self.bm = None;
         self.pos = Position::DeferredFirst;
         Ok(())
@@ -284,7 +275,7 @@ impl TableCursor {
     ) {
         self.temp = Some(shared);
         self.set_index_objid(index);
-        self.current = None;
+        self.current = CurrentRow::None;
         self.bm = None;
         self.pos = Position::BeforeFirst;
     }
@@ -292,21 +283,32 @@ impl TableCursor {
     // ---- landing and reading ----
 
     /// Puts the cursor on `entry` of the current index, or at `otherwise`.
+    ///
+    /// On the clustered index the record's bytes are checked (a malformed record fails the
+    /// move, as decoding it would) and kept as they are: reads take their values from them
+    /// in place, and the record is decoded only when a call needs all of it.
     pub(super) fn land(&mut self, entry: Option<Entry>, otherwise: Position) -> Result<bool> {
         match entry {
             Some(e) => {
                 if self.current_secondary().is_some() {
-                    self.current = None;
+                    self.current = CurrentRow::None;
                     self.bm = Some(e.data);
                 } else {
-                    self.current = Some(self.decode(&e.data)?);
-                    self.bm = Some(e.key.clone());
+                    let layout = RecordLayout::parse(&e.data, &self.schema.columns)?;
+                    self.current = CurrentRow::Stored(e.data, layout);
+                    match &mut self.bm {
+                        Some(bm) => {
+                            bm.clear();
+                            bm.extend_from_slice(&e.key);
+                        }
+                        None => self.bm = Some(e.key.clone()),
+                    }
                 }
                 self.pos = Position::On(e.key);
                 Ok(true)
             }
             None => {
-                self.current = None;
+                self.current = CurrentRow::None;
                 self.bm = None;
                 self.pos = otherwise;
                 Ok(false)
@@ -314,8 +316,9 @@ impl TableCursor {
         }
     }
 
-    /// The record the cursor is on, resolving a deferred first entry.
-    pub(super) fn current_record(&mut self, session: &Session) -> Result<&Record> {
+    /// Reads the record the cursor is on into `self.current` (its bytes, unless it is
+    /// decoded already), resolving a deferred first entry.
+    pub(super) fn load_current(&mut self, session: &Session) -> Result<()> {
         if self.pos == Position::DeferredFirst {
             let e = to_op_result(self.vc.first(session))?;
             if !self.land(e, Position::DeferredFirst)? {
@@ -327,26 +330,53 @@ impl TableCursor {
             Position::Deleted(_) => return Err(Error::RecordDeleted),
             _ => return Err(Error::NoCurrentRecord),
         }
-        if self.current.is_none() {
-            let bm = self.bm.clone().ok_or(Error::NoCurrentRecord)?;
-            let data = self
-                .primary
-                .get(session, &bm)?
-                .ok_or(Error::RecordDeleted)?;
-            self.current = Some(self.decode(&data)?);
+        if matches!(self.current, CurrentRow::None) {
+            let bm = self.bm.as_deref().ok_or(Error::NoCurrentRecord)?;
+            let data = self.primary.get(session, bm)?.ok_or(Error::RecordDeleted)?;
+            let layout = RecordLayout::parse(&data, &self.schema.columns)?;
+            self.current = CurrentRow::Stored(data, layout);
         }
-        self.current.as_ref().ok_or(Error::NoCurrentRecord)
+        Ok(())
+    }
+
+    /// The record the cursor is on, decoded, resolving a deferred first entry.
+    pub(super) fn current_record(&mut self, session: &Session) -> Result<&Record> {
+        self.load_current(session)?;
+        if let CurrentRow::Stored(data, _) = &self.current {
+            let record = self.decode(data)?;
+            self.current = CurrentRow::Record(record);
+        }
+        match &self.current {
+            CurrentRow::Record(r) => Ok(r),
+            _ => Err(Error::NoCurrentRecord),
+        }
+    }
+
+    /// The record the cursor is on for reading values (stored bytes or decoded), resolving
+    /// a deferred first entry.
+    pub(super) fn current_row(&mut self, session: &Session) -> Result<RowRef<'_>> {
+        self.load_current(session)?;
+        self.loaded_row()
+    }
+
+    /// The record [`TableCursor::load_current`] read, for reading values.
+    pub(super) fn loaded_row(&self) -> Result<RowRef<'_>> {
+        match &self.current {
+            CurrentRow::Stored(data, layout) => Ok(RowRef::Stored(data, layout)),
+            CurrentRow::Record(r) => Ok(RowRef::Record(r)),
+            CurrentRow::None => Err(Error::NoCurrentRecord),
+        }
     }
 
     /// The bookmark (primary key) of the current record.
     pub(super) fn current_key(&mut self, session: &Session) -> Result<Vec<u8>> {
-        self.current_record(session)?;
+        self.load_current(session)?;
         self.bm.clone().ok_or(Error::NoCurrentRecord)
     }
 
     /// The tree key and index key of the current entry.
     fn current_entry(&mut self, session: &Session) -> Result<(Vec<u8>, Vec<u8>)> {
-        self.current_record(session)?;
+        self.load_current(session)?;
         let (Position::On(t), Some(bm)) = (&self.pos, &self.bm) else {
             return Err(Error::NoCurrentRecord);
         };
@@ -374,6 +404,9 @@ impl TableCursor {
     }
 
     fn step_next(&mut self, session: &Session) -> Result<Option<Entry>> {
+        if matches!(&self.pos, Position::On(k) if self.in_sync(k)) {
+            return to_op_result(self.vc.next(session));
+        }
         match self.pos.clone() {
             Position::DeferredFirst => {
                 if to_op_result(self.vc.first(session))?.is_none() {
@@ -392,6 +425,9 @@ impl TableCursor {
     }
 
     fn step_prev(&mut self, session: &Session) -> Result<Option<Entry>> {
+        if matches!(&self.pos, Position::On(k) if self.in_sync(k)) {
+            return to_op_result(self.vc.prev(session));
+        }
         match self.pos.clone() {
             Position::DeferredFirst | Position::BeforeFirst => Ok(None),
             Position::AfterLast => to_op_result(self.vc.last(session)),
@@ -430,7 +466,7 @@ impl TableCursor {
                 }
                 Ok(())
             }
-            0 => self.current_record(session).map(|_| ()),
+            0 => self.load_current(session),
             n => {
                 let forward = n > 0;
                 for _ in 0..n.unsigned_abs() {
@@ -441,7 +477,7 @@ impl TableCursor {
                     };
                     let admitted = e.as_ref().is_some_and(|e| self.range_admits(e, forward));
                     if !admitted {
-                        self.current = None;
+                        self.current = CurrentRow::None;
                         self.bm = None;
                         self.pos = if forward {
                             Position::AfterLast
@@ -462,8 +498,15 @@ impl TableCursor {
     /// Adds a key column's value to the search key of the current index (JetMakeKey); on
     /// the sequential index only JET_bitNormalizedKey is accepted (JET_errNoCurrentIndex).
     pub fn make_key(&mut self, data: &[u8], grbit: MakeKeyGrbit) -> Result<()> {
-        let layout = self.layout().clone();
-        self.key.make_key(&layout, data, grbit)
+        let schema = Arc::clone(&self.schema);
+        let layout = match self.current_secondary() {
+            Some(i) => &schema.secondary[i].layout,
+            None => match &schema.primary {
+                Some(p) => &p.layout,
+                None => &self.sequential_layout,
+            },
+        };
+        self.key.make_key(layout, data, grbit)
     }
 
     /// JetRetrieveKey: the search key being built (`copy`, JET_bitRetrieveCopy; KeyNotMade
@@ -575,21 +618,25 @@ impl TableCursor {
         ))?;
         let key = key.bytes;
         let entry = self.seek_index(session, &key, op)?;
-        let miss = match op {
-            SeekOp::Eq => Position::Virtual(key.clone()),
-            SeekOp::Ge | SeekOp::Gt => Position::AfterLast,
-            SeekOp::Le | SeekOp::Lt => Position::BeforeFirst,
-        };
         let exact = entry.as_ref().is_some_and(|e| self.entry_key(e) == key);
-        if !self.land(entry, miss)? {
+        if entry.is_none() {
+            let miss = match op {
+                SeekOp::Eq => Position::Virtual(key),
+                SeekOp::Ge | SeekOp::Gt => Position::AfterLast,
+                SeekOp::Le | SeekOp::Lt => Position::BeforeFirst,
+            };
+            self.land(None, miss)?;
             return Err(Error::RecordNotFound);
         }
+        self.land(entry, Position::AfterLast)?;
         if op == SeekOp::Eq && grbit.contains(SeekGrbit::SET_INDEX_RANGE) {
             self.range = Some(super::Range {
                 limit: key,
                 inclusive: true,
                 upper: true,
             });
+        } else {
+            self.key.recycle(key);
         }
         Ok(match op {
             SeekOp::Ge | SeekOp::Le if !exact => Some(Warning::SeekNotEqual),
@@ -625,7 +672,7 @@ impl TableCursor {
             self.range = Some(range);
         }
         if !inside {
-            self.current = None;
+            self.current = CurrentRow::None;
             self.bm = None;
             self.pos = if upper {
                 Position::AfterLast
@@ -726,7 +773,7 @@ impl TableCursor {
             }
             _ => {
                 if grbit.0 & BookmarkGrbit::PERMIT_VIRTUAL_CURRENCY.0 != 0 {
-                    self.current = None;
+                    self.current = CurrentRow::None;
                     self.bm = None;
                     self.pos = Position::Deleted(tree_key);
                 }
@@ -843,7 +890,7 @@ impl TableCursor {
         }
         let _ = session;
         self.bm = Some(bookmark.to_vec());
-        self.current = Some(record);
+        self.current = CurrentRow::Record(record);
     }
 
     /// Where a delete leaves the cursor: on the deleted entry (module doc).
@@ -852,7 +899,7 @@ impl TableCursor {
             Position::On(t) => t.clone(),
             _ => bookmark.to_vec(),
         };
-        self.current = None;
+        self.current = CurrentRow::None;
         self.bm = None;
         self.pos = Position::Deleted(t);
     }
@@ -891,7 +938,7 @@ impl TableCursor {
         self.update = None;
         self.range = None;
         self.bm = None;
-        self.current = None;
+        self.current = CurrentRow::None;
         self.pos = Position::BeforeFirst;
         Ok(())
     }
@@ -929,7 +976,7 @@ impl TableCursor {
         self.update = None;
         self.range = None;
         self.bm = None;
-        self.current = None;
+        self.current = CurrentRow::None;
         self.pos = Position::BeforeFirst;
         Ok(())
     }

@@ -30,7 +30,7 @@ use std::sync::{Arc, Weak};
 use ese_core::limits::LONG_VALUE_INTRINSIC_MOST_BYTES;
 use ese_txn::{EscrowField, EscrowWidth, Session};
 
-use super::{Prep, TableCursor, Update, index_keys};
+use super::{CurrentRow, Prep, RowRef, TableCursor, Update, index_keys};
 use crate::coltyp::{ColumnDef, ColumnGrbit, ColumnId, ColumnType};
 use crate::error::{Error, Result, Warning};
 use crate::lv::LvTree;
@@ -235,7 +235,7 @@ impl Update {
             record,
             original,
             created: Vec::new(),
-            token: Arc::new(()),
+            token: None,
         }
     }
 }
@@ -330,7 +330,7 @@ impl TableCursor {
         update.created.push(lv);
         self.state.pending_lvs.lock().push(PendingLv {
             session: session.id(),
-            owner: Arc::downgrade(&update.token),
+            owner: Arc::downgrade(update.token.get_or_insert_with(|| Arc::new(()))),
             lv,
         });
         Ok(())
@@ -424,11 +424,11 @@ impl TableCursor {
         if data.len() > ese_core::limits::LONG_VALUE_MOST_BYTES {
             return Err(Error::InvalidParameter("cbData exceeds 0x7FFFFFFF"));
         }
-        let col = self.schema.column(id)?.clone();
-        if !col.coltyp.is_long_value() {
+        let _ = update;
+        if !self.schema.column(id)?.coltyp.is_long_value() {
             return self.set_column(id, data, grbit, info.itag_sequence);
         }
-        let _ = update;
+        let col = self.schema.column(id)?.clone();
         if session.level() == 0 {
             return Err(Error::NotInTransaction);
         }
@@ -799,20 +799,19 @@ impl TableCursor {
         info: RetInfo,
         buf: &mut [u8],
     ) -> Result<Retrieved> {
-        let col = self.schema.column(id)?.clone();
+        let is_long_value = self.schema.column(id)?.coltyp.is_long_value();
         let inner = RetrieveGrbit(grbit.0 & !(RetrieveGrbit::COPY.0 | RetrieveGrbit::TAG.0));
-        let schema = self.schema.clone();
-        let record = match &self.update {
-            Some(u) if grbit.contains(RetrieveGrbit::COPY) => &u.record,
-            _ => self.current_record(session)?,
+        let copy = grbit.contains(RetrieveGrbit::COPY) && self.update.is_some();
+        if !copy {
+            self.load_current(session)?;
+        }
+        let row = match &self.update {
+            Some(u) if copy => RowRef::Record(&u.record),
+            _ => self.loaded_row()?,
         };
-        let value = record.retrieve(&schema.columns, id, info.itag_sequence, inner)?;
-        let ib = if col.coltyp.is_long_value() {
-            info.ib_long_value
-        } else {
-            0
-        };
-        let (total, bytes) = match value {
+        let value = row.retrieve(&self.schema.columns, id, info.itag_sequence, inner)?;
+        let ib = if is_long_value { info.ib_long_value } else { 0 };
+        let total = match value {
             None => {
                 return Ok(Retrieved {
                     actual_bytes: 0,
@@ -822,16 +821,19 @@ impl TableCursor {
             }
             Some(ValueRef::Intrinsic(b)) => {
                 let from = usize::try_from(ib).unwrap_or(usize::MAX).min(b.len());
-                let to = from + (b.len() - from).min(buf.len());
-                (b.len() as u64, b[from..to].to_vec())
+                let n = (b.len() - from).min(buf.len());
+                buf[..n].copy_from_slice(&b[from..from + n]);
+                b.len() as u64
             }
             Some(ValueRef::Separated(lv)) => {
                 let lvt = self.need_lv_tree()?;
-                lvt.read(session, lv, ib, buf.len())?
+                let (total, bytes) = lvt.read(session, lv, ib, buf.len())?;
+                let n = bytes.len().min(buf.len());
+                buf[..n].copy_from_slice(&bytes[..n]);
+                total
             }
         };
         let actual = usize::try_from(total.saturating_sub(ib)).unwrap_or(usize::MAX);
-        buf[..bytes.len()].copy_from_slice(&bytes);
         Ok(Retrieved {
             actual_bytes: actual,
             warning: (actual > buf.len()).then_some(Warning::BufferTruncated),
@@ -851,11 +853,11 @@ impl TableCursor {
         self.schema.column(id)?;
         let inner = RetrieveGrbit(grbit.0 & !(RetrieveGrbit::COPY.0 | RetrieveGrbit::TAG.0));
         let schema = self.schema.clone();
-        let record = match &self.update {
-            Some(u) if grbit.contains(RetrieveGrbit::COPY) => &u.record,
-            _ => self.current_record(session)?,
+        let row = match &self.update {
+            Some(u) if grbit.contains(RetrieveGrbit::COPY) => RowRef::Record(&u.record),
+            _ => self.current_row(session)?,
         };
-        match record.retrieve(&schema.columns, id, itag_sequence, inner)? {
+        match row.retrieve(&schema.columns, id, itag_sequence, inner)? {
             None => Ok(None),
             Some(ValueRef::Intrinsic(v)) => Ok(Some(v.to_vec())),
             Some(ValueRef::Separated(lv)) => Ok(Some(self.need_lv_tree()?.read_all(session, lv)?)),
@@ -912,7 +914,9 @@ impl TableCursor {
                 });
                 continue;
             }
-            let mut buf = vec![0u8; c.max_bytes];
+            // The element's own buffer is reused (JetRetrieveColumns is called per row).
+            let mut buf = std::mem::take(&mut c.data);
+            buf.resize(c.max_bytes, 0);
             let info = RetInfo {
                 ib_long_value: c.ib_long_value,
                 itag_sequence: c.itag_sequence,
@@ -1172,7 +1176,7 @@ impl TableCursor {
         } else {
             self.catalog.atomically(session, apply)?
         };
-        self.current = None;
+        self.current = CurrentRow::None;
         if col.has(ColumnGrbit::DELETE_ON_ZERO) || col.has(ColumnGrbit::FINALIZE) {
             self.state.zero_candidates.lock().insert(key);
         }
@@ -1232,7 +1236,7 @@ impl TableCursor {
         }
         self.state.zero_candidates.lock().extend(keep);
         if deleted > 0 {
-            self.current = None;
+            self.current = CurrentRow::None;
         }
         Ok(deleted)
     }

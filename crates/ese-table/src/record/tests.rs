@@ -560,3 +560,74 @@ fn apply_real(r: &mut Record, s: &ColumnSet, op: &Op) -> Result<()> {
         Op::Separate(c, i, l) => r.set_separated(s, ColumnId(MODEL_COLUMNS[*c]), *i, LvRef(*l)),
     }
 }
+
+/// [`model_schema`] with a column of each class added after it, each with a default, so
+/// that records made under [`model_schema`] read those defaults as absent columns.
+fn wider_model_schema() -> ColumnSet {
+    let mut set = model_schema();
+    let extra = [
+        spec(ColumnType::Long, ColumnGrbit::NONE, 0, &9i32.to_le_bytes()),
+        spec(ColumnType::Binary, ColumnGrbit::NONE, 8, b"var"),
+        spec(ColumnType::Binary, ColumnGrbit::TAGGED, 8, b"tag"),
+    ];
+    for s in &extra {
+        set.add(s, true).unwrap();
+    }
+    set
+}
+
+/// Every read `retrieve_stored` makes of `bytes` equals the decoded record's.
+fn check_in_place_reads(bytes: &[u8], s: &ColumnSet) -> std::result::Result<(), TestCaseError> {
+    let layout = RecordLayout::parse(bytes, s);
+    let decoded = Record::decode(bytes, s);
+    let (layout, decoded) = match (layout, decoded) {
+        (Ok(l), Ok(d)) => (l, d),
+        (Err(a), Err(b)) => {
+            prop_assert_eq!(a, b);
+            return Ok(());
+        }
+        (a, b) => {
+            prop_assert!(false, "parse {:?} but decode {:?}", a, b);
+            return Ok(());
+        }
+    };
+    let ids = s
+        .iter()
+        .map(|c| c.id)
+        .chain([ColumnId(5), ColumnId(140), ColumnId(300)]);
+    for id in ids {
+        for itag in 0..=4 {
+            for grbit in [RetrieveGrbit::NONE, RetrieveGrbit::IGNORE_DEFAULT] {
+                let stored = Record::retrieve_stored(bytes, &layout, s, id, itag, grbit);
+                let expected = decoded.retrieve(s, id, itag, grbit);
+                prop_assert_eq!(stored, expected, "column {:?} itag {}", id, itag);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn in_place_reads_match_the_decoded_record(
+        ops in prop::collection::vec(op(), 1..40),
+        damage in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..2),
+    ) {
+        let s = model_schema();
+        let mut r = Record::new();
+        for op in &ops {
+            let _ = apply_real(&mut r, &s, op);
+        }
+        let mut bytes = r.encode();
+        for (at, byte) in damage {
+            if !bytes.is_empty() {
+                let i = at.index(bytes.len());
+                bytes[i] ^= byte | 1;
+            }
+        }
+        check_in_place_reads(&bytes, &s)?;
+        check_in_place_reads(&bytes, &wider_model_schema())?;
+    }
+}

@@ -673,6 +673,7 @@ impl Cache {
             stop: Mutex::new(false),
             wake: Condvar::new(),
             error: Mutex::new(None),
+            failed: AtomicBool::new(false),
             rounds: AtomicU64::new(0),
         });
         let cache = Arc::clone(cache);
@@ -688,7 +689,9 @@ impl Cache {
                 let depth = cache.config.checkpoint_depth_max_bytes;
                 let limit = cache.log.checkpoint_limit();
                 if let Err(e) = cache.flush_behind(depth, limit) {
-                    s.error.lock().get_or_insert(e);
+                    let mut error = s.error.lock();
+                    error.get_or_insert(e);
+                    s.failed.store(true, Ordering::Release);
                 }
                 s.rounds.fetch_add(1, Ordering::Relaxed);
                 stop = s.stop.lock();
@@ -1050,6 +1053,9 @@ struct FlusherShared {
     stop: Mutex<bool>,
     wake: Condvar,
     error: Mutex<Option<Error>>,
+    /// Whether `error` may hold one: read on every call of the instance above, so that the
+    /// common answer (none) takes no lock.
+    failed: AtomicBool,
     rounds: AtomicU64,
 }
 
@@ -1063,7 +1069,12 @@ pub struct Flusher {
 impl Flusher {
     /// The first error a round reported, if any, taken so the next one can be seen.
     pub fn take_error(&self) -> Option<Error> {
-        self.shared.error.lock().take()
+        if !self.shared.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut error = self.shared.error.lock();
+        self.shared.failed.store(false, Ordering::Release);
+        error.take()
     }
 
     /// How many rounds have completed.

@@ -1,5 +1,6 @@
 //! Durable commits per second with 1, 2, 4 and 8 concurrent committers, and the raw fsync rate
-//! of the same disk, measured in the same run.
+//! of the same disk, measured in the same run; then the append rate of one thread loading
+//! rows (an insert record per row, a page image every 16 rows), in memory and on the disk.
 //!
 //! ```text
 //! cargo run --release -p ese-log --example commit_rate [directory] [seconds-per-run]
@@ -13,9 +14,41 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ese_core::Trx;
-use ese_log::{CommitMode, Log, LogConfig, LogRecord};
-use ese_pageio::{FileStorage, FsDirectory, Storage};
+use ese_core::{DbId, Dbtime, Pgno, Trx};
+use ese_log::{CommitMode, Log, LogConfig, LogRecord, PageImage, PageOp};
+use ese_pageio::{Directory, FileStorage, FsDirectory, MemDirectory, Storage};
+
+/// Appends `rows` records of a bulk load to a fresh log in `dir`, then flushes it.
+/// Returns (seconds, log bytes appended).
+fn append_run(dir: Arc<dyn Directory>, rows: u64) -> Result<(f64, u64), ese_log::Error> {
+    let log = Log::open(LogConfig::new(dir))?;
+    let page = vec![0x5au8; 8192];
+    let start = Instant::now();
+    let first = log.head();
+    for i in 0..rows {
+        if i % 16 == 0 {
+            let image = PageImage::from_page(DbId(1), Pgno(i as u32), Dbtime(i), &page, 4096..8000);
+            log.append(&LogRecord::PageImage(image))?;
+        }
+        let op = PageOp {
+            trx: Trx(1),
+            db: DbId(1),
+            pgno: Pgno((i / 16) as u32),
+            dbtime_before: Dbtime(i),
+            dbtime_after: Dbtime(i + 1),
+            payload: vec![(i % 251) as u8; 100],
+            undo: vec![1; 12],
+        };
+        log.append(&LogRecord::InsertNode(op))?;
+    }
+    log.flush_all()?;
+    let secs = start.elapsed().as_secs_f64();
+    let end = log.head();
+    let sectors = (u64::from(end.generation) - u64::from(first.generation)) * 10240
+        + u64::from(end.sector)
+        - u64::from(first.sector);
+    Ok((secs, sectors * 512))
+}
 
 /// Raw fsyncs of the same disk for `run`: (count, seconds).
 fn fsync_slice(root: &std::path::Path, run: Duration) -> std::io::Result<(f64, f64)> {
@@ -133,6 +166,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rate / fsync_rate,
         );
     }
+    let rows = 200_000u64;
+    let mem = (0..3)
+        .map(|_| append_run(Arc::new(MemDirectory::new()), rows))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (secs, bytes) = mem
+        .iter()
+        .copied()
+        .fold((f64::MAX, 0), |a, b| if b.0 < a.0 { b } else { a });
+    println!(
+        "append, in memory: {:>9.0} rows/s  ({:.0} MiB/s of log; best of 3)",
+        rows as f64 / secs,
+        bytes as f64 / secs / (1 << 20) as f64
+    );
+    let disk = root.join("append");
+    let _ = std::fs::remove_dir_all(&disk);
+    let (secs, bytes) = append_run(Arc::new(FsDirectory::open(&disk)?), rows)?;
+    std::fs::remove_dir_all(&disk)?;
+    println!(
+        "append, on disk:   {:>9.0} rows/s  ({:.0} MiB/s of log)",
+        rows as f64 / secs,
+        bytes as f64 / secs / (1 << 20) as f64
+    );
     let _ = std::fs::remove_dir(&root);
     Ok(())
 }

@@ -2,36 +2,46 @@
 //!
 //! # Positions and durability
 //!
-//! [`Log::append`] copies a record's frame into the in-memory log buffer and returns its
-//! position, the Lgpos of its first byte. Positions are handed out under the buffer lock, so
-//! they are totally ordered in append order. [`Log::flushed`] is the *flush tip*: every record
+//! [`Log::append`] encodes a record's frame straight into the in-memory log buffer and returns
+//! its position, the Lgpos of its first byte. Positions are handed out under the buffer lock, so
+//! they are totally ordered in append order. The buffer holds the frames back to back, without
+//! sector headers, and the record's position is computed from the head: an append allocates
+//! nothing (once the buffer has grown) and holds the lock only for the encode. The flush leader
+//! lays the frames out in sectors, fills in their headers and checksums them after it has
+//! released the buffer. [`Log::flushed`] is the *flush tip*: every record
 //! whose position is below it is on stable storage. A record at `lgpos` is durable exactly when
 //! `lgpos < log.flushed()`, which is the test the cache's write-ahead rule needs.
 //!
 //! # The group commit protocol
 //!
 //! ```text
-//!   A: append ─ leader: take buffer ─ write ─ fsync ─ publish tip, wake all
-//!   B:   append ─ follower: sleep ───────────────────────────┐ covered → return
-//!   C:     append ─ follower: sleep ─────────────────────────┤ covered → return
-//!   D:         append (during A's fsync) ─ follower: sleep ──┘ not covered → leader for D
-//!                                                              and everything appended since
+//!   A: append ─ leader: gather ─ take buffer ─ write ─ fsync ─ publish tip, wake all
+//!   B:   append ─ follower: sleep ──────────────────────────────┐ covered → return
+//!   C:     append ─ follower: sleep ────────────────────────────┤ covered → return
+//!   D:         append (during A's fsync) ─ follower: sleep ─────┘ not covered → leader:
+//!              gather (A, B, C append their next commits) ─ take D, A, B, C ─ write ─ fsync
 //! ```
 //!
 //! A durable commit appends its record, then calls [`Log::flush_to`] with the record's
 //! position. If no flush is in progress the caller becomes the *leader*: it takes
-//! **everything** in the buffer (not just its own record), releases the buffer lock so appends
-//! continue, writes the sectors, syncs once, publishes the new flush tip and wakes every
-//! follower. A caller that finds a leader at work is a *follower*: it sleeps on a condition
-//! variable until that leader publishes, then re-checks the tip. Most followers find that the
-//! leader's fsync covered them and return without any I/O; the first that is not covered
-//! becomes the next leader and takes everything appended during the previous fsync. With `k`
-//! concurrent committers one fsync thus serves up to `k` commits.
+//! **everything** in the buffer (not just its own record), writes the sectors and syncs once
+//! while holding no lock an appender or a follower needs, publishes the new flush tip and
+//! wakes every follower. A caller that finds a leader at work is a *follower*: it sleeps on a
+//! condition variable until that leader publishes, then re-checks the tip. Most followers find
+//! that the leader's fsync covered them and return without any I/O; the first that is not
+//! covered becomes the next leader.
 //!
-//! Followers wait on the condition variable, not on a lock the leader holds through its I/O:
-//! a covered follower must be able to return while the next leader is already syncing, or the
-//! next batch would hold only the leader's own record. A follower that becomes leader yields
-//! once before taking the buffer, so the committers woken with it can append and join.
+//! Left at that, committers split into two cohorts that alternate: when a flush ends, the
+//! committers it covered have yet to append their next commit, while those that appended
+//! during it are already waiting, and the next leader would take only the latter. So a new
+//! leader first *gathers*: the group state counts the callers waiting for the next batch and
+//! remembers the most callers ever present at once; while fewer are waiting than that, the
+//! leader waits on a second condition variable, woken by the arrival that completes the
+//! group. The wait is bounded by half the recent flush time (at most 1 ms). A gathering that
+//! times out lowers the expectation to the callers that did come and halves the next one's
+//! patience, so committers that stop (or are busy elsewhere) cost one short wait, not one per
+//! flush. A lone committer never waits: one caller is all it expects. With `k` concurrent
+//! committers one fsync thus serves about `k` commits.
 //!
 //! A flush seals its last sector: the next record starts on a fresh sector, so a durable sector
 //! is never rewritten and a torn write can only damage records that were never acknowledged.
@@ -60,11 +70,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use ese_core::Lgpos;
 use ese_core::limits::SECTOR_BYTES;
 use ese_pageio::{Directory, Storage};
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::checkpoint::{Checkpoint, CheckpointFile, read_checkpoint};
 use crate::error::Error;
@@ -74,7 +85,7 @@ use crate::format::{
     current_name, new_signature, parse_archive_name, sector_start, tmp_name, unix_nanos,
 };
 use crate::reader::{LogReader, scan_generation};
-use crate::record::{LogRecord, RECORD_MAX_BYTES};
+use crate::record::{FRAME_HEADER_BYTES, LogRecord, RECORD_MAX_BYTES};
 
 // The cache and every session share one log through an `Arc`.
 const _: fn() = || {
@@ -167,103 +178,211 @@ impl LogConfig {
     }
 }
 
-/// Unflushed sector images and the append position.
+/// A run of record bytes that lie back to back in one generation's file, from `start` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Segment {
+    /// Where the run's first byte goes (always the start of a sector).
+    start: Lgpos,
+    /// The run's bytes in the batch's stream: `stream[from..to]`.
+    from: usize,
+    to: usize,
+    /// Whether the file ends with this run: the sectors after it, to the end of the file,
+    /// are written empty.
+    close: bool,
+}
+
+/// The sectors one segment fills: `(sector, used_end, payload)`, where `payload` is the
+/// range of the stream that goes at byte [`SECTOR_HEADER_BYTES`] (or the segment's start
+/// offset) of that sector. Empty closing sectors have an empty payload.
+struct SegmentSectors {
+    sector: u32,
+    offset: usize,
+    from: usize,
+    to: usize,
+    close: bool,
+    file_sectors: u32,
+}
+
+impl SegmentSectors {
+    fn new(seg: &Segment, file_sectors: u32) -> Self {
+        SegmentSectors {
+            sector: u32::from(seg.start.sector),
+            offset: usize::from(seg.start.offset),
+            from: seg.from,
+            to: seg.to,
+            close: seg.close,
+            file_sectors,
+        }
+    }
+}
+
+impl Iterator for SegmentSectors {
+    type Item = (u16, u16, std::ops::Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.sector >= self.file_sectors || (self.from >= self.to && !self.close) {
+            return None;
+        }
+        let n = (self.to - self.from).min(SECTOR_BYTES - self.offset);
+        let item = (
+            self.sector as u16,
+            (self.offset + n) as u16,
+            self.from..self.from + n,
+        );
+        self.from += n;
+        self.sector += 1;
+        self.offset = SECTOR_HEADER_BYTES;
+        Some(item)
+    }
+}
+
+/// Where a frame of `n` bytes placed at `pos` ends: the position of the next record.
+fn advance(pos: Lgpos, n: usize, file_sectors: u32) -> Lgpos {
+    let Lgpos {
+        generation,
+        sector,
+        offset,
+    } = pos;
+    let end = usize::from(offset) + n;
+    if end < SECTOR_BYTES {
+        return Lgpos::new(generation, sector, end as u16);
+    }
+    // The bytes that spill into the sectors after `sector`.
+    let rest = end - SECTOR_BYTES;
+    if rest == 0 {
+        return after_sector(generation, sector, file_sectors);
+    }
+    let more = rest.div_ceil(SECTOR_PAYLOAD_BYTES);
+    // The caller checked that the frame fits the file, so `last` is a sector of it.
+    let last = (usize::from(sector) + more) as u16;
+    let in_last = rest - (more - 1) * SECTOR_PAYLOAD_BYTES;
+    if in_last == SECTOR_PAYLOAD_BYTES {
+        after_sector(generation, last, file_sectors)
+    } else {
+        Lgpos::new(generation, last, (SECTOR_HEADER_BYTES + in_last) as u16)
+    }
+}
+
+/// Unflushed records and the append position.
+///
+/// Records are encoded straight into `stream`, back to back and without sector headers; the
+/// flush leader lays them out in sectors (and checksums them) after it has released the
+/// buffer, so an append under the lock is one encode and a little arithmetic.
 #[derive(Debug)]
 struct Buffer {
     /// Where the next record starts.
     head: Lgpos,
-    /// The position of the last record appended in this run ([`Lgpos::MIN`] if none).
-    last_start: Lgpos,
-    /// Sector images (payload only; headers are filled in by the flush), back to back.
-    images: Vec<u8>,
-    /// The generation, sector and used_end of each image.
-    slots: Vec<(u32, u16, u16)>,
+    /// The frames appended since the last flush took the buffer.
+    stream: Vec<u8>,
+    /// Where the frames of `stream` go: one segment per generation.
+    segments: Vec<Segment>,
 }
 
 /// A batch taken by a flush leader.
 #[derive(Debug)]
 struct Batch {
-    images: Vec<u8>,
-    slots: Vec<(u32, u16, u16)>,
+    stream: Vec<u8>,
+    segments: Vec<Segment>,
     /// The flush tip once the batch is durable.
     end: Lgpos,
 }
 
 impl Buffer {
-    /// Makes sure the sector at `(generation, sector)` has an image and returns its index.
-    fn image_for(&mut self, generation: u32, sector: u16) -> usize {
-        match self.slots.last() {
-            Some(&(g, s, _)) if g == generation && s == sector => self.slots.len() - 1,
-            _ => {
-                self.images.resize(self.images.len() + SECTOR_BYTES, 0);
-                self.slots
-                    .push((generation, sector, SECTOR_HEADER_BYTES as u16));
-                self.slots.len() - 1
-            }
+    fn new(head: Lgpos) -> Self {
+        Buffer {
+            head,
+            stream: Vec::new(),
+            segments: Vec::new(),
         }
     }
 
-    /// Copies `frame` in at the head and returns its position.
-    fn place(&mut self, frame: &[u8], file_sectors: u32) -> Result<Lgpos, Error> {
+    /// Encodes `rec` (whose body is `body_len` bytes) at the head and returns its position.
+    fn place(
+        &mut self,
+        rec: &LogRecord,
+        body_len: usize,
+        file_sectors: u32,
+    ) -> Result<Lgpos, Error> {
+        let frame = FRAME_HEADER_BYTES + body_len;
         let head = self.head;
         if head.generation > GENERATION_MAX {
             return Err(Error::LogSequenceEnd);
         }
         let room = (SECTOR_BYTES - usize::from(head.offset))
             + (file_sectors as usize - 1 - usize::from(head.sector)) * SECTOR_PAYLOAD_BYTES;
-        if frame.len() > room {
+        let at = self.stream.len();
+        if frame > room {
             // Close this file: its remaining sectors are written empty, so a finished file
             // is valid to its last sector.
             if head.generation >= GENERATION_MAX {
                 return Err(Error::LogSequenceEnd);
             }
-            for s in u32::from(head.sector)..file_sectors {
-                self.image_for(head.generation, s as u16);
+            match self.segments.last_mut() {
+                Some(seg) if seg.start.generation == head.generation => seg.close = true,
+                _ => self.segments.push(Segment {
+                    start: head,
+                    from: at,
+                    to: at,
+                    close: true,
+                }),
             }
             self.head = sector_start(head.generation + 1, 1);
         }
         let start = self.head;
-        let mut rest = frame;
-        // Bounded: every turn consumes at least one byte, and the frame fits the file.
-        while !rest.is_empty() {
-            let Lgpos {
-                generation,
-                sector,
-                offset,
-            } = self.head;
-            let i = self.image_for(generation, sector);
-            let off = usize::from(offset);
-            let n = rest.len().min(SECTOR_BYTES - off);
-            let base = i * SECTOR_BYTES;
-            self.images[base + off..base + off + n].copy_from_slice(&rest[..n]);
-            rest = &rest[n..];
-            let end = off + n;
-            self.slots[i].2 = end as u16;
-            self.head = if end == SECTOR_BYTES {
-                after_sector(generation, sector, file_sectors)
-            } else {
-                Lgpos::new(generation, sector, end as u16)
-            };
+        match self.segments.last_mut() {
+            Some(seg) if seg.start.generation == start.generation && !seg.close => {}
+            _ => self.segments.push(Segment {
+                start,
+                from: at,
+                to: at,
+                close: false,
+            }),
         }
-        self.last_start = start;
+        rec.encode_frame(body_len, &mut self.stream);
+        let end = self.stream.len();
+        if let Some(seg) = self.segments.last_mut() {
+            seg.to = end;
+        }
+        self.head = advance(start, frame, file_sectors);
         Ok(start)
     }
 
-    /// Takes every pending image and seals the last one: the head moves past it.
-    fn take(&mut self, file_sectors: u32) -> Option<Batch> {
-        let &(g, s, _) = self.slots.last()?;
-        if self.head.generation == g && self.head.sector == s {
-            self.head = after_sector(g, s, file_sectors);
+    /// Takes every pending record, leaving `spare` (empty) in its place, and seals the last
+    /// sector: the head moves past it.
+    fn take(&mut self, spare: (Vec<u8>, Vec<Segment>), file_sectors: u32) -> Option<Batch> {
+        if self.segments.is_empty() {
+            return None;
+        }
+        if usize::from(self.head.offset) != SECTOR_HEADER_BYTES {
+            self.head = after_sector(self.head.generation, self.head.sector, file_sectors);
         }
         Some(Batch {
-            images: std::mem::take(&mut self.images),
-            slots: std::mem::take(&mut self.slots),
+            stream: std::mem::replace(&mut self.stream, spare.0),
+            segments: std::mem::replace(&mut self.segments, spare.1),
             end: self.head,
         })
     }
 
-    fn pending_bytes(&self) -> usize {
-        self.images.len()
+    /// The bytes of the sectors the next flush will write (the empty ones that close a file
+    /// included), counted as if they were in memory.
+    fn pending_bytes(&self, file_sectors: u32) -> usize {
+        let n = self.segments.len();
+        let sectors: usize = self
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| {
+                let first = usize::from(seg.start.sector);
+                if i + 1 < n || self.head.generation != seg.start.generation {
+                    // A closed file, or one the last frame filled to its end.
+                    file_sectors as usize - first
+                } else {
+                    let partial = usize::from(self.head.offset) != SECTOR_HEADER_BYTES;
+                    usize::from(self.head.sector) - first + usize::from(partial)
+                }
+            })
+            .sum();
+        sectors * SECTOR_BYTES
     }
 }
 
@@ -276,7 +395,37 @@ struct Writer {
     prev_crc: u32,
     epoch: u32,
     attachments: Vec<Attachment>,
+    /// The sector images of the flush being written, kept to save an allocation per flush.
+    images: Vec<u8>,
 }
+
+/// The group commit state, under [`Log::group`].
+#[derive(Debug)]
+struct Group {
+    /// Whether a flush leader is at work (gathering, writing or syncing).
+    leading: bool,
+    /// Whether the leader is waiting on [`Log::gather_cv`] for more committers.
+    gathering: bool,
+    /// Callers of [`Log::flush_to`] waiting whose record is still in the buffer (the next
+    /// batch will cover them).
+    open: usize,
+    /// Callers of [`Log::flush_to`] that are waiting or about to return.
+    present: usize,
+    /// How many callers a batch can expect to gather: the most that were present at once,
+    /// lowered to what actually came when a gathering times out.
+    expected: usize,
+    /// Gatherings in a row that timed out; each halves the next one's patience.
+    misses: u32,
+    /// The end of the last batch taken from the buffer: records before it are in a batch.
+    taken_end: Lgpos,
+    /// A moving average of a batch's write and sync, in nanoseconds.
+    io_nanos: u64,
+    /// The emptied vectors of the last batch, for the next one to take.
+    spare: (Vec<u8>, Vec<Segment>),
+}
+
+/// The longest a leader waits for more committers, however slow the disk.
+const GATHER_MAX_NANOS: u64 = 1_000_000;
 
 /// The write-ahead log of one instance (ESE's LOG). Shared between sessions via `Arc`.
 #[derive(Debug)]
@@ -285,12 +434,18 @@ pub struct Log {
     base: String,
     file_sectors: u32,
     circular: bool,
-    buffer_bytes: usize,
     signature: [u8; 16],
     buf: Mutex<Buffer>,
-    /// Whether a flush leader is at work; followers wait on `flushed_cv`.
-    leader: Mutex<bool>,
+    /// [`LogConfig::buffer_bytes`], at least one sector.
+    buffer_bytes: usize,
+    /// The group commit state; followers wait on `flushed_cv`, a gathering leader on
+    /// `gather_cv`. Locked before `buf` when both are.
+    group: Mutex<Group>,
     flushed_cv: Condvar,
+    gather_cv: Condvar,
+    /// The position of the last record appended in this run ([`Lgpos::MIN`] if none), packed
+    /// with [`Lgpos::to_u64`].
+    last_start: AtomicU64,
     /// The file being written; only the leader locks it during a flush.
     writer: Mutex<Writer>,
     checkpoint: Mutex<CheckpointFile>,
@@ -407,6 +562,7 @@ impl Log {
                 prev_crc: crc,
                 epoch: 1,
                 attachments: Vec::new(),
+                images: Vec::new(),
             };
             (writer, sector_start(1, 1), header.signature, 1)
         } else {
@@ -430,6 +586,7 @@ impl Log {
                 prev_crc: scan.last_crc,
                 epoch: scan.max_epoch.wrapping_add(1),
                 attachments: scan.header.attachments.clone(),
+                images: Vec::new(),
             };
             let oldest = archives.iter().copied().min().unwrap_or(generation);
             (writer, scan.head(), scan.header.signature, oldest)
@@ -445,21 +602,29 @@ impl Log {
             },
             fresh,
         )?;
+        let buffer_bytes = config.buffer_bytes.max(SECTOR_BYTES);
         Ok(Log {
             dir,
             base,
             file_sectors,
             circular: config.circular,
-            buffer_bytes: config.buffer_bytes.max(SECTOR_BYTES),
             signature,
-            buf: Mutex::new(Buffer {
-                head,
-                last_start: Lgpos::MIN,
-                images: Vec::new(),
-                slots: Vec::new(),
+            buf: Mutex::new(Buffer::new(head)),
+            buffer_bytes,
+            group: Mutex::new(Group {
+                leading: false,
+                gathering: false,
+                open: 0,
+                present: 0,
+                expected: 1,
+                misses: 0,
+                taken_end: head,
+                io_nanos: 0,
+                spare: (Vec::new(), Vec::new()),
             }),
-            leader: Mutex::new(false),
             flushed_cv: Condvar::new(),
+            gather_cv: Condvar::new(),
+            last_start: AtomicU64::new(Lgpos::MIN.to_u64()),
             writer: Mutex::new(writer),
             checkpoint: Mutex::new(checkpoint),
             flushed: AtomicU64::new(head.to_u64()),
@@ -513,28 +678,28 @@ impl Log {
     /// until the flush tip passes it (see [`Log::flush_to`]).
     pub fn append(&self, rec: &LogRecord) -> Result<Lgpos, Error> {
         let max = self.max_record_bytes();
-        let frame = rec.encode().ok_or(Error::RecordTooLarge {
-            bytes: rec.frame_len(),
-            max_bytes: max,
-        })?;
-        if frame.len() > max {
+        let body_len = rec.body_len();
+        let frame = FRAME_HEADER_BYTES + body_len;
+        if frame > max {
             return Err(Error::RecordTooLarge {
-                bytes: frame.len(),
+                bytes: frame,
                 max_bytes: max,
             });
         }
         self.check_failed()?;
-        let full = self.buf.lock().pending_bytes() >= self.buffer_bytes;
-        if full {
-            // Back-pressure: flush what is there (joining a flush in progress), then append.
-            self.flush_all()?;
-        }
         let mut buf = self.buf.lock();
+        if buf.pending_bytes(self.file_sectors) >= self.buffer_bytes {
+            // Back-pressure: flush what is there (joining a flush in progress), then append.
+            drop(buf);
+            self.flush_all()?;
+            buf = self.buf.lock();
+        }
         // Checked under the buffer lock, so no append lands after a failure is published and
         // then pretends to have succeeded.
         self.check_failed()?;
-        let lgpos = buf.place(&frame, self.file_sectors)?;
+        let lgpos = buf.place(rec, body_len, self.file_sectors)?;
         self.head.store(buf.head.to_u64(), Ordering::Release);
+        self.last_start.store(lgpos.to_u64(), Ordering::Release);
         Ok(lgpos)
     }
 
@@ -562,57 +727,119 @@ impl Log {
     /// rule: call it with a page's newest record position before writing the page). Concurrent
     /// callers share one write and one fsync; see the module documentation.
     pub fn flush_to(&self, lgpos: Lgpos) -> Result<(), Error> {
-        let target = lgpos.min(self.buf.lock().last_start);
-        let mut waited = false;
-        // Bounded in practice: each turn either returns or waits for a leader to finish.
+        let target = lgpos.min(Lgpos::from_u64(self.last_start.load(Ordering::Acquire)));
+        if target < self.flushed() {
+            return Ok(());
+        }
+        self.check_failed()?;
+        let mut g = self.group.lock();
+        g.present += 1;
+        g.expected = g.expected.max(g.present);
+        if target >= g.taken_end {
+            // The next batch will cover this caller: count it, and tell a gathering leader
+            // once everyone it expects has come.
+            g.open += 1;
+            if g.gathering && g.open >= g.expected {
+                self.gather_cv.notify_one();
+            }
+        }
+        let result = self.wait_or_lead(&mut g, target);
+        g.present -= 1;
+        result
+    }
+
+    /// The loop of [`Log::flush_to`], with the group state locked: wait for the leader at
+    /// work, or lead, until `target` is durable or the log has failed.
+    fn wait_or_lead(&self, g: &mut MutexGuard<'_, Group>, target: Lgpos) -> Result<(), Error> {
+        // Bounded in practice: each turn returns, waits for a leader to finish, or leads one
+        // flush that covers `target`.
         loop {
             if target < self.flushed() {
                 return Ok(());
             }
             self.check_failed()?;
-            let mut leading = self.leader.lock();
-            // A leader that went before may have covered us while we waited for the lock.
-            if target < self.flushed() {
-                return Ok(());
-            }
-            if *leading {
+            if g.leading {
                 // Follower: sleep until the current leader publishes its flush, then re-check.
-                self.flushed_cv.wait(&mut leading);
-                waited = true;
+                self.flushed_cv.wait(g);
                 continue;
             }
-            *leading = true;
-            drop(leading);
-            if waited {
-                // The previous leader's committers were woken with us and are about to append
-                // their next records; give them the moment it takes to join this batch.
-                std::thread::yield_now();
-            }
-            let result = self.lead();
-            *self.leader.lock() = false;
+            g.leading = true;
+            self.gather(g);
+            let result = self.lead(g);
+            g.leading = false;
             self.flushed_cv.notify_all();
-            return result;
+            result?;
         }
     }
 
-    /// The leader's work: take the whole buffer, write it, sync it, publish the new tip.
-    fn lead(&self) -> Result<(), Error> {
+    /// Before taking the buffer, waits briefly for the committers the leader can expect: the
+    /// ones the last flush released are about to append their next commit, and waiting the
+    /// moment that takes lets one fsync serve them all instead of leaving them for the next.
+    /// Only waits when more callers were recently present at once than are now waiting, and
+    /// never longer than half a typical flush (less after each wait that was in vain), so a
+    /// lone committer never waits at all.
+    fn gather(&self, g: &mut MutexGuard<'_, Group>) {
+        if g.open == 0 || g.open >= g.expected || g.io_nanos == 0 {
+            return;
+        }
+        let patience = (g.io_nanos / 2).min(GATHER_MAX_NANOS) >> g.misses.min(16);
+        if patience == 0 {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_nanos(patience);
+        g.gathering = true;
+        // Bounded by the deadline.
+        while g.open < g.expected {
+            if self.gather_cv.wait_until(g, deadline).timed_out() {
+                break;
+            }
+        }
+        g.gathering = false;
+        if g.open >= g.expected {
+            g.misses = 0;
+        } else {
+            // Some of the expected committers are not coming (they finished, or are busy):
+            // expect only those that came, and be less patient next time.
+            g.expected = g.open.max(1);
+            g.misses += 1;
+        }
+    }
+
+    /// The leader's work: take the whole buffer, write it and sync it without holding any lock
+    /// an appender or a follower needs, publish the new tip.
+    fn lead(&self, g: &mut MutexGuard<'_, Group>) -> Result<(), Error> {
         self.check_failed()?;
-        let mut writer = self.writer.lock();
         let batch = {
             let mut buf = self.buf.lock();
-            let batch = buf.take(self.file_sectors);
+            let spare = std::mem::take(&mut g.spare);
+            let batch = buf.take(spare, self.file_sectors);
             // Sealing moved the head past the last sector; keep head() >= flushed().
             self.head.store(buf.head.to_u64(), Ordering::Release);
             batch
         };
-        let Some(batch) = batch else {
+        let Some(mut batch) = batch else {
             return Ok(());
         };
-        match self.write_batch(&mut writer, batch.images, &batch.slots) {
+        g.taken_end = batch.end;
+        g.open = 0;
+        let began = Instant::now();
+        let written = MutexGuard::unlocked(g, || {
+            let mut writer = self.writer.lock();
+            self.write_batch(&mut writer, &batch)
+        });
+        let io = u64::try_from(began.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        g.io_nanos = if g.io_nanos == 0 {
+            io
+        } else {
+            (g.io_nanos.saturating_mul(7) / 8).saturating_add(io / 8)
+        };
+        match written {
             Ok(()) => {
                 self.flushed.store(batch.end.to_u64(), Ordering::Release);
                 self.flushes.fetch_add(1, Ordering::Relaxed);
+                batch.stream.clear();
+                batch.segments.clear();
+                g.spare = (batch.stream, batch.segments);
                 Ok(())
             }
             Err(e) => Err(self.fail(e)),
@@ -631,24 +858,32 @@ impl Log {
     }
 
     /// Writes one batch, file by file: each file's run of sectors in one write, then one sync.
-    fn write_batch(
-        &self,
-        w: &mut Writer,
-        mut images: Vec<u8>,
-        slots: &[(u32, u16, u16)],
-    ) -> Result<(), Error> {
-        let mut i = 0;
-        // Bounded by the number of slots: each turn consumes a run of at least one.
-        while i < slots.len() {
-            let generation = slots[i].0;
-            let run = slots[i..].iter().take_while(|s| s.0 == generation).count();
+    fn write_batch(&self, w: &mut Writer, batch: &Batch) -> Result<(), Error> {
+        for seg in &batch.segments {
+            let generation = seg.start.generation;
             if generation != w.generation {
                 self.roll(w, generation)?;
             }
-            let first = slots[i].1;
-            let last = slots[i + run - 1].1;
-            for (k, &(_, sector, used_end)) in slots[i..i + run].iter().enumerate() {
-                let at = (i + k) * SECTOR_BYTES;
+            let first = seg.start.sector;
+            let count = SegmentSectors::new(seg, self.file_sectors).count();
+            if count == 0 {
+                continue;
+            }
+            // count <= file_sectors, and the last sector number fits a u16.
+            let last = first + (count - 1) as u16;
+            let mut images = std::mem::take(&mut w.images);
+            images.clear();
+            images.reserve(count * SECTOR_BYTES);
+            for (k, (sector, used_end, payload)) in
+                SegmentSectors::new(seg, self.file_sectors).enumerate()
+            {
+                // Each byte is written once: the header's room and any gap before the
+                // payload as zeros, the payload, then zeros to the end of the sector.
+                let base = k * SECTOR_BYTES;
+                images.resize(base + usize::from(used_end) - payload.len(), 0);
+                images.extend_from_slice(&batch.stream[payload]);
+                images.resize(base + SECTOR_BYTES, 0);
+                let image = &mut images[base..];
                 let h = SectorHeader {
                     crc: 0,
                     generation,
@@ -659,15 +894,16 @@ impl Log {
                     epoch: w.epoch,
                     prev_crc: w.prev_crc,
                 };
-                w.prev_crc = h.seal(&mut images[at..at + SECTOR_BYTES]);
+                w.prev_crc = h.seal(image);
             }
-            let bytes = &images[i * SECTOR_BYTES..(i + run) * SECTOR_BYTES];
             let offset = u64::from(first) * SECTOR_BYTES as u64;
-            w.file
-                .write_at(offset, bytes)
-                .map_err(|e| Error::write("log write", &e))?;
+            let written = w
+                .file
+                .write_at(offset, &images)
+                .map_err(|e| Error::write("log write", &e));
+            w.images = images;
+            written?;
             w.file.sync().map_err(|e| Error::write("log sync", &e))?;
-            i += run;
         }
         Ok(())
     }
@@ -870,43 +1106,112 @@ mod tests {
         }
     }
 
+    /// The `(generation, sector, used_end)` of every sector a batch writes, in order.
+    fn slots(batch: &Batch, file_sectors: u32) -> Vec<(u32, u16, u16)> {
+        batch
+            .segments
+            .iter()
+            .flat_map(|seg| {
+                SegmentSectors::new(seg, file_sectors)
+                    .map(|(s, used, _)| (seg.start.generation, s, used))
+            })
+            .collect()
+    }
+
+    /// A record whose frame is exactly `frame` bytes long.
+    fn record_of_frame(frame: usize) -> LogRecord {
+        let op = crate::record::PageOp {
+            trx: ese_core::Trx(1),
+            db: ese_core::DbId(1),
+            pgno: ese_core::Pgno(2),
+            dbtime_before: ese_core::Dbtime(3),
+            dbtime_after: ese_core::Dbtime(4),
+            payload: Vec::new(),
+            undo: Vec::new(),
+        };
+        let bare = LogRecord::InsertNode(op.clone()).frame_len();
+        let rec = LogRecord::InsertNode(crate::record::PageOp {
+            payload: vec![0xab; frame - bare],
+            ..op
+        });
+        assert_eq!(rec.frame_len(), frame);
+        rec
+    }
+
+    fn place(b: &mut Buffer, rec: &LogRecord, n: u32) -> Result<Lgpos, Error> {
+        b.place(rec, rec.body_len(), n)
+    }
+
     #[test]
     fn the_buffer_places_records_and_seals_flushes() {
-        let mut b = Buffer {
-            head: sector_start(1, 1),
-            last_start: Lgpos::MIN,
-            images: Vec::new(),
-            slots: Vec::new(),
-        };
+        let mut b = Buffer::new(sector_start(1, 1));
         let n = 8;
+        let spare = || (Vec::new(), Vec::new());
         // A frame that spans a sector boundary.
-        let frame = vec![0xab; SECTOR_PAYLOAD_BYTES + 10];
-        assert_eq!(b.place(&frame, n).unwrap(), Lgpos::new(1, 1, 24));
+        let rec = record_of_frame(SECTOR_PAYLOAD_BYTES + 10);
+        assert_eq!(place(&mut b, &rec, n).unwrap(), Lgpos::new(1, 1, 24));
         assert_eq!(b.head, Lgpos::new(1, 2, 34));
-        let batch = b.take(n).unwrap();
-        assert_eq!(batch.slots, vec![(1, 1, 512), (1, 2, 34)]);
+        let batch = b.take(spare(), n).unwrap();
+        assert_eq!(slots(&batch, n), vec![(1, 1, 512), (1, 2, 34)]);
+        assert_eq!(batch.stream, rec.encode().unwrap());
         assert_eq!(
             batch.end,
             sector_start(1, 3),
             "a flush seals its last sector"
         );
-        assert!(b.take(n).is_none());
+        assert!(b.take(spare(), n).is_none());
         // A frame that does not fit the rest of the file closes it with empty sectors.
-        let big = vec![1u8; 5 * SECTOR_PAYLOAD_BYTES + 1];
-        assert_eq!(b.place(&big, n).unwrap(), sector_start(2, 1));
-        let batch = b.take(n).unwrap();
-        let closing: Vec<_> = batch.slots.iter().filter(|s| s.0 == 1).collect();
+        let big = record_of_frame(5 * SECTOR_PAYLOAD_BYTES + 1);
+        assert_eq!(place(&mut b, &big, n).unwrap(), sector_start(2, 1));
+        let batch = b.take(spare(), n).unwrap();
+        let closing: Vec<_> = slots(&batch, n).into_iter().filter(|s| s.0 == 1).collect();
         assert_eq!(
             closing,
-            [
-                &(1, 3, 24),
-                &(1, 4, 24),
-                &(1, 5, 24),
-                &(1, 6, 24),
-                &(1, 7, 24)
-            ]
+            [(1, 3, 24), (1, 4, 24), (1, 5, 24), (1, 6, 24), (1, 7, 24)]
         );
         b.head = sector_start(GENERATION_MAX, 7);
-        assert_eq!(b.place(&big, n), Err(Error::LogSequenceEnd));
+        assert_eq!(place(&mut b, &big, n), Err(Error::LogSequenceEnd));
+    }
+
+    #[test]
+    fn the_buffer_lays_out_frames_as_the_sector_stream_does() {
+        // Frames of every size from tiny to several sectors, placed back to back across
+        // rollovers, land where a byte-by-byte copy into sectors would put them.
+        let n = 8;
+        let mut b = Buffer::new(sector_start(1, 1));
+        let mut model = sector_start(1, 1);
+        let mut expect = Vec::new();
+        for (i, len) in (0..60).map(|i| (i, 45 + (i * 97) % (3 * SECTOR_PAYLOAD_BYTES))) {
+            let rec = record_of_frame(len);
+            // The model: close the file if the frame does not fit, then copy byte by byte.
+            let room = (SECTOR_BYTES - usize::from(model.offset))
+                + (n as usize - 1 - usize::from(model.sector)) * SECTOR_PAYLOAD_BYTES;
+            if len > room {
+                model = sector_start(model.generation + 1, 1);
+            }
+            let start = model;
+            for _ in 0..len {
+                model.offset += 1;
+                if usize::from(model.offset) == SECTOR_BYTES {
+                    model = after_sector(model.generation, model.sector, n);
+                }
+            }
+            assert_eq!(place(&mut b, &rec, n).unwrap(), start, "frame {i}");
+            assert_eq!(b.head, model, "frame {i}");
+            expect.push(start);
+            if i % 7 == 3 {
+                let pending = b.pending_bytes(n);
+                let batch = b.take((Vec::new(), Vec::new()), n).unwrap();
+                assert_eq!(pending, slots(&batch, n).len() * SECTOR_BYTES, "frame {i}");
+                for w in slots(&batch, n).windows(2) {
+                    assert!(w[0] < w[1], "sectors are written in order");
+                }
+                if usize::from(model.offset) != SECTOR_HEADER_BYTES {
+                    model = after_sector(model.generation, model.sector, n);
+                }
+                assert_eq!(batch.end, model);
+            }
+        }
+        assert_eq!(expect.len(), 60);
     }
 }

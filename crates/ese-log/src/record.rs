@@ -447,11 +447,17 @@ impl LogRecord {
         if frame > RECORD_MAX_BYTES {
             return None;
         }
-        out.reserve(frame);
-        // frame <= RECORD_MAX_BYTES, so the body length fits a u32.
-        put_u32(out, self.body_len() as u32);
-        self.encode_body(out);
+        self.encode_frame(frame - FRAME_HEADER_BYTES, out);
         Some(frame)
+    }
+
+    /// Appends the frame to `out`, given the body's length as [`LogRecord::body_len`]
+    /// computed it. The caller has checked the frame against [`RECORD_MAX_BYTES`].
+    pub(crate) fn encode_frame(&self, body_len: usize, out: &mut Vec<u8>) {
+        out.reserve(FRAME_HEADER_BYTES + body_len);
+        // The frame is at most RECORD_MAX_BYTES, so the body length fits a u32.
+        put_u32(out, body_len as u32);
+        self.encode_body(out);
     }
 
     /// The frame as a new vector, or `None` when it would exceed [`RECORD_MAX_BYTES`].

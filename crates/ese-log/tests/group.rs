@@ -1,0 +1,70 @@
+//! Group commit on a slow disk: concurrent committers share fsyncs, a committer left alone
+//! keeps committing (a leader never waits for committers that stopped), and nothing that was
+//! acknowledged is lost.
+
+mod common;
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{read_all, record};
+use ese_log::{CommitMode, Log, LogConfig};
+use ese_pageio::{Directory, FileOp, InterposedDirectory, Interposer, MemDirectory};
+
+/// Makes every file sync take a millisecond, like a slow disk.
+#[derive(Debug)]
+struct SlowSync;
+
+impl Interposer for SlowSync {
+    fn before_file(&self, _name: &str, op: FileOp<'_>) -> io::Result<()> {
+        if matches!(op, FileOp::Sync) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn committers_share_fsyncs_and_a_lone_one_carries_on() {
+    let mem = Arc::new(MemDirectory::new());
+    let dir: Arc<dyn Directory> =
+        Arc::new(InterposedDirectory::new(mem.clone(), Arc::new(SlowSync)));
+    let mut config = LogConfig::new(dir);
+    config.file_bytes = 64 * 1024;
+    let log = Arc::new(Log::open(config).expect("open"));
+    // Four committers, then one of them alone for as long again.
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let rounds = if t == 0 { 80 } else { 40 };
+                let mut mine = Vec::new();
+                for i in 0..rounds {
+                    let rec = record(t * 1000 + i);
+                    let l = log.commit(&rec, CommitMode::Durable).expect("commit");
+                    assert!(
+                        l < log.flushed(),
+                        "a durable commit returned before its flush"
+                    );
+                    mine.push((l, rec));
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut all: Vec<_> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("committer"))
+        .collect();
+    let commits = all.len() as u64;
+    assert!(
+        log.flush_count() < commits,
+        "{} flushes for {commits} durable commits: none were shared",
+        log.flush_count()
+    );
+    all.sort_by_key(|(l, _)| *l);
+    drop(log);
+    let (got, _) = read_all(mem).expect("read back");
+    assert_eq!(got, all);
+}

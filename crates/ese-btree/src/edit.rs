@@ -174,6 +174,23 @@ impl<'a> Edit<'a> {
         }
     }
 
+    /// Overwrites `bytes.len()` bytes of line `index` from `at` (the same bytes as replacing
+    /// the line by a patched copy of the same size, without the copy).
+    pub(crate) fn patch(&mut self, index: usize, at: usize, bytes: &[u8]) -> Result<()> {
+        let (offset, size) = self.extent(index)?;
+        if at + bytes.len() > size {
+            return corrupt(self.pgno(), "a patch runs past its line");
+        }
+        let start = offset + at;
+        match self.page.get_mut(start..start + bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                Ok(())
+            }
+            None => corrupt(self.pgno(), "a line lies outside the page"),
+        }
+    }
+
     /// Sets the dbtime of the last change.
     pub(crate) fn set_dbtime(&mut self, dbtime: Dbtime) {
         put(self.page, DBTIME_OFFSET, &dbtime.0.to_le_bytes());
@@ -328,6 +345,9 @@ impl<'a> Edit<'a> {
 }
 
 impl crate::redo::LineEditor for Edit<'_> {
+    fn pgno(&self) -> Pgno {
+        Edit::pgno(self)
+    }
     fn line(&self, index: usize) -> Result<&[u8]> {
         Edit::line(self, index)
     }
@@ -339,6 +359,9 @@ impl crate::redo::LineEditor for Edit<'_> {
     }
     fn delete(&mut self, index: usize) -> Result<()> {
         Edit::delete(self, index)
+    }
+    fn patch(&mut self, index: usize, at: usize, bytes: &[u8]) -> Result<()> {
+        Edit::patch(self, index, at, bytes)
     }
     fn set_prev(&mut self, prev: Pgno) {
         Edit::set_prev(self, prev);

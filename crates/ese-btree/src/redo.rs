@@ -384,6 +384,8 @@ fn apply_edit(page: &mut [u8], pgno: Pgno, ops: &[LineOp], dbtime_after: Dbtime)
 /// The line changes a page operation list makes, on a page checked ([`PageMut`]) or known
 /// sound ([`crate::edit::Edit`]): one loop serves both, so they cannot drift apart.
 pub(crate) trait LineEditor {
+    /// The page number in the page's header (for errors).
+    fn pgno(&self) -> Pgno;
     /// The bytes of line `index`.
     fn line(&self, index: usize) -> Result<&[u8]>;
     /// Inserts `data` as line `index`.
@@ -392,6 +394,16 @@ pub(crate) trait LineEditor {
     fn replace(&mut self, index: usize, data: &[u8]) -> Result<()>;
     /// Deletes line `index`.
     fn delete(&mut self, index: usize) -> Result<()>;
+    /// Overwrites `bytes.len()` bytes of line `index` from `at`: the line replaced by a
+    /// patched copy of itself (what a checked page does), or written in place.
+    fn patch(&mut self, index: usize, at: usize, bytes: &[u8]) -> Result<()> {
+        let mut line = self.line(index)?.to_vec();
+        match line.get_mut(at..at + bytes.len()) {
+            Some(dst) => dst.copy_from_slice(bytes),
+            None => return corrupt(self.pgno(), "a patch runs past its line"),
+        }
+        self.replace(index, &line)
+    }
     /// Sets the previous page.
     fn set_prev(&mut self, prev: Pgno);
     /// Sets the next page.
@@ -403,6 +415,9 @@ pub(crate) trait LineEditor {
 }
 
 impl LineEditor for PageMut<'_> {
+    fn pgno(&self) -> Pgno {
+        self.header().pgno
+    }
     fn line(&self, index: usize) -> Result<&[u8]> {
         Ok(PageMut::line(self, index)?)
     }
@@ -451,15 +466,7 @@ fn apply_ops(
                 index,
                 offset,
                 bytes,
-            } => {
-                let mut line = m.line(usize::from(*index))?.to_vec();
-                let at = usize::from(*offset);
-                match line.get_mut(at..at + bytes.len()) {
-                    Some(dst) => dst.copy_from_slice(bytes),
-                    None => return corrupt(pgno, "a patch runs past its line"),
-                }
-                m.replace(usize::from(*index), &line)?;
-            }
+            } => m.patch(usize::from(*index), usize::from(*offset), bytes)?,
         }
     }
     m.set_dbtime(dbtime_after);

@@ -34,12 +34,12 @@ impl Hasher for FastHasher {
             w.copy_from_slice(c);
             self.add(u64::from_le_bytes(w));
         }
+        // The last, partial word carries the string's length in its top bits (always: a
+        // string of zero bytes must not hash like a shorter or empty one).
         let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
-        }
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(w) ^ ((bytes.len() as u64) << 56));
     }
 
     #[inline]
@@ -104,26 +104,38 @@ mod tests {
                 "page {i} collides with an earlier one"
             );
         }
-        // A trailing zero byte changes the hash: lengths are mixed in.
+        // A trailing zero byte changes the hash: lengths are mixed in, also where the raw
+        // bytes are written without the slice's length prefix.
         assert_ne!(
             hash_of([1u8, 2, 3].as_slice()),
             hash_of([1u8, 2, 3, 0].as_slice())
         );
+        let raw = |bytes: &[u8]| {
+            let mut h = FastHasher::default();
+            h.write(bytes);
+            h.finish()
+        };
+        assert_ne!(raw(&[0; 8]), raw(&[0; 16]));
+        assert_ne!(raw(&[]), raw(&[0; 8]));
     }
 
     #[test]
     fn sequential_keys_spread_over_buckets() {
-        // Pages 0..4096 over 256 buckets indexed by the hash's top byte (as hashbrown's control
-        // bytes and low bits both need spread): no bucket gets more than 4x its share.
+        // Pages 0..4096 over buckets of the hash's low byte and of its top 7 bits (hashbrown
+        // takes the bucket from the low bits and the control byte from the top 7): no bucket
+        // gets more than 4x its share.
         let mut low = [0u32; 256];
-        let mut high = [0u32; 256];
+        let mut high = [0u32; 128];
         for i in 0..4096u64 {
             let h = hash_of(i);
             low[(h & 0xff) as usize] += 1;
-            high[(h >> 57) as usize % 256] += 1;
+            high[(h >> 57) as usize] += 1;
         }
         assert!(low.iter().all(|&c| c <= 64), "low bits cluster: {low:?}");
-        assert!(high[..128].iter().all(|&c| c <= 128), "high bits cluster");
+        assert!(
+            high.iter().all(|&c| c <= 128),
+            "high bits cluster: {high:?}"
+        );
     }
 
     #[test]

@@ -415,33 +415,23 @@ impl Record {
         itag_sequence: u32,
         grbit: RetrieveGrbit,
     ) -> Result<Option<ValueRef<'a>>> {
-        let col = schema.get(id)?;
-        if itag_sequence == 0 {
-            return Err(Error::BadItagSequence);
-        }
-        let default = || {
-            if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
-                col.default.as_deref().map(ValueRef::Intrinsic)
-            } else {
-                None
-            }
-        };
+        let (col, default) = retrieval(schema, id, itag_sequence, grbit)?;
         let fid = usize::from(id.fid());
         Ok(match col.class() {
             ColumnClass::Fixed => match self.fixed.get(fid - 1) {
                 Some(slot) if itag_sequence == 1 => slot.value.as_deref().map(ValueRef::Intrinsic),
                 Some(_) => None,
-                None => default(),
+                None => default,
             },
             ColumnClass::Variable => {
                 match self.variable.get(fid - usize::from(FIRST_VARIABLE_FID)) {
                     Some(v) if itag_sequence == 1 => v.as_deref().map(ValueRef::Intrinsic),
                     Some(_) => None,
-                    None => default(),
+                    None => default,
                 }
             }
             ColumnClass::Tagged => match self.tagged.get(&id.fid()) {
-                None => default(),
+                None => default,
                 Some(Tagged::Null) => None,
                 Some(Tagged::Values(values)) => {
                     let index = usize::try_from(itag_sequence - 1).unwrap_or(usize::MAX);
@@ -732,23 +722,13 @@ impl Record {
         itag_sequence: u32,
         grbit: RetrieveGrbit,
     ) -> Result<Option<ValueRef<'a>>> {
-        let col = schema.get(id)?;
-        if itag_sequence == 0 {
-            return Err(Error::BadItagSequence);
-        }
-        let default = || {
-            if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
-                col.default.as_deref().map(ValueRef::Intrinsic)
-            } else {
-                None
-            }
-        };
+        let (col, default) = retrieval(schema, id, itag_sequence, grbit)?;
         let fid = id.fid();
         Ok(match col.class() {
             ColumnClass::Fixed => {
                 let i = usize::from(fid).wrapping_sub(1);
                 if i >= layout.fixed_count {
-                    default()
+                    default
                 } else if itag_sequence != 1 || layout.fixed_is_null(bytes, i) {
                     None
                 } else {
@@ -764,7 +744,7 @@ impl Record {
             ColumnClass::Variable => {
                 let index = usize::from(fid.wrapping_sub(FIRST_VARIABLE_FID));
                 if index >= layout.var_count {
-                    default()
+                    default
                 } else if itag_sequence != 1 {
                     None
                 } else {
@@ -772,7 +752,7 @@ impl Record {
                 }
             }
             ColumnClass::Tagged => match layout.find_tagged(bytes, fid)? {
-                None => default(),
+                None => default,
                 Some((flags, slice)) => {
                     let index = usize::try_from(itag_sequence - 1).unwrap_or(usize::MAX);
                     match flags {
@@ -1072,6 +1052,28 @@ pub fn pad_text(v: &mut Vec<u8>, width: usize, code_page: CodePage) {
 
 fn lv_ref(slice: &[u8]) -> Result<StoredValue> {
     lv_id(slice).map(StoredValue::Separated)
+}
+
+/// What every read of value `itag_sequence` of column `id` starts with (JetRetrieveColumn's
+/// checks): the column's definition, and what an absent column reads as, its default for
+/// itagSequence 1 unless [`RetrieveGrbit::IGNORE_DEFAULT`]. itagSequence 0 is
+/// JET_errBadItagSequence.
+fn retrieval<'a>(
+    schema: &'a ColumnSet,
+    id: ColumnId,
+    itag_sequence: u32,
+    grbit: RetrieveGrbit,
+) -> Result<(&'a ColumnDef, Option<ValueRef<'a>>)> {
+    let col = schema.get(id)?;
+    if itag_sequence == 0 {
+        return Err(Error::BadItagSequence);
+    }
+    let default = if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
+        col.default.as_deref().map(ValueRef::Intrinsic)
+    } else {
+        None
+    };
+    Ok((col, default))
 }
 
 fn lv_id(slice: &[u8]) -> Result<LvRef> {

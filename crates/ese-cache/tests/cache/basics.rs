@@ -177,25 +177,39 @@ fn flush_for_checkpoint_keeps_the_checkpoint_within_the_depth() {
     assert!(cache.dirty_page_count() < 40);
 }
 
-#[test]
-fn the_background_flusher_advances_the_checkpoint() {
+/// A 32-frame cache over a model log, with one memory database, for the flusher's tests.
+fn flushed_cache(depth_bytes: u64) -> (Arc<MemLog>, Arc<Cache>) {
     let log = Arc::new(MemLog::new());
     let cfg = ese_cache::CacheConfig {
-        checkpoint_depth_max_bytes: 2000,
+        checkpoint_depth_max_bytes: depth_bytes,
         ..config(32)
     };
     let cache = Arc::new(Cache::new(cfg, log.clone()));
-    cache.attach(DB, Arc::new(MemStorage::new()), PAGE).unwrap();
+    cache
+        .attach(DB, Arc::new(MemStorage::new()), PAGE)
+        .expect("test helper");
+    (log, cache)
+}
+
+/// Runs the background flusher until it has completed `rounds` rounds (or 10 s passed),
+/// then stops it and checks it reported no failure.
+fn run_flusher_rounds(cache: &Arc<Cache>, rounds: u64) {
+    let flusher = Cache::spawn_flusher(cache, Duration::from_millis(5));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while flusher.rounds() < rounds && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(flusher.stop().is_none());
+}
+
+#[test]
+fn the_background_flusher_advances_the_checkpoint() {
+    let (log, cache) = flushed_cache(2000);
     for p in 1..=20u32 {
         let mut page = cache.new_page(DB, Pgno(p)).unwrap();
         page.mark_dirty(log.append(1000));
     }
-    let flusher = Cache::spawn_flusher(&cache, Duration::from_millis(5));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while flusher.rounds() < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(flusher.stop().is_none());
+    run_flusher_rounds(&cache, 2);
     let file = MemLog::log_file_size_bytes();
     let cp = *log.checkpoints().last().expect("a checkpoint was written");
     assert!(lgpos_to_bytes(log.head(), file) - lgpos_to_bytes(cp, file) <= 2000);
@@ -206,13 +220,7 @@ fn the_background_flusher_writes_no_page_changed_after_the_checkpoint_limit() {
     // An open transaction holds the checkpoint at `limit`: pages first changed before it are
     // written (they hold the checkpoint back), pages changed after it stay dirty, because
     // writing them could not move the checkpoint past the limit.
-    let log = Arc::new(MemLog::new());
-    let cfg = ese_cache::CacheConfig {
-        checkpoint_depth_max_bytes: 0,
-        ..config(32)
-    };
-    let cache = Arc::new(Cache::new(cfg, log.clone()));
-    cache.attach(DB, Arc::new(MemStorage::new()), PAGE).unwrap();
+    let (log, cache) = flushed_cache(0);
     let mut limit = None;
     for p in 1..=20u32 {
         if p == 11 {
@@ -222,12 +230,7 @@ fn the_background_flusher_writes_no_page_changed_after_the_checkpoint_limit() {
         page.mark_dirty(log.append(1000));
     }
     log.set_checkpoint_limit(limit);
-    let flusher = Cache::spawn_flusher(&cache, Duration::from_millis(5));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while flusher.rounds() < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(flusher.stop().is_none());
+    run_flusher_rounds(&cache, 2);
     assert_eq!(
         cache.dirty_page_count(),
         10,
@@ -236,12 +239,7 @@ fn the_background_flusher_writes_no_page_changed_after_the_checkpoint_limit() {
     assert_eq!(log.checkpoints().last().copied(), limit);
     // Once nothing holds it back, the same flusher writes the rest.
     log.set_checkpoint_limit(None);
-    let flusher = Cache::spawn_flusher(&cache, Duration::from_millis(5));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while flusher.rounds() < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(flusher.stop().is_none());
+    run_flusher_rounds(&cache, 2);
     assert_eq!(cache.dirty_page_count(), 0);
 }
 

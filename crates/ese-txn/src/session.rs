@@ -205,14 +205,14 @@ impl Session {
             .record(self.id, obj, key, Op::Delta { field, delta })
     }
 
-    /// Forgets this session's newest version if it is for the node (`obj`, `key`): the
-    /// change it was recorded for failed before touching the node. Returns whether one was.
-    /// The level, read-only flag and begin timestamp of the open transaction, read at once;
-    /// `None` at level 0.
-    pub(crate) fn txn_state(&self) -> Option<(u8, bool, Trx)> {
+    /// The read-only flag and begin timestamp of the open transaction, read at once; `None`
+    /// at level 0.
+    pub(crate) fn txn_state(&self) -> Option<(bool, Trx)> {
         self.ver.txn_state(self.id)
     }
 
+    /// Forgets this session's newest version if it is for the node (`obj`, `key`): the
+    /// change it was recorded for failed before touching the node. Returns whether one was.
     pub(crate) fn unrecord_last(&mut self, obj: ObjId, key: &[u8]) -> bool {
         self.ver.unrecord_last(self.id, obj, key)
     }

@@ -874,17 +874,11 @@ impl VersionStore {
             };
         }
         let st = self.state.lock();
-        let Some(chain) = st.chain_of(obj, key) else {
-            return Visibility::Current {
-                ignore_delete: false,
-                escrow: Vec::new(),
-            };
-        };
         let at = st
             .txns
             .get(&reader.id())
             .map_or(Trx(st.next_trx), |t| t.trx_begin);
-        visibility(st.walk(chain), at)
+        visibility(st.chain(obj, key), at)
     }
 
     /// Whether some transaction may still need the node's history: a version other than a lock
@@ -1063,15 +1057,11 @@ impl VersionStore {
             .is_some_and(|t| t.read_only)
     }
 
-    /// The level, read-only flag and begin timestamp of `sid`'s transaction, under one lock;
-    /// `None` outside a transaction.
-    pub(crate) fn txn_state(&self, sid: SessionId) -> Option<(u8, bool, Trx)> {
+    /// The read-only flag and begin timestamp of `sid`'s transaction, under one lock; `None`
+    /// outside a transaction (an open one has at least one level).
+    pub(crate) fn txn_state(&self, sid: SessionId) -> Option<(bool, Trx)> {
         let st = self.state.lock();
-        st.txns.get(&sid).map(|t| {
-            // At most TRANSACTION_LEVEL_MAX (7) levels are ever open.
-            let level = u8::try_from(t.level_starts.len()).unwrap_or(u8::MAX);
-            (level, t.read_only, t.trx_begin)
-        })
+        st.txns.get(&sid).map(|t| (t.read_only, t.trx_begin))
     }
 
     pub(crate) fn begin(&self, sid: SessionId, read_only: bool) -> Result<(), Error> {
@@ -1211,6 +1201,7 @@ impl VersionStore {
             st.pool.release(page);
             if chain.is_none() {
                 st.drop_chain(new_chain);
+                self.publish(st);
             }
             return Err(Error::VersionStoreOutOfMemory {
                 max_ver_pages: self.config.max_ver_pages,
@@ -1507,7 +1498,7 @@ mod tests {
     use super::*;
 
     /// Version `_id` of a chain (the id only names it in the cases below).
-    fn v(_id: u64, begin: u64, commit: Option<u64>, op: Op) -> Version {
+    fn v(begin: u64, commit: Option<u64>, op: Op) -> Version {
         Version {
             trx_begin: Trx(begin),
             trx_commit: commit.map_or(Trx::MAX, Trx),
@@ -1539,8 +1530,8 @@ mod tests {
     #[test]
     fn the_walk_answers_as_the_essay_says() {
         // (name, chain oldest first, reader begin, expected)
-        let replace1 = || v(1, 2, Some(3), Op::Replace { before: img("B1") });
-        let replace2 = || v(2, 5, None, Op::Replace { before: img("B2") });
+        let replace1 = || v(2, Some(3), Op::Replace { before: img("B1") });
+        let replace2 = || v(5, None, Op::Replace { before: img("B2") });
         let cases: Vec<(&str, Vec<Version>, u64, Visibility)> = vec![
             ("no versions", vec![], 9, current()),
             (
@@ -1558,19 +1549,19 @@ mod tests {
             ("T2 itself", vec![replace1(), replace2()], 5, current()),
             (
                 "uncommitted insert",
-                vec![v(1, 2, None, Op::Insert { reused: None })],
+                vec![v(2, None, Op::Insert { reused: None })],
                 4,
                 Visibility::Absent,
             ),
             (
                 "own insert",
-                vec![v(1, 2, None, Op::Insert { reused: None })],
+                vec![v(2, None, Op::Insert { reused: None })],
                 2,
                 current(),
             ),
             (
                 "delete committed after my begin",
-                vec![v(1, 3, Some(6), Op::FlagDelete)],
+                vec![v(3, Some(6), Op::FlagDelete)],
                 4,
                 Visibility::Current {
                     ignore_delete: true,
@@ -1579,16 +1570,15 @@ mod tests {
             ),
             (
                 "delete committed before my begin",
-                vec![v(1, 3, Some(4), Op::FlagDelete)],
+                vec![v(3, Some(4), Op::FlagDelete)],
                 5,
                 current(),
             ),
             (
                 "reinsert over a delete I cannot see",
                 vec![
-                    v(1, 3, Some(6), Op::FlagDelete),
+                    v(3, Some(6), Op::FlagDelete),
                     v(
-                        2,
                         7,
                         None,
                         Op::Insert {
@@ -1602,9 +1592,8 @@ mod tests {
             (
                 "reinsert, delete visible",
                 vec![
-                    v(1, 3, Some(4), Op::FlagDelete),
+                    v(3, Some(4), Op::FlagDelete),
                     v(
-                        2,
                         7,
                         None,
                         Op::Insert {
@@ -1618,8 +1607,8 @@ mod tests {
             (
                 "deltas: older one invisible, newer visible",
                 vec![
-                    v(1, 2, Some(9), Op::Delta { field: 0, delta: 5 }),
-                    v(2, 3, Some(4), Op::Delta { field: 0, delta: 7 }),
+                    v(2, Some(9), Op::Delta { field: 0, delta: 5 }),
+                    v(3, Some(4), Op::Delta { field: 0, delta: 7 }),
                 ],
                 6,
                 Visibility::Current {
@@ -1633,15 +1622,15 @@ mod tests {
             (
                 "delta newer than an invisible replace is forgotten",
                 vec![
-                    v(1, 2, Some(7), Op::Replace { before: img("B") }),
-                    v(2, 8, None, Op::Delta { field: 0, delta: 5 }),
+                    v(2, Some(7), Op::Replace { before: img("B") }),
+                    v(8, None, Op::Delta { field: 0, delta: 5 }),
                 ],
                 6,
                 before("B"),
             ),
             (
                 "locks change nothing",
-                vec![v(1, 2, None, Op::Lock(LockKind::Write))],
+                vec![v(2, None, Op::Lock(LockKind::Write))],
                 4,
                 current(),
             ),

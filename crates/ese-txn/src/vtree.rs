@@ -209,9 +209,9 @@ fn is_live(n: &Node) -> bool {
 /// makes first: an open transaction that is not read-only.
 fn change_trx(session: &Session) -> Result<Trx, Error> {
     match session.txn_state() {
-        None | Some((0, _, _)) => Err(Error::NotInTransaction),
-        Some((_, true, _)) => Err(Error::TransReadOnly),
-        Some((_, false, trx)) => Ok(trx),
+        None => Err(Error::NotInTransaction),
+        Some((true, _)) => Err(Error::TransReadOnly),
+        Some((false, trx)) => Ok(trx),
     }
 }
 

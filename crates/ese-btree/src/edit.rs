@@ -442,6 +442,29 @@ mod tests {
     }
 
     #[test]
+    fn a_trusted_change_to_a_page_the_full_check_refuses_does_not_panic() {
+        // A free count one byte low: PageMut's full check refuses the page, Edit (which checks
+        // only what it touches) makes the change. In debug builds apply_trusted runs both;
+        // the damage must not trip its comparison.
+        let mut page = vec![0u8; 4096];
+        {
+            let mut m =
+                PageMut::init(&mut page, Pgno(9), 3, PageFlags::LEAF, Dbtime(1)).expect("init");
+            m.insert(0, b"hello").expect("insert");
+            m.insert(1, b"world").expect("insert");
+        }
+        let free = u16::from_le_bytes([page[FREE_OFFSET], page[FREE_OFFSET + 1]]) - 1;
+        page[FREE_OFFSET..FREE_OFFSET + 2].copy_from_slice(&free.to_le_bytes());
+        assert!(PageMut::new(&mut page.clone()).is_err());
+        let ops = [crate::redo::LineOp::Delete(0)];
+        assert!(crate::redo::apply_trusted(&mut page, Pgno(9), &ops, Dbtime(2)).is_ok());
+        assert_eq!(
+            Edit::new(&mut page).expect("header").line(0).expect("line"),
+            b"world"
+        );
+    }
+
+    #[test]
     fn damaged_headers_are_refused_without_panicking() {
         let mut page = vec![0u8; 4096];
         PageMut::init(&mut page, Pgno(9), 3, PageFlags::LEAF, Dbtime(1)).expect("init");

@@ -360,11 +360,9 @@ pub(crate) fn apply_trusted(
     } else {
         apply_edit(page, pgno, ops, dbtime_after)
     };
-    #[cfg(debug_assertions)]
-    debug_assert!(
-        checked.is_ok() || result.is_err(),
-        "page {pgno:?}: the edit accepts a change PageMut refuses"
-    );
+    // Where PageMut accepts, the edit must make the same bytes. The converse does not hold:
+    // PageMut also refuses damage Edit does not look for (a wrong free count, overlapping
+    // lines it does not touch), so a damaged page must not trip an assertion here.
     #[cfg(debug_assertions)]
     if let Ok(copy) = &checked {
         debug_assert!(result.is_ok(), "page {pgno:?}: {result:?}");

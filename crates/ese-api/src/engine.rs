@@ -1145,7 +1145,7 @@ impl Engine {
             let p = self.process.lock();
             p.sessions
                 .iter()
-                .filter(|(_, e)| Arc::ptr_eq(&e.inst, inst))
+                .filter(|(_, e)| Arc::ptr_eq(&e.shared.inst, inst))
                 .map(|(_, e)| Arc::clone(&e.shared))
                 .collect()
         };
@@ -1158,7 +1158,7 @@ impl Engine {
         let handles: Vec<u64> = p
             .sessions
             .iter()
-            .filter(|(_, e)| Arc::ptr_eq(&e.inst, inst))
+            .filter(|(_, e)| Arc::ptr_eq(&e.shared.inst, inst))
             .map(|(h, _)| h)
             .collect();
         let mut out = Vec::with_capacity(handles.len());

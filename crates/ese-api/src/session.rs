@@ -99,7 +99,7 @@ struct Context {
 
 /// What the session table holds for a session.
 pub(crate) struct SessionEntry {
-    pub(crate) inst: Arc<Inst>,
+    /// The session's state; its instance is `shared.inst`.
     pub(crate) shared: Arc<SessionShared>,
 }
 
@@ -350,7 +350,6 @@ impl Engine {
             }),
         });
         let entry = SessionEntry {
-            inst: Arc::clone(inst),
             shared: Arc::clone(&shared),
         };
         let Some(raw) = p.sessions.insert_with(|_| entry) else {

@@ -404,8 +404,6 @@ struct Writer {
 struct Group {
     /// Whether a flush leader is at work (gathering, writing or syncing).
     leading: bool,
-    /// Whether the leader is waiting on [`Log::gather_cv`] for more committers.
-    gathering: bool,
     /// Callers of [`Log::flush_to`] waiting whose record is still in the buffer (the next
     /// batch will cover them).
     open: usize,
@@ -613,7 +611,6 @@ impl Log {
             buffer_bytes,
             group: Mutex::new(Group {
                 leading: false,
-                gathering: false,
                 open: 0,
                 present: 0,
                 expected: 1,
@@ -737,9 +734,9 @@ impl Log {
         g.expected = g.expected.max(g.present);
         if target >= g.taken_end {
             // The next batch will cover this caller: count it, and tell a gathering leader
-            // once everyone it expects has come.
+            // (only a leader waits on gather_cv) once everyone it expects has come.
             g.open += 1;
-            if g.gathering && g.open >= g.expected {
+            if g.open >= g.expected {
                 self.gather_cv.notify_one();
             }
         }
@@ -787,14 +784,12 @@ impl Log {
             return;
         }
         let deadline = Instant::now() + Duration::from_nanos(patience);
-        g.gathering = true;
         // Bounded by the deadline.
         while g.open < g.expected {
             if self.gather_cv.wait_until(g, deadline).timed_out() {
                 break;
             }
         }
-        g.gathering = false;
         if g.open >= g.expected {
             g.misses = 0;
         } else {
@@ -811,6 +806,9 @@ impl Log {
         self.check_failed()?;
         let batch = {
             let mut buf = self.buf.lock();
+            if buf.segments.is_empty() {
+                return Ok(());
+            }
             let spare = std::mem::take(&mut g.spare);
             let batch = buf.take(spare, self.file_sectors);
             // Sealing moved the head past the last sector; keep head() >= flushed().

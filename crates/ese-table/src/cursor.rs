@@ -238,7 +238,7 @@ impl Range {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Update {
     prep: Prep,
     record: Record,

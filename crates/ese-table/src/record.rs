@@ -43,7 +43,8 @@
 //! [`Error::Corrupt`] (JET_errDatabaseCorrupted), never a panic.
 //!
 //! A reader that needs a few values need not decode: [`RecordLayout::parse`] makes every
-//! check of [`Record::decode`] without allocating and notes where the parts start, and
+//! check of [`Record::decode`] without building the record (only a multi-valued column is
+//! still checked by decoding its values) and notes where the parts start, and
 //! [`Record::retrieve_stored`] then reads one value in place with [`Record::retrieve`]'s
 //! rules.
 //!

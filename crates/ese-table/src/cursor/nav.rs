@@ -416,7 +416,6 @@ impl TableCursor {
             }
             Position::BeforeFirst => to_op_result(self.vc.first(session)),
             Position::AfterLast => Ok(None),
-            Position::On(k) if self.in_sync(&k) => to_op_result(self.vc.next(session)),
             Position::On(k) | Position::Deleted(k) => {
                 to_op_result(self.vc.seek(session, &k, SeekOp::Gt))
             }
@@ -431,7 +430,6 @@ impl TableCursor {
         match self.pos.clone() {
             Position::DeferredFirst | Position::BeforeFirst => Ok(None),
             Position::AfterLast => to_op_result(self.vc.last(session)),
-            Position::On(k) if self.in_sync(&k) => to_op_result(self.vc.prev(session)),
             Position::On(k) | Position::Deleted(k) => {
                 to_op_result(self.vc.seek(session, &k, SeekOp::Lt))
             }

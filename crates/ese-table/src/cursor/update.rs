@@ -420,15 +420,17 @@ impl TableCursor {
         grbit: SetGrbit,
         info: SetInfo,
     ) -> Result<Option<Warning>> {
-        let update = self.update.as_ref().ok_or(Error::UpdateNotPrepared)?;
+        if self.update.is_none() {
+            return Err(Error::UpdateNotPrepared);
+        }
         if data.len() > ese_core::limits::LONG_VALUE_MOST_BYTES {
             return Err(Error::InvalidParameter("cbData exceeds 0x7FFFFFFF"));
         }
-        let _ = update;
-        if !self.schema.column(id)?.coltyp.is_long_value() {
+        let col = self.schema.column(id)?;
+        if !col.coltyp.is_long_value() {
             return self.set_column(id, data, grbit, info.itag_sequence);
         }
-        let col = self.schema.column(id)?.clone();
+        let col = col.clone();
         if session.level() == 0 {
             return Err(Error::NotInTransaction);
         }

@@ -723,13 +723,7 @@ impl TableCursor {
             }
             *slot = match record.retrieve(columns, col.id, 1, RetrieveGrbit::NONE)? {
                 None => SegmentData::Null,
-                Some(ValueRef::Intrinsic([])) => SegmentData::ZeroLength,
-                Some(ValueRef::Intrinsic(bytes)) => SegmentData::Value(bytes),
-                Some(ValueRef::Separated(_)) => {
-                    return Err(Error::InvalidParameter(
-                        "a separated long value must be read from the long-value tree",
-                    ));
-                }
+                Some(v) => crate::record::key_segment(v)?,
             };
         }
         let values = &values[..p.layout.columns.len()];

@@ -569,13 +569,6 @@ impl Record {
         schema: &'a ColumnSet,
         layout: &KeyLayout,
     ) -> Result<Vec<Vec<SegmentData<'a>>>> {
-        let to_segment = |v: ValueRef<'a>| match v {
-            ValueRef::Intrinsic([]) => Ok(SegmentData::ZeroLength),
-            ValueRef::Intrinsic(bytes) => Ok(SegmentData::Value(bytes)),
-            ValueRef::Separated(_) => Err(Error::InvalidParameter(
-                "a separated long value must be read from the long-value tree",
-            )),
-        };
         let mut out = Vec::with_capacity(layout.columns.len());
         for key_col in &layout.columns {
             let col = schema.get(key_col.id)?;
@@ -588,7 +581,7 @@ impl Record {
             let mut values = Vec::with_capacity(count);
             for itag in 1..=count as u32 {
                 if let Some(v) = self.retrieve(schema, col.id, itag, RetrieveGrbit::NONE)? {
-                    values.push(to_segment(v)?);
+                    values.push(key_segment(v)?);
                 }
             }
             out.push(values);
@@ -1053,6 +1046,18 @@ pub fn pad_text(v: &mut Vec<u8>, width: usize, code_page: CodePage) {
 
 fn lv_ref(slice: &[u8]) -> Result<StoredValue> {
     lv_id(slice).map(StoredValue::Separated)
+}
+
+/// A stored value as a key segment: a zero-length value is one, and a separated long value
+/// must be read from the long-value tree first.
+pub(crate) fn key_segment(v: ValueRef<'_>) -> Result<SegmentData<'_>> {
+    match v {
+        ValueRef::Intrinsic([]) => Ok(SegmentData::ZeroLength),
+        ValueRef::Intrinsic(bytes) => Ok(SegmentData::Value(bytes)),
+        ValueRef::Separated(_) => Err(Error::InvalidParameter(
+            "a separated long value must be read from the long-value tree",
+        )),
+    }
 }
 
 /// What every read of value `itag_sequence` of column `id` starts with (JetRetrieveColumn's

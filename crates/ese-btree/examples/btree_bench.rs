@@ -3,8 +3,8 @@
 //! cost of full page images (torn-page protection): log bytes and insert and durable-commit
 //! throughput with images on and off.
 //!
-//! Usage: `btree_bench [rows] [page_size] [cache_pages] [flush_every] [commits]` (defaults
-//! 1,000,000, 8192, 16384, 20,000, 3,000). The load runs keep the log in memory (the
+//! Usage: `btree_bench [rows] [page_size] [cache_pages] [flush_every] [commits] [value_bytes]`
+//! (defaults 1,000,000, 8192, 16384, 20,000, 3,000, 16). The load runs keep the log in memory (the
 //! recording log, not retaining records) and the database file in memory storage, so they
 //! measure the B-tree, the cache and the page format; every `flush_every` inserts the cache
 //! writes every dirty page, as a checkpoint would, so the next change to each page logs an
@@ -52,16 +52,16 @@ fn image_load(
     cache_pages: usize,
     flush_every: usize,
     images: bool,
+    value: &[u8],
 ) -> Result<(f64, u64, u64), ese_btree::Error> {
     let mut config = DatabaseConfig::new(TestDb::DB, page_size);
     config.extension_pages = 256;
     config.full_page_images = images;
     let env = TestDb::with_config(config, cache_pages, false)?;
     let tree = BTree::create(&env.db, 2, PageFlags::NONE)?;
-    let value = [0x5au8; 16];
     let t = Instant::now();
     for (n, &i) in order.iter().enumerate() {
-        tree.insert(Trx::MIN, &key(i), &value)?;
+        tree.insert(Trx::MIN, &key(i), value)?;
         if (n + 1) % flush_every.max(1) == 0 {
             env.cache.flush_all()?;
         }
@@ -137,9 +137,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cache_pages = arg(3, 16384);
     let flush_every = arg(4, 20_000);
     let commits = arg(5, 3_000) as u64;
-    let value = [0x5au8; 16];
+    let value_bytes = arg(6, 16);
+    let value = vec![0x5au8; value_bytes];
     println!(
-        "btree bench: {rows} rows, 8-byte keys, 16-byte values, {page_size}-byte pages, {cache_pages}-page cache"
+        "btree bench: {rows} rows, 8-byte keys, {value_bytes}-byte values, {page_size}-byte pages, {cache_pages}-page cache"
     );
     for (name, order) in [
         ("sequential", (0..rows).collect::<Vec<u64>>()),
@@ -191,9 +192,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("random", shuffled(rows)),
     ] {
         let (on_rate, on_bytes, groups) =
-            image_load(&order, page_size, cache_pages, flush_every, true)?;
+            image_load(&order, page_size, cache_pages, flush_every, true, &value)?;
         let (off_rate, off_bytes, _) =
-            image_load(&order, page_size, cache_pages, flush_every, false)?;
+            image_load(&order, page_size, cache_pages, flush_every, false, &value)?;
         println!(
             "{name:>10} load: images on {on_rate:>10.0} inserts/s {:>8} KiB of log ({:.1} B/insert); off {off_rate:>10.0} inserts/s {:>8} KiB ({:.1} B/insert)",
             on_bytes / 1024,

@@ -28,11 +28,14 @@
 //! the last separator of the left group, whose node becomes that page's `INF` node. The
 //! parent change may itself split, up to the root.
 //!
-//! When the first group is just the page's own leading nodes (always so for an append), the
-//! page is cut in place: the lines past the cut are deleted and nothing is re-encoded, so the
-//! page keeps the key prefix its nodes were written against and the log carries only the
-//! moved nodes. Every other group is written as a whole new page image (one logged
-//! `Format`), with a prefix chosen afresh for its keys.
+//! The first group is cut in place on its page: the lines past the cut are deleted (and,
+//! on an internal page, its new last node becomes the `INF` node), so the page keeps the key
+//! prefix its nodes were written against and its record costs a few bytes per moved node.
+//! When the group is just the page's own leading nodes (always so for an append), nothing
+//! else changes; when it holds the change, the change is applied line by line too, encoded
+//! against the page's prefix. Only a group that fits a fresh prefix but not the page's own
+//! rewrites the page whole. Every other group is written as a whole new page image (one
+//! logged `Format`), with a prefix chosen afresh for its keys.
 //!
 //! ```text
 //!   before:           parent [ .. | s:P | .. ]        P [ a b c d e f ] + g
@@ -703,14 +706,14 @@ impl BTree {
                 for (j, l) in lines.enumerate() {
                     ops.push(LineOp::Insert(line(start + keep + j), l));
                 }
-                (Some(ops), Vec::new(), head, (None, 0, count))
+                (Some(ops), Vec::new(), head, (None, 0, 0, count))
             } else {
                 let mut nodes = tp.nodes()?;
                 nodes.splice(start..start + remove, new);
                 // The append optimisation: a change at the end of a level's last page.
                 let append = head.next.is_null() && start > 0 && start + remove == count;
                 let at = if append { Some(start) } else { None };
-                (None, nodes, head, (at, start, count))
+                (None, nodes, head, (at, start, remove, count))
             }
         };
         if let Some(ops) = fast {
@@ -780,14 +783,112 @@ impl BTree {
         Ok(groups)
     }
 
-    /// Splits page `pgno` (whose nodes, with the change applied, are `nodes`).
+    /// The line operations that leave page `pgno` holding `nodes[..end]` (the page's nodes
+    /// with a change applied that replaced its nodes `start..start + remove` of `old_count`)
+    /// without rebuilding it: the lines past the group are deleted, the change is applied
+    /// line by line against the page's own prefix and, with `inf_last`, the group's last node
+    /// becomes the page's `INF` node. `None` when the group does not fit under that prefix
+    /// (at every step of the operations), so the page must be rebuilt instead.
+    fn cut_changed(
+        &self,
+        pgno: Pgno,
+        nodes: &[Node],
+        end: usize,
+        (start, remove, old_count): (usize, usize, usize),
+        inf_last: bool,
+    ) -> Result<Option<Vec<LineOp>>> {
+        let page = self.db.read_page(pgno)?;
+        let tp = self.tree_page(&page, pgno)?;
+        let Some(added) = (nodes.len() + remove).checked_sub(old_count) else {
+            return Ok(None);
+        };
+        if tp.count() != old_count || start + remove > old_count || end <= start {
+            return Ok(None);
+        }
+        let encode = |j: usize| {
+            if inf_last && j + 1 == end {
+                encode_line(NodeFlags::INF, 0, &[], &nodes[j].payload)
+            } else {
+                nodes[j].encode(tp.prefix)
+            }
+        };
+        // The new nodes that stay, and the first old node past the group.
+        let new_kept = (end - start).min(added);
+        let old_end = if end > start + added {
+            end - added + remove
+        } else {
+            start + remove
+        };
+        if old_end > old_count {
+            return Ok(None);
+        }
+        let line = |i: usize| (i + 1) as u16;
+        let mut ops: Vec<LineOp> = (old_end..old_count)
+            .rev()
+            .map(|i| LineOp::Delete(line(i)))
+            .collect();
+        let keep = remove.min(new_kept);
+        ops.extend(
+            (start + keep..start + remove)
+                .rev()
+                .map(|i| LineOp::Delete(line(i))),
+        );
+        ops.extend((0..keep).map(|j| LineOp::Replace(line(start + j), encode(start + j))));
+        ops.extend((keep..new_kept).map(|j| LineOp::Insert(line(start + j), encode(start + j))));
+        if inf_last && end > start + new_kept {
+            ops.push(LineOp::Replace(line(end - 1), encode(end - 1)));
+        }
+        // Every step must fit the page, as redo applies them one by one.
+        let tag = ese_pageio::page::TAG_BYTES;
+        let mut lens = Vec::with_capacity(tp.view.line_count());
+        for i in 0..tp.view.line_count() {
+            lens.push(tp.view.line(i)?.len());
+        }
+        let limit = self
+            .capacity()
+            .saturating_sub(usize::from(tp.view.header().uncommitted_free_bytes));
+        let mut used = tp.used_bytes();
+        for op in &ops {
+            match op {
+                LineOp::Delete(i) => {
+                    let Some(&len) = lens.get(usize::from(*i)) else {
+                        return Ok(None);
+                    };
+                    lens.remove(usize::from(*i));
+                    used = used.saturating_sub(len + tag);
+                }
+                LineOp::Replace(i, b) => {
+                    let Some(len) = lens.get_mut(usize::from(*i)) else {
+                        return Ok(None);
+                    };
+                    used = (used + b.len()).saturating_sub(*len);
+                    *len = b.len();
+                }
+                LineOp::Insert(i, b) => {
+                    if usize::from(*i) > lens.len() {
+                        return Ok(None);
+                    }
+                    lens.insert(usize::from(*i), b.len());
+                    used += b.len() + tag;
+                }
+                _ => return Ok(None),
+            }
+            if used > limit {
+                return Ok(None);
+            }
+        }
+        Ok(Some(ops))
+    }
+
+    /// Splits page `pgno` (whose nodes, with the change applied, are `nodes`; the change
+    /// replaced the page's nodes `unchanged..unchanged + removed` of its `old_count`).
     fn split(
         &self,
         path: &[Level],
         pgno: Pgno,
         nodes: Vec<Node>,
         head: Head,
-        (append_at, unchanged, old_count): (Option<usize>, usize, usize),
+        (append_at, unchanged, removed, old_count): (Option<usize>, usize, usize, usize),
         trx: Trx,
     ) -> Result<()> {
         let is_root = pgno == self.root;
@@ -883,6 +984,14 @@ impl BTree {
                 ops.push(LineOp::SetNext(next));
                 self.db.change(pages[gi], kind, trx, &ops, false)?;
                 continue;
+            }
+            if first_in_place {
+                let change = (unchanged, removed, old_count);
+                if let Some(mut ops) = self.cut_changed(pgno, &nodes, g.end, change, inf_last)? {
+                    ops.push(LineOp::SetNext(next));
+                    self.db.change(pages[gi], kind, trx, &ops, false)?;
+                    continue;
+                }
             }
             self.db.change(
                 pages[gi],
@@ -1202,5 +1311,84 @@ impl BTree {
             self.db.free_page(child)?;
         }
         corrupt(self.root, "the root keeps collapsing past the depth limit")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDb;
+
+    fn leaf(i: u8, data_bytes: usize) -> Node {
+        let mut key = vec![b'a'; 5];
+        key.extend(std::iter::repeat_n(b'b', 245));
+        key.push(i);
+        Node {
+            flags: NodeFlags::NONE,
+            key,
+            payload: vec![i; data_bytes],
+        }
+    }
+
+    #[test]
+    fn a_changed_group_is_cut_in_place_only_while_the_page_prefix_holds_it() {
+        let env = TestDb::new(4096, 64, 8, false).expect("a database");
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).expect("a tree");
+        let root = tree.root();
+        // Twelve nodes sharing 250 bytes among themselves but only 5 with the page's prefix.
+        let nodes: Vec<Node> = (0..12u8).map(|i| leaf(i, 40)).collect();
+        let prefix = vec![b'a'; 250];
+        let mut lines = vec![prefix.clone()];
+        lines.extend(nodes.iter().map(|n| n.encode(&prefix)));
+        let flags = {
+            let page = env.db.read_page(root).expect("the root");
+            tree.tree_page(&page, root)
+                .expect("a tree page")
+                .view
+                .header()
+                .flags
+        };
+        let format = LineOp::Format {
+            objid: tree.objid,
+            flags,
+            prev: Pgno::NULL,
+            next: Pgno::NULL,
+            lines,
+        };
+        env.db
+            .change(root, RecKind::Replace, Trx::MIN, &[format], false)
+            .expect("the page");
+
+        // Node 2 grows a little: the page keeps nodes 0..3 under its own prefix.
+        let mut small = nodes.clone();
+        small[2].payload = vec![2; 80];
+        let ops = tree
+            .cut_changed(root, &small, 3, (2, 1, 12), false)
+            .expect("ops")
+            .expect("the group fits under the page's prefix");
+        assert_eq!(ops.len(), 10);
+        assert!(ops[..9].iter().all(|op| matches!(op, LineOp::Delete(_))));
+        assert_eq!(ops[9], LineOp::Replace(3, small[2].encode(&prefix)));
+        env.db
+            .change(root, RecKind::Replace, Trx::MIN, &ops, false)
+            .expect("the cut");
+        let (kept, _) = tree.page_nodes(root).expect("the nodes");
+        assert_eq!(kept, small[..3]);
+
+        // Node 2 grows past what the page's prefix leaves room for, though a fresh prefix
+        // would hold the group: the page must be rebuilt.
+        let mut big = small[..3].to_vec();
+        big[2].payload = vec![2; 3250];
+        big.push(leaf(20, 40));
+        assert!(group_bytes(&big[..3]) <= tree.capacity());
+        let cut = tree
+            .cut_changed(root, &big, 3, (2, 1, 3), false)
+            .expect("ops");
+        assert!(cut.is_none());
+        // A change whose nodes do not match the page's count is never cut.
+        let cut = tree
+            .cut_changed(root, &small, 3, (2, 1, 12), false)
+            .expect("ops");
+        assert!(cut.is_none());
     }
 }

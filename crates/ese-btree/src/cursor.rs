@@ -75,21 +75,30 @@ impl LeafSnap {
     }
 }
 
-/// A node a move stops on: its leaf, its index there, its key and what the caller sees.
-struct Hit {
-    snap: LeafSnap,
-    index: usize,
-    key: Vec<u8>,
-    data: Vec<u8>,
-}
-
 /// What a caller sees of a node a cursor passes: its data, or `None` to skip it. Called with
 /// the database's read lock held.
 pub type Resolve<'r> = &'r mut dyn FnMut(&Node) -> Option<Vec<u8>>;
 
+/// What a caller sees of a node a cursor passes, decided in place: `true` to stop on it, after
+/// rewriting its payload to the data the caller sees if that differs; `false` to skip it.
+/// Called with the database's read lock held, on a copy of the node the cursor owns (its
+/// buffers are reused from move to move, so a move allocates nothing).
+pub type ResolveInPlace<'r> = &'r mut dyn FnMut(&mut Node) -> bool;
+
 /// The plain reading: a live node's data; flag-deleted nodes are skipped.
-fn live(n: &Node) -> Option<Vec<u8>> {
-    (!n.flags.contains(NodeFlags::DELETED)).then(|| n.payload.clone())
+fn live(n: &mut Node) -> bool {
+    !n.flags.contains(NodeFlags::DELETED)
+}
+
+/// `resolve` as an in-place reading: the data it returns replaces the node's payload.
+fn in_place<'r>(resolve: Resolve<'r>) -> impl FnMut(&mut Node) -> bool + 'r {
+    move |n: &mut Node| match resolve(n) {
+        Some(data) => {
+            n.payload = data;
+            true
+        }
+        None => false,
+    }
 }
 
 /// A position in a tree (ESE's FUCB seen from the B-tree).
@@ -111,13 +120,13 @@ fn empty_node() -> Node {
     }
 }
 
-/// Decodes node `i` of `tp` into `scratch` and asks `resolve` what the caller sees of it.
+/// Decodes node `i` of `tp` into `scratch` and asks `resolve` whether the caller sees it.
 fn visit(
     tp: &TreePage<'_>,
     i: usize,
     scratch: &mut Node,
-    resolve: Resolve<'_>,
-) -> Result<Option<Vec<u8>>> {
+    resolve: ResolveInPlace<'_>,
+) -> Result<bool> {
     tp.node(i)?.copy_into(scratch);
     Ok(resolve(scratch))
 }
@@ -277,37 +286,29 @@ impl<'t> Cursor<'t> {
         self.seek(bookmark, SeekOp::Eq)
     }
 
-    fn settle(&mut self, hit: Option<Hit>) -> Option<Entry> {
-        let Some(hit) = hit else {
-            return self.clear();
-        };
-        self.leaf = Some(hit.snap);
-        self.index = hit.index;
-        // The cursor's own copy reuses the buffers of the record it was on.
-        match &mut self.current {
-            Some(cur) => {
-                cur.key.clear();
-                cur.key.extend_from_slice(&hit.key);
-                cur.data.clear();
-                cur.data.extend_from_slice(&hit.data);
-            }
-            None => {
-                self.current = Some(Entry {
-                    key: hit.key.clone(),
-                    data: hit.data.clone(),
-                });
-            }
-        }
-        Some(Entry {
-            key: hit.key,
-            data: hit.data,
-        })
+    /// Stops on the node in `scratch`, node `index` of the leaf `snap`: its key and data
+    /// become the current entry, and the entry's old buffers become the scratch node's.
+    fn settle(&mut self, snap: LeafSnap, index: usize) -> bool {
+        self.leaf = Some(snap);
+        self.index = index;
+        let cur = self.current.get_or_insert_with(|| Entry {
+            key: Vec::new(),
+            data: Vec::new(),
+        });
+        std::mem::swap(&mut cur.key, &mut self.scratch.key);
+        std::mem::swap(&mut cur.data, &mut self.scratch.payload);
+        true
     }
 
-    fn clear(&mut self) -> Option<Entry> {
+    fn clear(&mut self) -> bool {
         self.leaf = None;
         self.current = None;
-        None
+        false
+    }
+
+    /// A copy of the entry a move stopped on (`found`), for the moves that return one.
+    fn found(&self, found: bool) -> Option<Entry> {
+        if found { self.current.clone() } else { None }
     }
 
     fn bound(&self) -> u64 {
@@ -320,8 +321,8 @@ impl<'t> Cursor<'t> {
         db: &'d Database,
         mut page: PageRef<'d>,
         mut start: usize,
-        resolve: Resolve<'_>,
-    ) -> Result<Option<Entry>> {
+        resolve: ResolveInPlace<'_>,
+    ) -> Result<bool> {
         let mut from = None;
         let (mut hops, mut bound) = (0u64, None);
         loop {
@@ -333,14 +334,8 @@ impl<'t> Cursor<'t> {
                 return corrupt(snap.pgno, "a leaf's prev link does not match its neighbour");
             }
             for i in start..tp.count() {
-                if let Some(data) = visit(&tp, i, &mut self.scratch, resolve)? {
-                    let key = self.scratch.key.clone();
-                    return Ok(self.settle(Some(Hit {
-                        snap,
-                        index: i,
-                        key,
-                        data,
-                    })));
+                if visit(&tp, i, &mut self.scratch, resolve)? {
+                    return Ok(self.settle(snap, i));
                 }
             }
             if snap.next.is_null() {
@@ -368,8 +363,8 @@ impl<'t> Cursor<'t> {
         db: &'d Database,
         mut page: PageRef<'d>,
         mut end: usize,
-        resolve: Resolve<'_>,
-    ) -> Result<Option<Entry>> {
+        resolve: ResolveInPlace<'_>,
+    ) -> Result<bool> {
         let mut from = None;
         let (mut hops, mut bound) = (0u64, None);
         loop {
@@ -381,14 +376,8 @@ impl<'t> Cursor<'t> {
                 return corrupt(snap.pgno, "a leaf's next link does not match its neighbour");
             }
             for i in (0..end.min(tp.count())).rev() {
-                if let Some(data) = visit(&tp, i, &mut self.scratch, resolve)? {
-                    let key = self.scratch.key.clone();
-                    return Ok(self.settle(Some(Hit {
-                        snap,
-                        index: i,
-                        key,
-                        data,
-                    })));
+                if visit(&tp, i, &mut self.scratch, resolve)? {
+                    return Ok(self.settle(snap, i));
                 }
             }
             if snap.prev.is_null() {
@@ -412,17 +401,25 @@ impl<'t> Cursor<'t> {
 
     /// Moves to the first record (ESE's JetMove JET_MoveFirst).
     pub fn first(&mut self) -> Result<Option<Entry>> {
-        self.first_with(&mut live)
+        let found = self.first_in_place(&mut live)?;
+        Ok(self.found(found))
     }
 
     /// Moves to the first node `resolve` accepts.
     pub fn first_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+        let found = self.first_in_place(&mut in_place(resolve))?;
+        Ok(self.found(found))
+    }
+
+    /// Moves to the first node `resolve` accepts; whether there is one. The cursor's
+    /// [`Cursor::entry`] is then what `resolve` left of it.
+    pub fn first_in_place(&mut self, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
         self.first_locked(&db, resolve)
     }
 
-    fn first_locked(&mut self, db: &Database, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+    fn first_locked(&mut self, db: &Database, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let leaf = self.tree.edge_leaf(false)?;
         let page = db.cache().read(db.id(), leaf)?;
         self.forward(db, page, 0, resolve)
@@ -430,17 +427,24 @@ impl<'t> Cursor<'t> {
 
     /// Moves to the last record (ESE's JetMove JET_MoveLast).
     pub fn last(&mut self) -> Result<Option<Entry>> {
-        self.last_with(&mut live)
+        let found = self.last_in_place(&mut live)?;
+        Ok(self.found(found))
     }
 
     /// Moves to the last node `resolve` accepts.
     pub fn last_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+        let found = self.last_in_place(&mut in_place(resolve))?;
+        Ok(self.found(found))
+    }
+
+    /// Moves to the last node `resolve` accepts; whether there is one.
+    pub fn last_in_place(&mut self, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
         self.last_locked(&db, resolve)
     }
 
-    fn last_locked(&mut self, db: &Database, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+    fn last_locked(&mut self, db: &Database, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let leaf = self.tree.edge_leaf(true)?;
         let page = db.cache().read(db.id(), leaf)?;
         self.backward(db, page, usize::MAX, resolve)
@@ -449,7 +453,8 @@ impl<'t> Cursor<'t> {
     /// Moves to the record `op` finds for `key` (ESE's JetSeek); on `None` the cursor is on
     /// no record.
     pub fn seek(&mut self, key: &[u8], op: SeekOp) -> Result<Option<Entry>> {
-        self.seek_with(key, op, &mut live)
+        let found = self.seek_in_place(key, op, &mut live)?;
+        Ok(self.found(found))
     }
 
     /// Moves to the node `op` finds for `key` among those `resolve` accepts; on `None` the
@@ -460,6 +465,18 @@ impl<'t> Cursor<'t> {
         op: SeekOp,
         resolve: Resolve<'_>,
     ) -> Result<Option<Entry>> {
+        let found = self.seek_in_place(key, op, &mut in_place(resolve))?;
+        Ok(self.found(found))
+    }
+
+    /// Moves to the node `op` finds for `key` among those `resolve` accepts; whether there is
+    /// one (when not, the cursor is on no record).
+    pub fn seek_in_place(
+        &mut self,
+        key: &[u8],
+        op: SeekOp,
+        resolve: ResolveInPlace<'_>,
+    ) -> Result<bool> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
         self.seek_locked(&db, key, op, resolve)
@@ -470,8 +487,8 @@ impl<'t> Cursor<'t> {
         db: &Database,
         key: &[u8],
         op: SeekOp,
-        resolve: Resolve<'_>,
-    ) -> Result<Option<Entry>> {
+        resolve: ResolveInPlace<'_>,
+    ) -> Result<bool> {
         // Under the read lock no call is in progress, so the cache holds every page as is.
         let (_, page) = self
             .tree
@@ -479,31 +496,22 @@ impl<'t> Cursor<'t> {
         let (i, equal, found) = {
             let tp = self.tree.leaf_page(&page)?;
             let (i, equal) = tp.lower_bound(key)?;
-            let found = if equal {
-                visit(&tp, i, &mut self.scratch, resolve)?
+            // Only the inclusive seeks can stop on the node equal to `key`.
+            let inclusive = matches!(op, SeekOp::Eq | SeekOp::Ge | SeekOp::Le);
+            let found = if equal && inclusive && visit(&tp, i, &mut self.scratch, resolve)? {
+                Some(LeafSnap::of(&tp))
             } else {
                 None
             };
-            let hit = found.map(|data| Hit {
-                snap: LeafSnap::of(&tp),
-                index: i,
-                key: self.scratch.key.clone(),
-                data,
-            });
-            (i, equal, hit)
+            (i, equal, found)
         };
+        if let Some(snap) = found {
+            return Ok(self.settle(snap, i));
+        }
         match op {
-            SeekOp::Eq => Ok(self.settle(found)),
-            SeekOp::Ge => match found {
-                Some(hit) => Ok(self.settle(Some(hit))),
-                None => self.forward(db, page, i + usize::from(equal), resolve),
-            },
-            SeekOp::Gt => self.forward(db, page, i + usize::from(equal), resolve),
-            SeekOp::Le => match found {
-                Some(hit) => Ok(self.settle(Some(hit))),
-                None => self.backward(db, page, i, resolve),
-            },
-            SeekOp::Lt => self.backward(db, page, i, resolve),
+            SeekOp::Eq => Ok(self.clear()),
+            SeekOp::Ge | SeekOp::Gt => self.forward(db, page, i + usize::from(equal), resolve),
+            SeekOp::Le | SeekOp::Lt => self.backward(db, page, i, resolve),
         }
     }
 
@@ -519,11 +527,19 @@ impl<'t> Cursor<'t> {
 
     /// Moves to the next record (ESE's JetMove JET_MoveNext); from no record, to the first.
     pub fn move_next(&mut self) -> Result<Option<Entry>> {
-        self.next_with(&mut live)
+        let found = self.next_in_place(&mut live)?;
+        Ok(self.found(found))
     }
 
     /// Moves to the next node `resolve` accepts; from no record, to the first.
     pub fn next_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+        let found = self.next_in_place(&mut in_place(resolve))?;
+        Ok(self.found(found))
+    }
+
+    /// Moves to the next node `resolve` accepts, from no record to the first; whether there
+    /// is one.
+    pub fn next_in_place(&mut self, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
         if self.current.is_none() {
@@ -544,11 +560,19 @@ impl<'t> Cursor<'t> {
     /// Moves to the previous record (ESE's JetMove JET_MovePrevious); from no record, to the
     /// last.
     pub fn move_prev(&mut self) -> Result<Option<Entry>> {
-        self.prev_with(&mut live)
+        let found = self.prev_in_place(&mut live)?;
+        Ok(self.found(found))
     }
 
     /// Moves to the previous node `resolve` accepts; from no record, to the last.
     pub fn prev_with(&mut self, resolve: Resolve<'_>) -> Result<Option<Entry>> {
+        let found = self.prev_in_place(&mut in_place(resolve))?;
+        Ok(self.found(found))
+    }
+
+    /// Moves to the previous node `resolve` accepts, from no record to the last; whether
+    /// there is one.
+    pub fn prev_in_place(&mut self, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
         if self.current.is_none() {
@@ -585,11 +609,11 @@ impl<'t> Cursor<'t> {
             let i = (scaled.floor() as usize).min(count.saturating_sub(1));
             f = (scaled - i as f64).clamp(0.0, 1.0);
             if tp.is_leaf() {
-                if let Some(e) = self.forward(&db, page, i, &mut live)? {
-                    return Ok(Some(e));
-                }
-                let page = db.cache().read(db.id(), pgno)?;
-                return self.backward(&db, page, i, &mut live);
+                let found = self.forward(&db, page, i, &mut live)? || {
+                    let page = db.cache().read(db.id(), pgno)?;
+                    self.backward(&db, page, i, &mut live)?
+                };
+                return Ok(self.found(found));
             }
             if count == 0 {
                 return corrupt(pgno, "an internal page has no nodes");
@@ -675,6 +699,59 @@ mod tests {
         assert!(steps > model.len() / 2, "the walk saw {steps} records");
         assert_eq!(c.entry(), None);
         tree.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn in_place_moves_show_what_resolve_leaves_and_skip_what_it_rejects() {
+        let env = TestDb::new(4096, 256, 16, false).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        for i in 0..2000u32 {
+            tree.insert(Trx::MIN, &k(i), &[7; 30]).unwrap();
+        }
+        // Odd keys are hidden; even ones read as their key's low byte, three times.
+        let mut resolve = |n: &mut Node| {
+            let last = n.key[3];
+            if last % 2 == 1 {
+                return false;
+            }
+            n.payload.clear();
+            n.payload.extend_from_slice(&[last; 3]);
+            true
+        };
+        let mut c = tree.cursor();
+        let mut seen = Vec::new();
+        let mut found = c.first_in_place(&mut resolve).unwrap();
+        while found {
+            let e = c.entry().unwrap();
+            assert_eq!(e.data, vec![e.key[3]; 3]);
+            seen.push(u32::from_be_bytes(e.key.as_slice().try_into().unwrap()));
+            found = c.next_in_place(&mut resolve).unwrap();
+        }
+        assert_eq!(seen, (0..2000).step_by(2).collect::<Vec<_>>());
+        assert_eq!(c.entry(), None);
+        // Backward from the end, the same records in reverse.
+        let mut back = Vec::new();
+        let mut found = c.last_in_place(&mut resolve).unwrap();
+        while found {
+            let e = c.entry().unwrap();
+            back.push(u32::from_be_bytes(e.key.as_slice().try_into().unwrap()));
+            found = c.prev_in_place(&mut resolve).unwrap();
+        }
+        back.reverse();
+        assert_eq!(back, seen);
+        // An exact seek of a hidden key finds nothing and leaves the cursor on no record; a
+        // GE seek moves on to the next record it sees.
+        assert!(!c.seek_in_place(&k(501), SeekOp::Eq, &mut resolve).unwrap());
+        assert_eq!(c.entry(), None);
+        assert!(c.seek_in_place(&k(501), SeekOp::Ge, &mut resolve).unwrap());
+        assert_eq!(c.entry().map(|e| e.key.clone()), Some(k(502)));
+        assert!(c.seek_in_place(&k(501), SeekOp::Le, &mut resolve).unwrap());
+        assert_eq!(c.entry().map(|e| e.key.clone()), Some(k(500)));
+        // The copying moves agree with the in-place ones.
+        assert_eq!(
+            c.seek(&k(501), SeekOp::Eq).unwrap().map(|e| e.data),
+            Some(vec![7; 30])
+        );
     }
 
     #[test]

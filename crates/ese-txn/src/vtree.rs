@@ -201,6 +201,30 @@ fn resolver(obj: ObjId, session: &Session) -> impl FnMut(&Node) -> Option<Vec<u8
     move |n: &Node| resolve(Some(n), session.visible_version(obj, &n.key))
 }
 
+/// The cursor-side resolve in place: whether `session` sees each node a move passes, its
+/// payload rewritten to what the session sees (a before-image, escrow corrections).
+fn resolver_in_place(obj: ObjId, session: &Session) -> impl FnMut(&mut Node) -> bool + '_ {
+    move |n: &mut Node| match session.visible_version(obj, &n.key) {
+        Visibility::Absent => false,
+        Visibility::BeforeImage { image, escrow } => {
+            n.payload.clear();
+            n.payload.extend_from_slice(&image);
+            apply_escrow(&mut n.payload, &escrow);
+            true
+        }
+        Visibility::Current {
+            ignore_delete,
+            escrow,
+        } => {
+            if n.flags.contains(NodeFlags::DELETED) && !ignore_delete {
+                return false;
+            }
+            apply_escrow(&mut n.payload, &escrow);
+            true
+        }
+    }
+}
+
 fn is_live(n: &Node) -> bool {
     !n.flags.contains(NodeFlags::DELETED)
 }
@@ -505,6 +529,39 @@ impl VersionedCursor {
         let mut r = resolver(self.tree.obj, session);
         self.edge = Edge::After;
         Ok(self.cursor.next_with(&mut r)?)
+    }
+
+    /// As [`VersionedCursor::next`], without copying the record out: whether there is one;
+    /// [`VersionedCursor::current`] is then what the session sees of it.
+    pub fn next_in_place(&mut self, session: &Session) -> Result<bool, Error> {
+        if self.cursor.entry().is_none() && self.edge == Edge::After {
+            return Ok(false);
+        }
+        let mut r = resolver_in_place(self.tree.obj, session);
+        self.edge = Edge::After;
+        Ok(self.cursor.next_in_place(&mut r)?)
+    }
+
+    /// As [`VersionedCursor::prev`], without copying the record out: whether there is one.
+    pub fn prev_in_place(&mut self, session: &Session) -> Result<bool, Error> {
+        if self.cursor.entry().is_none() && self.edge == Edge::Before {
+            return Ok(false);
+        }
+        let mut r = resolver_in_place(self.tree.obj, session);
+        self.edge = Edge::Before;
+        Ok(self.cursor.prev_in_place(&mut r)?)
+    }
+
+    /// As [`VersionedCursor::seek`], without copying the record out: whether there is one.
+    pub fn seek_in_place(
+        &mut self,
+        session: &Session,
+        key: &[u8],
+        op: SeekOp,
+    ) -> Result<bool, Error> {
+        let mut r = resolver_in_place(self.tree.obj, session);
+        self.edge = Edge::Before;
+        Ok(self.cursor.seek_in_place(key, op, &mut r)?)
     }
 
     /// Moves to the previous record the session sees; `None` leaves it before the first.

@@ -296,13 +296,7 @@ impl TableCursor {
                 } else {
                     let layout = RecordLayout::parse(&e.data, &self.schema.columns)?;
                     self.current = CurrentRow::Stored(e.data, layout);
-                    match &mut self.bm {
-                        Some(bm) => {
-                            bm.clear();
-                            bm.extend_from_slice(&e.key);
-                        }
-                        None => self.bm = Some(e.key.clone()),
-                    }
+                    reuse(&mut self.bm, &e.key);
                 }
                 self.pos = Position::On(e.key);
                 Ok(true)
@@ -314,6 +308,38 @@ impl TableCursor {
                 Ok(false)
             }
         }
+    }
+
+    /// As [`TableCursor::land`] on the entry the versioned cursor stands on (after an in-place
+    /// move found one), reusing the buffers of the row the cursor was on.
+    fn land_in_place(&mut self) -> Result<()> {
+        let Some(e) = self.vc.current() else {
+            return Err(Error::NoCurrentRecord);
+        };
+        if self.current_secondary().is_some() {
+            self.current = CurrentRow::None;
+            reuse(&mut self.bm, &e.data);
+        } else {
+            let mut data = match std::mem::take(&mut self.current) {
+                CurrentRow::Stored(mut d, _) => {
+                    d.clear();
+                    d
+                }
+                _ => Vec::with_capacity(e.data.len()),
+            };
+            data.extend_from_slice(&e.data);
+            let layout = RecordLayout::parse(&data, &self.schema.columns)?;
+            self.current = CurrentRow::Stored(data, layout);
+            reuse(&mut self.bm, &e.key);
+        }
+        match &mut self.pos {
+            Position::On(k) => {
+                k.clear();
+                k.extend_from_slice(&e.key);
+            }
+            pos => *pos = Position::On(e.key.clone()),
+        }
+        Ok(())
     }
 
     /// Reads the record the cursor is on into `self.current` (its bytes, unless it is
@@ -467,6 +493,33 @@ impl TableCursor {
             0 => self.load_current(session),
             n => {
                 let forward = n > 0;
+                // One row on from an entry the versioned cursor still stands on: moved in
+                // place, with no copy of the entry but the row's own.
+                if n.unsigned_abs() == 1 && matches!(&self.pos, Position::On(k) if self.in_sync(k))
+                {
+                    let found = if forward {
+                        self.vc.next_in_place(session)
+                    } else {
+                        self.vc.prev_in_place(session)
+                    }
+                    .map_err(Error::from)?;
+                    let admitted = found
+                        && self
+                            .vc
+                            .current()
+                            .is_some_and(|e| self.range_admits(e, forward));
+                    if !admitted {
+                        self.current = CurrentRow::None;
+                        self.bm = None;
+                        self.pos = if forward {
+                            Position::AfterLast
+                        } else {
+                            Position::BeforeFirst
+                        };
+                        return Err(Error::NoCurrentRecord);
+                    }
+                    return self.land_in_place();
+                }
                 for _ in 0..n.unsigned_abs() {
                     let e = if forward {
                         self.step_next(session)?
@@ -615,6 +668,9 @@ impl TableCursor {
             "JetSeek needs one of EQ, LT, LE, GE, GT",
         ))?;
         let key = key.bytes;
+        if matches!(op, SeekOp::Eq | SeekOp::Ge) && !self.suffix_bookmarks() {
+            return self.seek_unique(session, key, op, grbit);
+        }
         let entry = self.seek_index(session, &key, op)?;
         let exact = entry.as_ref().is_some_and(|e| self.entry_key(e) == key);
         if entry.is_none() {
@@ -639,6 +695,45 @@ impl TableCursor {
         Ok(match op {
             SeekOp::Ge | SeekOp::Le if !exact => Some(Warning::SeekNotEqual),
             _ => None,
+        })
+    }
+
+    /// [`TableCursor::seek`] with EQ or GE on an index whose tree keys are its index keys
+    /// (the primary or a unique index): the tree's own seek lands on the entry, read in place.
+    fn seek_unique(
+        &mut self,
+        session: &Session,
+        key: Vec<u8>,
+        op: SeekOp,
+        grbit: SeekGrbit,
+    ) -> Result<Option<Warning>> {
+        let found = self
+            .vc
+            .seek_in_place(session, &key, op)
+            .map_err(Error::from)?;
+        let exact = found && self.vc.current().is_some_and(|e| e.key == key);
+        if !found {
+            let miss = match op {
+                SeekOp::Eq => Position::Virtual(key),
+                _ => Position::AfterLast,
+            };
+            self.land(None, miss)?;
+            return Err(Error::RecordNotFound);
+        }
+        self.land_in_place()?;
+        if op == SeekOp::Eq && grbit.contains(SeekGrbit::SET_INDEX_RANGE) {
+            self.range = Some(super::Range {
+                limit: key,
+                inclusive: true,
+                upper: true,
+            });
+        } else {
+            self.key.recycle(key);
+        }
+        Ok(if op == SeekOp::Ge && !exact {
+            Some(Warning::SeekNotEqual)
+        } else {
+            None
         })
     }
 
@@ -977,5 +1072,16 @@ impl TableCursor {
         self.current = CurrentRow::None;
         self.pos = Position::BeforeFirst;
         Ok(())
+    }
+}
+
+/// Sets `slot` to `bytes`, reusing the buffer it holds.
+fn reuse(slot: &mut Option<Vec<u8>>, bytes: &[u8]) {
+    match slot {
+        Some(b) => {
+            b.clear();
+            b.extend_from_slice(bytes);
+        }
+        None => *slot = Some(bytes.to_vec()),
     }
 }

@@ -22,26 +22,35 @@
 //!              gather (A, B, C append their next commits) ─ take D, A, B, C ─ write ─ fsync
 //! ```
 //!
-//! A durable commit appends its record, then calls [`Log::flush_to`] with the record's
-//! position. If no flush is in progress the caller becomes the *leader*: it takes
-//! **everything** in the buffer (not just its own record), writes the sectors and syncs once
-//! while holding no lock an appender or a follower needs, publishes the new flush tip and
-//! wakes every follower. A caller that finds a leader at work is a *follower*: it sleeps on a
-//! condition variable until that leader publishes, then re-checks the tip. Most followers find
-//! that the leader's fsync covered them and return without any I/O; the first that is not
-//! covered becomes the next leader.
+//! A durable commit appends its record, then calls [`Log::commit_wait`] (or [`Log::flush_to`])
+//! with the record's position. If no flush is in progress the caller becomes the *leader*: it
+//! takes **everything** in the buffer (not just its own record), writes the sectors and syncs
+//! once while holding no lock an appender or a follower needs, publishes the new flush tip and
+//! wakes every follower. Appending never waits for a flush: the leader holds the buffer only
+//! to take it. A caller that finds a leader at work is a *follower*: it sleeps on a condition
+//! variable until that leader publishes, then re-checks the tip. Most followers find that the
+//! leader's fsync covered them and return without any I/O; the first that is not covered
+//! becomes the next leader at once.
 //!
 //! Left at that, committers split into two cohorts that alternate: when a flush ends, the
 //! committers it covered have yet to append their next commit, while those that appended
 //! during it are already waiting, and the next leader would take only the latter. So a new
-//! leader first *gathers*: the group state counts the callers waiting for the next batch and
-//! remembers the most callers ever present at once; while fewer are waiting than that, the
-//! leader waits on a second condition variable, woken by the arrival that completes the
-//! group. The wait is bounded by half the recent flush time (at most 1 ms). A gathering that
-//! times out lowers the expectation to the callers that did come and halves the next one's
-//! patience, so committers that stop (or are busy elsewhere) cost one short wait, not one per
-//! flush. A lone committer never waits: one caller is all it expects. With `k` concurrent
-//! committers one fsync thus serves about `k` commits.
+//! leader first *gathers*: the group state counts the committers waiting for the next batch
+//! and remembers the most committers ever present at once; while fewer are waiting than that,
+//! the leader waits on a condition variable, woken by the arrival that completes the group.
+//! The wait is bounded by half the recent flush time, or twice what recent complete
+//! gatherings took when committers are slower than that to come back, but never more than
+//! one flush (nor 1 ms). A gathering that times out lowers the expectation to the committers
+//! that did come and halves the next one's patience (at most three times, until the
+//! expectation holds again), so committers that stop (or are busy elsewhere) cost one short
+//! wait, not one per flush. A lone committer never waits: one caller is all it expects. With
+//! `k` concurrent committers one fsync thus serves about `k` commits.
+//!
+//! Only committers count: [`Log::commit_wait`] names its caller as one, while
+//! [`Log::flush_all`], checkpoints, the [`LazyFlusher`] and a full buffer never count. A
+//! caller of [`Log::flush_to`] (the cache's write-ahead rule) counts as a committer only
+//! until the first [`Log::commit_wait`]: once committers name themselves, a page write's
+//! flush no longer makes the next leader wait for a committer that is not coming.
 //!
 //! A flush seals its last sector: the next record starts on a fresh sector, so a durable sector
 //! is never rewritten and a torn write can only damage records that were never acknowledged.
@@ -407,23 +416,41 @@ struct Group {
     /// Callers of [`Log::flush_to`] waiting whose record is still in the buffer (the next
     /// batch will cover them).
     open: usize,
-    /// Callers of [`Log::flush_to`] that are waiting or about to return.
+    /// Committers in [`Log::commit_wait`] (or a counted [`Log::flush_to`]) that are waiting
+    /// or about to return.
     present: usize,
     /// How many callers a batch can expect to gather: the most that were present at once,
     /// lowered to what actually came when a gathering times out.
     expected: usize,
-    /// Gatherings in a row that timed out; each halves the next one's patience.
+    /// Gatherings that timed out since the expectation last held; each halves the next
+    /// one's patience, down to [`MISSES_MAX`] halvings.
     misses: u32,
     /// The end of the last batch taken from the buffer: records before it are in a batch.
     taken_end: Lgpos,
     /// A moving average of a batch's write and sync, in nanoseconds.
     io_nanos: u64,
+    /// A moving average of how long a gathering that saw every expected committer took, in
+    /// nanoseconds: how long committers take to come back with their next commit.
+    gather_nanos: u64,
     /// The emptied vectors of the last batch, for the next one to take.
     spare: (Vec<u8>, Vec<Segment>),
 }
 
 /// The longest a leader waits for more committers, however slow the disk.
 const GATHER_MAX_NANOS: u64 = 1_000_000;
+
+/// The most halvings of a gathering's patience after timeouts: an eighth of it is always
+/// left, so a burst of timeouts never turns gathering off for good.
+const MISSES_MAX: u32 = 3;
+
+/// Who is waiting in [`Log::flush_to`] and its kin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Waiter {
+    /// A durable commit: counted in the group's expectations, so a leader waits for it.
+    Committer,
+    /// Anyone else (the write-ahead rule, a checkpoint, the lazy flusher): never counted.
+    Other,
+}
 
 /// The write-ahead log of one instance (ESE's LOG). Shared between sessions via `Arc`.
 #[derive(Debug)]
@@ -453,6 +480,9 @@ pub struct Log {
     head: AtomicU64,
     is_failed: AtomicBool,
     failure: Mutex<Option<Error>>,
+    /// Whether [`Log::commit_wait`] has been called: from then on committers name themselves
+    /// and [`Log::flush_to`] no longer counts as one.
+    committers_named: AtomicBool,
     /// How many batches have been written and synced.
     flushes: AtomicU64,
 }
@@ -617,6 +647,7 @@ impl Log {
                 misses: 0,
                 taken_end: head,
                 io_nanos: 0,
+                gather_nanos: 0,
                 spare: (Vec::new(), Vec::new()),
             }),
             flushed_cv: Condvar::new(),
@@ -628,6 +659,7 @@ impl Log {
             head: AtomicU64::new(head.to_u64()),
             is_failed: AtomicBool::new(false),
             failure: Mutex::new(None),
+            committers_named: AtomicBool::new(false),
             flushes: AtomicU64::new(0),
         })
     }
@@ -688,7 +720,7 @@ impl Log {
         if buf.pending_bytes(self.file_sectors) >= self.buffer_bytes {
             // Back-pressure: flush what is there (joining a flush in progress), then append.
             drop(buf);
-            self.flush_all()?;
+            self.flush_as(Lgpos::MAX, Waiter::Other)?;
             buf = self.buf.lock();
         }
         // Checked under the buffer lock, so no append lands after a failure is published and
@@ -705,7 +737,7 @@ impl Log {
     pub fn commit(&self, rec: &LogRecord, mode: CommitMode) -> Result<Lgpos, Error> {
         let lgpos = self.append(rec)?;
         if mode == CommitMode::Durable {
-            self.flush_to(lgpos)?;
+            self.commit_wait(lgpos)?;
         }
         Ok(lgpos)
     }
@@ -723,30 +755,60 @@ impl Log {
     /// Returns once every record positioned at or before `lgpos` is durable (the write-ahead
     /// rule: call it with a page's newest record position before writing the page). Concurrent
     /// callers share one write and one fsync; see the module documentation.
+    ///
+    /// Until [`Log::commit_wait`] has been called once, a caller here is taken for a durable
+    /// commit and counted in the group commit's expectations; from then on it is not (it is
+    /// the write-ahead rule or a checkpoint), so a leader never waits for it to come back.
     pub fn flush_to(&self, lgpos: Lgpos) -> Result<(), Error> {
+        let who = if self.committers_named.load(Ordering::Relaxed) {
+            Waiter::Other
+        } else {
+            Waiter::Committer
+        };
+        self.flush_as(lgpos, who)
+    }
+
+    /// Returns once the durable commit whose record is at `lgpos` is on stable storage (the
+    /// wait of JetCommitTransaction). Like [`Log::flush_to`], but the caller is counted as a
+    /// committer that will soon commit again, so a flush leader briefly waits for it; once
+    /// this has been called, [`Log::flush_to`] no longer counts as a committer.
+    pub fn commit_wait(&self, lgpos: Lgpos) -> Result<(), Error> {
+        if !self.committers_named.load(Ordering::Relaxed) {
+            self.committers_named.store(true, Ordering::Relaxed);
+        }
+        self.flush_as(lgpos, Waiter::Committer)
+    }
+
+    /// [`Log::flush_to`] for a caller of the given kind.
+    fn flush_as(&self, lgpos: Lgpos, who: Waiter) -> Result<(), Error> {
         let target = lgpos.min(Lgpos::from_u64(self.last_start.load(Ordering::Acquire)));
         if target < self.flushed() {
             return Ok(());
         }
         self.check_failed()?;
         let mut g = self.group.lock();
-        g.present += 1;
-        g.expected = g.expected.max(g.present);
-        if target >= g.taken_end {
-            // The next batch will cover this caller: count it, and tell a gathering leader
-            // (only a leader waits on gather_cv) once everyone it expects has come.
-            g.open += 1;
-            if g.open >= g.expected {
-                self.gather_cv.notify_one();
+        let counted = who == Waiter::Committer;
+        if counted {
+            g.present += 1;
+            g.expected = g.expected.max(g.present);
+            if target >= g.taken_end {
+                // The next batch will cover this caller: count it, and tell a gathering
+                // leader (only a leader waits on gather_cv) once everyone it expects has come.
+                g.open += 1;
+                if g.open >= g.expected {
+                    self.gather_cv.notify_one();
+                }
             }
         }
         let result = self.wait_or_lead(&mut g, target);
-        g.present -= 1;
+        if counted {
+            g.present -= 1;
+        }
         result
     }
 
-    /// The loop of [`Log::flush_to`], with the group state locked: wait for the leader at
-    /// work, or lead, until `target` is durable or the log has failed.
+    /// The loop of [`Log::flush_to`] and [`Log::commit_wait`], with the group state locked:
+    /// wait for the leader at work, or lead, until `target` is durable or the log has failed.
     fn wait_or_lead(&self, g: &mut MutexGuard<'_, Group>, target: Lgpos) -> Result<(), Error> {
         // Bounded in practice: each turn returns, waits for a leader to finish, or leads one
         // flush that covers `target`.
@@ -772,18 +834,31 @@ impl Log {
     /// Before taking the buffer, waits briefly for the committers the leader can expect: the
     /// ones the last flush released are about to append their next commit, and waiting the
     /// moment that takes lets one fsync serve them all instead of leaving them for the next.
-    /// Only waits when more callers were recently present at once than are now waiting, and
-    /// never longer than half a typical flush (less after each wait that was in vain), so a
-    /// lone committer never waits at all.
+    /// Only waits when more committers were recently present at once than are now waiting,
+    /// and never longer than one typical flush (half of one unless committers have lately
+    /// taken longer to come back; less after each wait that was in vain), so a lone committer
+    /// never waits at all.
     fn gather(&self, g: &mut MutexGuard<'_, Group>) {
-        if g.open == 0 || g.open >= g.expected || g.io_nanos == 0 {
+        if g.open >= g.expected {
+            // Everyone expected is here: the expectation holds, so patience is restored.
+            g.misses = 0;
             return;
         }
-        let patience = (g.io_nanos / 2).min(GATHER_MAX_NANOS) >> g.misses.min(16);
+        if g.open == 0 || g.io_nanos == 0 {
+            return;
+        }
+        // Half a flush, or twice what recent complete gatherings took if committers take
+        // longer than that to come back (busy CPUs), but never more than a whole flush.
+        let patience = (g.io_nanos / 2)
+            .max(g.gather_nanos.saturating_mul(2))
+            .min(g.io_nanos)
+            .min(GATHER_MAX_NANOS)
+            >> g.misses.min(MISSES_MAX);
         if patience == 0 {
             return;
         }
-        let deadline = Instant::now() + Duration::from_nanos(patience);
+        let began = Instant::now();
+        let deadline = began + Duration::from_nanos(patience);
         // Bounded by the deadline.
         while g.open < g.expected {
             if self.gather_cv.wait_until(g, deadline).timed_out() {
@@ -792,11 +867,13 @@ impl Log {
         }
         if g.open >= g.expected {
             g.misses = 0;
+            let took = u64::try_from(began.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            g.gather_nanos = (g.gather_nanos.saturating_mul(7) / 8).saturating_add(took / 8);
         } else {
             // Some of the expected committers are not coming (they finished, or are busy):
             // expect only those that came, and be less patient next time.
             g.expected = g.open.max(1);
-            g.misses += 1;
+            g.misses = (g.misses + 1).min(MISSES_MAX);
         }
     }
 
@@ -850,9 +927,10 @@ impl Log {
         self.flushes.load(Ordering::Relaxed)
     }
 
-    /// Makes every record appended so far durable.
+    /// Makes every record appended so far durable. The caller is never counted as a
+    /// committer.
     pub fn flush_all(&self) -> Result<(), Error> {
-        self.flush_to(Lgpos::MAX)
+        self.flush_as(Lgpos::MAX, Waiter::Other)
     }
 
     /// Writes one batch, file by file: each file's run of sectors in one write, then one sync.
@@ -944,7 +1022,7 @@ impl Log {
         if lgpos > head {
             return Err(Error::PositionBeyondEnd { lgpos, head });
         }
-        self.flush_to(lgpos)?;
+        self.flush_as(lgpos, Waiter::Other)?;
         let mut chk = self.checkpoint.lock();
         if lgpos <= chk.last().lgpos {
             // The checkpoint only moves forward (generations before it may already be gone).

@@ -68,3 +68,76 @@ fn committers_share_fsyncs_and_a_lone_one_still_commits() {
     let (got, _) = read_all(mem).expect("read back");
     assert_eq!(got, all);
 }
+
+/// Committers that name themselves with `commit_wait` still share fsyncs while another thread
+/// keeps calling `flush_to` for the write-ahead rule and a lazy flusher runs; every commit
+/// and every write-ahead flush is durable when it returns, and everything reads back.
+#[test]
+fn named_committers_share_fsyncs_beside_write_ahead_flushes() {
+    let mem = Arc::new(MemDirectory::new());
+    let dir: Arc<dyn Directory> =
+        Arc::new(InterposedDirectory::new(mem.clone(), Arc::new(SlowSync)));
+    let mut config = LogConfig::new(dir);
+    config.file_bytes = 64 * 1024;
+    let log = Arc::new(Log::open(config).expect("open"));
+    let flusher = ese_log::LazyFlusher::start(&log, Duration::from_millis(5));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let write_ahead = {
+        let (log, done) = (log.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut flushes = 0u32;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                // A page's newest record: the last one appended so far.
+                let head = log.head();
+                let l = log.append(&record(1)).expect("append");
+                assert!(l >= head);
+                log.flush_to(l).expect("write-ahead flush");
+                assert!(l < log.flushed(), "flush_to returned before its flush");
+                flushes += 1;
+                std::thread::sleep(Duration::from_millis(3));
+            }
+            flushes
+        })
+    };
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut mine = Vec::new();
+                for i in 0..40 {
+                    let rec = record(t * 1000 + 4 * i + 3);
+                    let l = log.append(&rec).expect("append");
+                    log.commit_wait(l).expect("commit wait");
+                    assert!(
+                        l < log.flushed(),
+                        "a durable commit returned before its flush"
+                    );
+                    mine.push(l);
+                }
+                mine
+            })
+        })
+        .collect();
+    let commits: Vec<_> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("committer"))
+        .collect();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let write_ahead_flushes = write_ahead.join().expect("write-ahead thread");
+    assert!(write_ahead_flushes > 0);
+    drop(flusher);
+    assert!(
+        log.flush_count() < commits.len() as u64,
+        "{} flushes for {} durable commits: none were shared",
+        log.flush_count(),
+        commits.len()
+    );
+    drop(log);
+    let (got, _) = read_all(mem).expect("read back");
+    for l in &commits {
+        assert!(
+            got.iter().any(|(p, _)| p == l),
+            "an acknowledged commit is missing"
+        );
+    }
+}

@@ -100,7 +100,7 @@ impl ese_txn::CommitLog for TrxLog {
     }
 
     fn wait_durable(&self, lgpos: Lgpos) -> Result<(), ese_txn::LogError> {
-        Ok(self.log.flush_to(lgpos)?)
+        Ok(self.log.commit_wait(lgpos)?)
     }
 
     fn log_rollback(&self, trx: Trx, level: u8) -> Result<(), ese_txn::LogError> {

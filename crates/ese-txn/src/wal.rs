@@ -2,8 +2,8 @@
 //!
 //! The mapping is one record per call: begin and rollback are appended without waiting, the
 //! level-0 commit is appended without waiting (under the version store's lock), and the durable
-//! wait is the log's `flush_to`, which joins whatever group commit is forming. A lazy commit is
-//! made durable by the next durable commit or by the log's lazy flusher.
+//! wait is the log's `commit_wait`, which joins whatever group commit is forming. A lazy commit
+//! is made durable by the next durable commit or by the log's lazy flusher.
 
 use ese_core::{Lgpos, Trx};
 use ese_log::{Log, LogRecord};
@@ -21,7 +21,7 @@ impl CommitLog for Log {
     }
 
     fn wait_durable(&self, lgpos: Lgpos) -> Result<(), LogError> {
-        Ok(self.flush_to(lgpos)?)
+        Ok(self.commit_wait(lgpos)?)
     }
 
     fn log_rollback(&self, trx: Trx, level: u8) -> Result<(), LogError> {

@@ -175,53 +175,53 @@ fn apply_escrow(data: &mut [u8], escrow: &[EscrowAdjust]) {
     }
 }
 
+/// What a reader sees of a node given the version store's answer, decided in place: `data`
+/// holds the node's data as stored (whether it is flag-deleted is `deleted`) and is rewritten
+/// to what the reader sees (a before-image, escrow corrections); `false` if the record does
+/// not exist for the reader.
+fn see(vis: Visibility, deleted: bool, data: &mut Vec<u8>) -> bool {
+    let escrow = match vis {
+        Visibility::Absent => return false,
+        Visibility::BeforeImage { image, escrow } => {
+            data.clear();
+            data.extend_from_slice(&image);
+            escrow
+        }
+        Visibility::Current {
+            ignore_delete,
+            escrow,
+        } => {
+            if deleted && !ignore_delete {
+                return false;
+            }
+            escrow
+        }
+    };
+    apply_escrow(data, &escrow);
+    true
+}
+
 /// What a reader sees of `node` (as stored, `None` if the tree has none) given the version
 /// store's answer: the data, or `None` if the record does not exist for it.
 fn resolve(node: Option<&Node>, vis: Visibility) -> Option<Vec<u8>> {
-    let (mut data, escrow) = match vis {
-        Visibility::Absent => return None,
-        Visibility::BeforeImage { image, escrow } => (image.to_vec(), escrow),
-        Visibility::Current {
-            ignore_delete,
-            escrow,
-        } => {
-            let n = node?;
-            if n.flags.contains(NodeFlags::DELETED) && !ignore_delete {
-                return None;
-            }
-            (n.payload.clone(), escrow)
+    let mut data = Vec::new();
+    let deleted = match (&vis, node) {
+        (Visibility::Current { .. }, None) => return None,
+        (Visibility::Current { .. }, Some(n)) => {
+            data.extend_from_slice(&n.payload);
+            n.flags.contains(NodeFlags::DELETED)
         }
+        _ => false,
     };
-    apply_escrow(&mut data, &escrow);
-    Some(data)
+    see(vis, deleted, &mut data).then_some(data)
 }
 
-/// The cursor-side resolve: what `session` sees of each node a move passes.
-fn resolver(obj: ObjId, session: &Session) -> impl FnMut(&Node) -> Option<Vec<u8>> + '_ {
-    move |n: &Node| resolve(Some(n), session.visible_version(obj, &n.key))
-}
-
-/// The cursor-side resolve in place: whether `session` sees each node a move passes, its
-/// payload rewritten to what the session sees (a before-image, escrow corrections).
-fn resolver_in_place(obj: ObjId, session: &Session) -> impl FnMut(&mut Node) -> bool + '_ {
-    move |n: &mut Node| match session.visible_version(obj, &n.key) {
-        Visibility::Absent => false,
-        Visibility::BeforeImage { image, escrow } => {
-            n.payload.clear();
-            n.payload.extend_from_slice(&image);
-            apply_escrow(&mut n.payload, &escrow);
-            true
-        }
-        Visibility::Current {
-            ignore_delete,
-            escrow,
-        } => {
-            if n.flags.contains(NodeFlags::DELETED) && !ignore_delete {
-                return false;
-            }
-            apply_escrow(&mut n.payload, &escrow);
-            true
-        }
+/// The cursor-side resolve: whether `session` sees each node a move passes, its payload
+/// rewritten to what the session sees.
+fn resolver(obj: ObjId, session: &Session) -> impl FnMut(&mut Node) -> bool + '_ {
+    move |n: &mut Node| {
+        let vis = session.visible_version(obj, &n.key);
+        see(vis, n.flags.contains(NodeFlags::DELETED), &mut n.payload)
     }
 }
 
@@ -424,12 +424,12 @@ impl VersionedTree {
     ) -> Result<(), Error> {
         let mut c = self.tree.cursor();
         let mut r = resolver(self.obj, session);
-        let mut e = match lo {
-            Bound::Included(k) => c.seek_with(k, SeekOp::Ge, &mut r)?,
-            Bound::Excluded(k) => c.seek_with(k, SeekOp::Gt, &mut r)?,
-            Bound::Unbounded => c.first_with(&mut r)?,
+        let mut found = match lo {
+            Bound::Included(k) => c.seek_in_place(k, SeekOp::Ge, &mut r)?,
+            Bound::Excluded(k) => c.seek_in_place(k, SeekOp::Gt, &mut r)?,
+            Bound::Unbounded => c.first_in_place(&mut r)?,
         };
-        while let Some(entry) = e {
+        while found && let Some(entry) = c.entry() {
             let inside = match hi {
                 Bound::Included(k) => entry.key.as_slice() <= k,
                 Bound::Excluded(k) => entry.key.as_slice() < k,
@@ -438,8 +438,8 @@ impl VersionedTree {
             if !inside {
                 break;
             }
-            f(entry);
-            e = c.next_with(&mut r)?;
+            f(entry.clone());
+            found = c.next_in_place(&mut r)?;
         }
         Ok(())
     }
@@ -505,30 +505,31 @@ impl VersionedCursor {
         self.cursor.entry()
     }
 
+    /// The entry a move stopped on (`found`), copied out.
+    fn found(&self, found: bool) -> Option<Entry> {
+        if found { self.current().cloned() } else { None }
+    }
+
     /// Moves to the first record the session sees.
     pub fn first(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
         let mut r = resolver(self.tree.obj, session);
         self.edge = Edge::After;
-        let e = self.cursor.first_with(&mut r)?;
-        Ok(e)
+        let found = self.cursor.first_in_place(&mut r)?;
+        Ok(self.found(found))
     }
 
     /// Moves to the last record the session sees.
     pub fn last(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
         let mut r = resolver(self.tree.obj, session);
         self.edge = Edge::Before;
-        let e = self.cursor.last_with(&mut r)?;
-        Ok(e)
+        let found = self.cursor.last_in_place(&mut r)?;
+        Ok(self.found(found))
     }
 
     /// Moves to the next record the session sees; `None` leaves the cursor after the last.
     pub fn next(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
-        if self.cursor.entry().is_none() && self.edge == Edge::After {
-            return Ok(None);
-        }
-        let mut r = resolver(self.tree.obj, session);
-        self.edge = Edge::After;
-        Ok(self.cursor.next_with(&mut r)?)
+        let found = self.next_in_place(session)?;
+        Ok(self.found(found))
     }
 
     /// As [`VersionedCursor::next`], without copying the record out: whether there is one;
@@ -537,9 +538,15 @@ impl VersionedCursor {
         if self.cursor.entry().is_none() && self.edge == Edge::After {
             return Ok(false);
         }
-        let mut r = resolver_in_place(self.tree.obj, session);
+        let mut r = resolver(self.tree.obj, session);
         self.edge = Edge::After;
         Ok(self.cursor.next_in_place(&mut r)?)
+    }
+
+    /// Moves to the previous record the session sees; `None` leaves it before the first.
+    pub fn prev(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
+        let found = self.prev_in_place(session)?;
+        Ok(self.found(found))
     }
 
     /// As [`VersionedCursor::prev`], without copying the record out: whether there is one.
@@ -547,31 +554,9 @@ impl VersionedCursor {
         if self.cursor.entry().is_none() && self.edge == Edge::Before {
             return Ok(false);
         }
-        let mut r = resolver_in_place(self.tree.obj, session);
-        self.edge = Edge::Before;
-        Ok(self.cursor.prev_in_place(&mut r)?)
-    }
-
-    /// As [`VersionedCursor::seek`], without copying the record out: whether there is one.
-    pub fn seek_in_place(
-        &mut self,
-        session: &Session,
-        key: &[u8],
-        op: SeekOp,
-    ) -> Result<bool, Error> {
-        let mut r = resolver_in_place(self.tree.obj, session);
-        self.edge = Edge::Before;
-        Ok(self.cursor.seek_in_place(key, op, &mut r)?)
-    }
-
-    /// Moves to the previous record the session sees; `None` leaves it before the first.
-    pub fn prev(&mut self, session: &Session) -> Result<Option<Entry>, Error> {
-        if self.cursor.entry().is_none() && self.edge == Edge::Before {
-            return Ok(None);
-        }
         let mut r = resolver(self.tree.obj, session);
         self.edge = Edge::Before;
-        Ok(self.cursor.prev_with(&mut r)?)
+        Ok(self.cursor.prev_in_place(&mut r)?)
     }
 
     /// Moves to the record `op` finds for `key` among those the session sees; on `None` the
@@ -582,9 +567,20 @@ impl VersionedCursor {
         key: &[u8],
         op: SeekOp,
     ) -> Result<Option<Entry>, Error> {
+        let found = self.seek_in_place(session, key, op)?;
+        Ok(self.found(found))
+    }
+
+    /// As [`VersionedCursor::seek`], without copying the record out: whether there is one.
+    pub fn seek_in_place(
+        &mut self,
+        session: &Session,
+        key: &[u8],
+        op: SeekOp,
+    ) -> Result<bool, Error> {
         let mut r = resolver(self.tree.obj, session);
         self.edge = Edge::Before;
-        Ok(self.cursor.seek_with(key, op, &mut r)?)
+        Ok(self.cursor.seek_in_place(key, op, &mut r)?)
     }
 
     /// Forgets the position (before the first record).

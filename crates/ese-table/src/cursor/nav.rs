@@ -430,9 +430,6 @@ impl TableCursor {
     }
 
     fn step_next(&mut self, session: &Session) -> Result<Option<Entry>> {
-        if matches!(&self.pos, Position::On(k) if self.in_sync(k)) {
-            return to_op_result(self.vc.next(session));
-        }
         match self.pos.clone() {
             Position::DeferredFirst => {
                 if to_op_result(self.vc.first(session))?.is_none() {
@@ -450,9 +447,6 @@ impl TableCursor {
     }
 
     fn step_prev(&mut self, session: &Session) -> Result<Option<Entry>> {
-        if matches!(&self.pos, Position::On(k) if self.in_sync(k)) {
-            return to_op_result(self.vc.prev(session));
-        }
         match self.pos.clone() {
             Position::DeferredFirst | Position::BeforeFirst => Ok(None),
             Position::AfterLast => to_op_result(self.vc.last(session)),
@@ -461,6 +455,19 @@ impl TableCursor {
             }
             Position::Virtual(k) => self.seek_index(session, &k, SeekOp::Le),
         }
+    }
+
+    /// A move ran off the end it was heading for (or out of the index range): the cursor is
+    /// left after the last entry (`forward`) or before the first, on no record.
+    fn ran_off(&mut self, forward: bool) -> Error {
+        self.current = CurrentRow::None;
+        self.bm = None;
+        self.pos = if forward {
+            Position::AfterLast
+        } else {
+            Position::BeforeFirst
+        };
+        Error::NoCurrentRecord
     }
 
     /// Moves the cursor on the current index (JetMove): [`MOVE_FIRST`], [`MOVE_LAST`], or
@@ -493,34 +500,27 @@ impl TableCursor {
             0 => self.load_current(session),
             n => {
                 let forward = n > 0;
-                // One row on from an entry the versioned cursor still stands on: moved in
-                // place, with no copy of the entry but the row's own.
-                if n.unsigned_abs() == 1 && matches!(&self.pos, Position::On(k) if self.in_sync(k))
-                {
-                    let found = if forward {
-                        self.vc.next_in_place(session)
-                    } else {
-                        self.vc.prev_in_place(session)
-                    }
-                    .map_err(Error::from)?;
-                    let admitted = found
-                        && self
-                            .vc
-                            .current()
-                            .is_some_and(|e| self.range_admits(e, forward));
-                    if !admitted {
-                        self.current = CurrentRow::None;
-                        self.bm = None;
-                        self.pos = if forward {
-                            Position::AfterLast
-                        } else {
-                            Position::BeforeFirst
-                        };
-                        return Err(Error::NoCurrentRecord);
-                    }
-                    return self.land_in_place();
-                }
                 for _ in 0..n.unsigned_abs() {
+                    // From an entry the versioned cursor still stands on, the step is made in
+                    // place, with no copy of the entry but the row's own.
+                    if matches!(&self.pos, Position::On(k) if self.in_sync(k)) {
+                        let found = if forward {
+                            self.vc.next_in_place(session)
+                        } else {
+                            self.vc.prev_in_place(session)
+                        }
+                        .map_err(Error::from)?;
+                        let admitted = found
+                            && self
+                                .vc
+                                .current()
+                                .is_some_and(|e| self.range_admits(e, forward));
+                        if !admitted {
+                            return Err(self.ran_off(forward));
+                        }
+                        self.land_in_place()?;
+                        continue;
+                    }
                     let e = if forward {
                         self.step_next(session)?
                     } else {
@@ -528,14 +528,7 @@ impl TableCursor {
                     };
                     let admitted = e.as_ref().is_some_and(|e| self.range_admits(e, forward));
                     if !admitted {
-                        self.current = CurrentRow::None;
-                        self.bm = None;
-                        self.pos = if forward {
-                            Position::AfterLast
-                        } else {
-                            Position::BeforeFirst
-                        };
-                        return Err(Error::NoCurrentRecord);
+                        return Err(self.ran_off(forward));
                     }
                     self.land(e, Position::BeforeFirst)?;
                 }

@@ -802,7 +802,11 @@ impl BTree {
         let Some(added) = (nodes.len() + remove).checked_sub(old_count) else {
             return Ok(None);
         };
-        if tp.count() != old_count || start + remove > old_count || end <= start {
+        if tp.count() != old_count
+            || start + remove > old_count
+            || end <= start
+            || end > nodes.len()
+        {
             return Ok(None);
         }
         let encode = |j: usize| {

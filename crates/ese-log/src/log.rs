@@ -720,7 +720,7 @@ impl Log {
         if buf.pending_bytes(self.file_sectors) >= self.buffer_bytes {
             // Back-pressure: flush what is there (joining a flush in progress), then append.
             drop(buf);
-            self.flush_as(Lgpos::MAX, Waiter::Other)?;
+            self.flush_all()?;
             buf = self.buf.lock();
         }
         // Checked under the buffer lock, so no append lands after a failure is published and

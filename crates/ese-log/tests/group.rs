@@ -25,14 +25,19 @@ impl Interposer for SlowSync {
     }
 }
 
-#[test]
-fn committers_share_fsyncs_and_a_lone_one_still_commits() {
+/// A log of 64 KiB files on a memory directory whose syncs take a millisecond each.
+fn slow_log() -> (Arc<MemDirectory>, Arc<Log>) {
     let mem = Arc::new(MemDirectory::new());
     let dir: Arc<dyn Directory> =
         Arc::new(InterposedDirectory::new(mem.clone(), Arc::new(SlowSync)));
     let mut config = LogConfig::new(dir);
     config.file_bytes = 64 * 1024;
-    let log = Arc::new(Log::open(config).expect("open"));
+    (mem, Arc::new(Log::open(config).expect("test helper")))
+}
+
+#[test]
+fn committers_share_fsyncs_and_a_lone_one_still_commits() {
+    let (mem, log) = slow_log();
     // Four committers, then one of them alone for as long again.
     let threads: Vec<_> = (0..4u64)
         .map(|t| {
@@ -74,12 +79,7 @@ fn committers_share_fsyncs_and_a_lone_one_still_commits() {
 /// and every write-ahead flush is durable when it returns, and everything reads back.
 #[test]
 fn named_committers_share_fsyncs_beside_write_ahead_flushes() {
-    let mem = Arc::new(MemDirectory::new());
-    let dir: Arc<dyn Directory> =
-        Arc::new(InterposedDirectory::new(mem.clone(), Arc::new(SlowSync)));
-    let mut config = LogConfig::new(dir);
-    config.file_bytes = 64 * 1024;
-    let log = Arc::new(Log::open(config).expect("open"));
+    let (mem, log) = slow_log();
     let flusher = ese_log::LazyFlusher::start(&log, Duration::from_millis(5));
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let write_ahead = {

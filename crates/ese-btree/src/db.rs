@@ -48,26 +48,32 @@
 //!
 //! ```text
 //!   1 compute  every change goes to a private copy of its page (the group); reads inside the
-//!              call see the copies (Database::read_page); nothing in the cache changes yet
+//!              call see the copies (Database::read_page); nothing in the cache changes yet.
+//!              A page the call changes once and never reads back is not copied: its one
+//!              operation is checked against the cached page and kept for step 4
 //!   2 latch    every page of the group, exclusively, in page order (a page new to the tree
 //!              is latched as a new page, not read)
 //!   3 log      a PageImage of each latched page that is clean in the cache and whose first
 //!              change in the group does not format it, then ONE record holding every page
 //!              operation: a LogRecord::PageGroup (a lone operation is logged plain)
-//!   4 apply    copy each computed page into its frame, mark it dirty at its image's position
-//!              (if any) and at the group's, unlatch
+//!   4 apply    copy each computed page into its frame (or apply the kept operation to the
+//!              frame itself), mark it dirty at its image's position (if any) and at the
+//!              group's, unlatch
 //! ```
 //!
 //! A failure before step 4 (a page that cannot be read, a full disk, the log refusing the
 //! record, no free frame to latch a page in) abandons the group: no page in the cache changed,
 //! the in-memory space counters are put back, and the call returns the error. Step 4 cannot
-//! fail. The write-ahead rule holds because a page is changed in the cache only after the
+//! fail: a kept operation was checked on the same page (its dbtime is checked again when it is
+//! latched), so it cannot fail there short of memory damage. The write-ahead rule holds because a page is changed in the cache only after the
 //! record describing it is appended, and is marked with that record's position before its
 //! latch is released, so the cache writes it only once the log is durable past the group. The
 //! checkpoint cannot pass the group's first image either: every page of the group is latched
 //! before the images are appended, and a latched page holds the checkpoint at or before the
 //! log head of the moment it was latched (the cache's writer floor) until its marks are
-//! published. The cost is a copy of each changed page and, while the record is appended,
+//! published. The cost is a copy of each page changed more than once (most calls change one
+//! page once: a node inserted, replaced or flag-deleted where it fits) and, while the record
+//! is appended,
 //! one latched frame per page the call changes (a split changes about three pages per level it
 //! climbs, plus the space map): the cache must hold that many frames, or the call fails with
 //! JET_errOutOfBuffers and changes nothing.
@@ -184,9 +190,8 @@ impl SpaceState {
 /// One page's part in a [`Group`].
 #[derive(Debug)]
 struct GroupPage {
-    /// The page with the group's changes so far applied (its free gap zeroed first), shared
-    /// with the reads of the call ([`Database::read_page`]) rather than copied for each.
-    bytes: Arc<Vec<u8>>,
+    /// The page as the group has changed it so far.
+    content: Content,
     /// The page's dbtime when the group first changed it ([`Dbtime::NIL`] for a new page).
     dbtime_before: Dbtime,
     /// The page was new to the database (formatted from nothing): it is latched without
@@ -194,6 +199,25 @@ struct GroupPage {
     fresh: bool,
     /// The group's first change of the page formats it, so it needs no image.
     formats_first: bool,
+}
+
+/// What a [`GroupPage`] holds of its page.
+#[derive(Debug)]
+enum Content {
+    /// A copy with the group's changes so far applied (its free gap zeroed first), shared
+    /// with the reads of the call ([`Database::read_page`]) rather than copied for each.
+    Copy(Arc<Vec<u8>>),
+    /// The group's only change of the page, checked against it but applied nowhere yet.
+    /// Most calls change one page once (a node inserted, replaced or flag-deleted where it
+    /// fits) and never read the page back: that change is applied to the latched frame
+    /// itself once its record is logged, so the page is never copied. A read of the page
+    /// within the call, or a second change, first turns it into a [`Content::Copy`].
+    Deferred {
+        /// The operation.
+        op: LineOp,
+        /// The dbtime it stamps on the page.
+        dbtime_after: Dbtime,
+    },
 }
 
 /// The changes of the B-tree call in progress, not yet in the cache (see the module doc).
@@ -492,52 +516,66 @@ impl Database {
         }
         let mut group = self.group.lock();
         let group = &mut *group;
-        let page = match group.pages.entry(pgno) {
+        let db = self.config.db;
+        let (dbtime_before, dbtime_after) = match group.pages.entry(pgno) {
             std::collections::btree_map::Entry::Occupied(e) => {
                 let page = e.into_mut();
+                let bytes = self.materialize(pgno, page)?;
                 if new_page {
                     // Freed and allocated again within the call: formatted from nothing.
-                    Arc::make_mut(&mut page.bytes).fill(0);
+                    Arc::make_mut(bytes).fill(0);
                 }
-                page
-            }
-            std::collections::btree_map::Entry::Vacant(e) => {
-                let mut bytes = self.spare_pages.lock().pop().unwrap_or_default();
-                bytes.clear();
                 let dbtime_before = if new_page {
-                    bytes.resize(self.config.page_size_bytes, 0);
                     Dbtime::NIL
                 } else {
-                    bytes.extend_from_slice(&self.cache.read(self.config.db, pgno)?);
-                    // Free space: zeroing it changes nothing a reader sees, and makes the
-                    // page exactly the image logged of it (which leaves the gap out).
-                    let hole = free_gap(&bytes);
-                    if let Some(gap) = bytes.get_mut(hole) {
-                        gap.fill(0);
-                    }
-                    page_dbtime(&bytes)
+                    page_dbtime(bytes)
                 };
+                let dbtime_after = self.next_dbtime();
+                // A read of the call still holding the page keeps its own copy (none does today).
+                apply_trusted(Arc::make_mut(bytes).as_mut_slice(), pgno, ops, dbtime_after)?;
+                (dbtime_before, dbtime_after)
+            }
+            std::collections::btree_map::Entry::Vacant(e) if new_page => {
+                let mut bytes = self.spare_page();
+                bytes.resize(self.config.page_size_bytes, 0);
+                let dbtime_after = self.next_dbtime();
+                apply_trusted(&mut bytes, pgno, ops, dbtime_after)?;
                 e.insert(GroupPage {
-                    bytes: Arc::new(bytes),
-                    dbtime_before,
-                    fresh: new_page,
+                    content: Content::Copy(Arc::new(bytes)),
+                    dbtime_before: Dbtime::NIL,
+                    fresh: true,
                     formats_first: formats,
-                })
+                });
+                (Dbtime::NIL, dbtime_after)
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let cached = self.cache.read(db, pgno)?;
+                let dbtime_before = page_dbtime(&cached);
+                let dbtime_after = self.next_dbtime();
+                let content = match ops {
+                    [op] if !formats => {
+                        crate::edit::Edit::view(&cached)?.check(op)?;
+                        Content::Deferred {
+                            op: op.clone(),
+                            dbtime_after,
+                        }
+                    }
+                    _ => {
+                        let mut bytes = self.copy_of(&cached);
+                        apply_trusted(&mut bytes, pgno, ops, dbtime_after)?;
+                        Content::Copy(Arc::new(bytes))
+                    }
+                };
+                drop(cached);
+                e.insert(GroupPage {
+                    content,
+                    dbtime_before,
+                    fresh: false,
+                    formats_first: formats,
+                });
+                (dbtime_before, dbtime_after)
             }
         };
-        let dbtime_before = if new_page {
-            Dbtime::NIL
-        } else {
-            page_dbtime(&page.bytes)
-        };
-        let dbtime_after = Dbtime(self.dbtime.fetch_add(1, Ordering::SeqCst) + 1);
-        // A read of the call still holding the page keeps its own copy (none does today).
-        apply_trusted(
-            Arc::make_mut(&mut page.bytes).as_mut_slice(),
-            pgno,
-            ops,
-            dbtime_after,
-        )?;
         let undo = if takes_undo {
             self.undo_slot.lock().take().unwrap_or_default()
         } else {
@@ -649,31 +687,93 @@ impl Database {
         };
         let at = self.log.append(&rec).map_err(Error::Log)?;
         let mut spare = Vec::with_capacity(pages.len());
-        for ((guard, page), image) in guards.iter_mut().zip(pages.into_values()).zip(images) {
-            guard.copy_from_slice(&page.bytes);
+        let mut failed = None;
+        for (((&pgno, page), guard), image) in pages.iter().zip(guards.iter_mut()).zip(images) {
             if let Some(image) = image {
                 guard.mark_dirty(image);
             }
-            guard.mark_dirty(at);
-            // A buffer no read still holds goes back for the next call's copies.
-            if let Ok(bytes) = Arc::try_unwrap(page.bytes) {
-                spare.push(bytes);
+            match &page.content {
+                Content::Copy(bytes) => guard.copy_from_slice(bytes),
+                Content::Deferred { op, dbtime_after } => {
+                    // Checked when it was made, on this very page (the dbtime is the same),
+                    // so it cannot fail here short of memory damage.
+                    zero_free_gap(guard);
+                    let ops = std::slice::from_ref(op);
+                    if let Err(e) = apply_trusted(guard, pgno, ops, *dbtime_after) {
+                        failed.get_or_insert(e);
+                    }
+                }
             }
+            guard.mark_dirty(at);
         }
         drop(guards);
+        for page in pages.into_values() {
+            // A buffer no read still holds goes back for the next call's copies.
+            if let Content::Copy(bytes) = page.content {
+                if let Ok(bytes) = Arc::try_unwrap(bytes) {
+                    spare.push(bytes);
+                }
+            }
+        }
         let mut spares = self.spare_pages.lock();
         let room = SPARE_PAGES.saturating_sub(spares.len());
         spares.extend(spare.into_iter().take(room));
-        Ok(())
+        failed.map_or(Ok(()), Err)
     }
 
     /// Page `pgno` as the change in progress sees it: its group's copy if the group changed
     /// it, else the page in the cache (latched shared: drop it before changing a page).
     pub(crate) fn read_page(&self, pgno: Pgno) -> Result<PageBytes<'_>> {
-        if let Some(page) = self.group.lock().pages.get(&pgno) {
-            return Ok(PageBytes::Pending(Arc::clone(&page.bytes)));
+        if let Some(page) = self.group.lock().pages.get_mut(&pgno) {
+            return Ok(PageBytes::Pending(Arc::clone(
+                self.materialize(pgno, page)?,
+            )));
         }
         Ok(PageBytes::Cached(self.cache.read(self.config.db, pgno)?))
+    }
+
+    /// The next dbtime, for a change about to be made.
+    fn next_dbtime(&self) -> Dbtime {
+        Dbtime(self.dbtime.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// An empty page buffer: a spare one if there is one.
+    fn spare_page(&self) -> Vec<u8> {
+        let mut bytes = self.spare_pages.lock().pop().unwrap_or_default();
+        bytes.clear();
+        bytes
+    }
+
+    /// A copy of the cached page `cached` for a group, with its free gap zeroed: that changes
+    /// nothing a reader sees, and makes the page exactly the image logged of it (which leaves
+    /// the gap out).
+    fn copy_of(&self, cached: &[u8]) -> Vec<u8> {
+        let mut bytes = self.spare_page();
+        bytes.extend_from_slice(cached);
+        zero_free_gap(&mut bytes);
+        bytes
+    }
+
+    /// The group's copy of `page` (number `pgno`), made now from the cache if its change was
+    /// deferred ([`Content::Deferred`]).
+    fn materialize<'g>(&self, pgno: Pgno, page: &'g mut GroupPage) -> Result<&'g mut Arc<Vec<u8>>> {
+        if let Content::Deferred { op, dbtime_after } = &page.content {
+            let cached = self.cache.read(self.config.db, pgno)?;
+            if page_dbtime(&cached) != page.dbtime_before {
+                return corrupt(
+                    pgno,
+                    "a page changed in the cache while its group was built",
+                );
+            }
+            let mut bytes = self.copy_of(&cached);
+            drop(cached);
+            apply_trusted(&mut bytes, pgno, std::slice::from_ref(op), *dbtime_after)?;
+            page.content = Content::Copy(Arc::new(bytes));
+        }
+        match &mut page.content {
+            Content::Copy(bytes) => Ok(bytes),
+            Content::Deferred { .. } => corrupt(pgno, "a deferred page change was not applied"),
+        }
     }
 
     /// Sets (or clears) the before-image the next tree-page record carries; writers hold the
@@ -958,6 +1058,14 @@ fn group_bitmap(page: &[u8], map: Pgno, group_pages: u32) -> Result<&[u8]> {
 
 /// The page's contiguous free gap, between the end of the data area and the tag array (empty
 /// when the header is not readable as such).
+/// Zeroes the free gap of `page` (between its data and its tag array).
+fn zero_free_gap(page: &mut [u8]) {
+    let hole = free_gap(page);
+    if let Some(gap) = page.get_mut(hole) {
+        gap.fill(0);
+    }
+}
+
 fn free_gap(page: &[u8]) -> std::ops::Range<usize> {
     let u16_at = |at: usize| {
         page.get(at..at + 2)

@@ -16,6 +16,8 @@
 //! panics; it does not prove that untouched lines are disjoint. Debug builds compare every
 //! change with `PageMut`'s ([`crate::redo::apply_trusted`]).
 
+use std::ops::{Deref, DerefMut};
+
 use ese_core::limits::is_valid_page_size;
 use ese_core::{Dbtime, Pgno};
 use ese_pageio::PageError;
@@ -26,6 +28,7 @@ use ese_pageio::page::{
 };
 
 use crate::error::{Error, Result, corrupt};
+use crate::redo::LineOp;
 
 fn get_u16(page: &[u8], at: usize) -> usize {
     page.get(at..at + 2)
@@ -45,13 +48,28 @@ fn put_u16(page: &mut [u8], at: usize, v: usize) {
 
 /// A page being changed in place by line operations (see the module doc).
 #[derive(Debug)]
-pub(crate) struct Edit<'a> {
-    page: &'a mut [u8],
+pub(crate) struct Edit<P> {
+    page: P,
 }
 
-impl<'a> Edit<'a> {
+impl<'a> Edit<&'a mut [u8]> {
     /// Takes `page` for changing after the constant-time checks of its header.
-    pub(crate) fn new(page: &'a mut [u8]) -> Result<Edit<'a>> {
+    pub(crate) fn new(page: &'a mut [u8]) -> Result<Self> {
+        Self::checked(page)
+    }
+}
+
+impl<'a> Edit<&'a [u8]> {
+    /// Takes `page` for reading only, after the same checks as [`Edit::new`]: what a change
+    /// would do can be checked ([`Edit::check`]) before the page may be changed.
+    pub(crate) fn view(page: &'a [u8]) -> Result<Self> {
+        Self::checked(page)
+    }
+}
+
+impl<P: Deref<Target = [u8]>> Edit<P> {
+    /// `page` after the constant-time checks of its header.
+    fn checked(page: P) -> Result<Self> {
         let len = page.len();
         if !is_valid_page_size(len) {
             return Err(Error::Page(PageError::BadSize { len }));
@@ -91,19 +109,19 @@ impl<'a> Edit<'a> {
     }
 
     fn count(&self) -> usize {
-        get_u16(self.page, LINE_COUNT_OFFSET)
+        get_u16(&self.page, LINE_COUNT_OFFSET)
     }
 
     fn free(&self) -> usize {
-        get_u16(self.page, FREE_OFFSET)
+        get_u16(&self.page, FREE_OFFSET)
     }
 
     fn uncommitted(&self) -> usize {
-        get_u16(self.page, UNCOMMITTED_FREE_OFFSET)
+        get_u16(&self.page, UNCOMMITTED_FREE_OFFSET)
     }
 
     fn data_end(&self) -> usize {
-        get_u16(self.page, DATA_END_OFFSET)
+        get_u16(&self.page, DATA_END_OFFSET)
     }
 
     fn tag_start(&self, count: usize) -> usize {
@@ -112,25 +130,7 @@ impl<'a> Edit<'a> {
 
     fn tag(&self, index: usize) -> (usize, usize) {
         let at = self.page.len().wrapping_sub(TAG_BYTES * (index + 1));
-        (get_u16(self.page, at), get_u16(self.page, at + 2))
-    }
-
-    fn set_tag(&mut self, index: usize, offset: usize, size: usize) {
-        let at = self.page.len().wrapping_sub(TAG_BYTES * (index + 1));
-        put_u16(self.page, at, offset);
-        put_u16(self.page, at + 2, size);
-    }
-
-    fn set_counts(&mut self, free: usize, data_end: usize, count: usize) {
-        put_u16(self.page, FREE_OFFSET, free);
-        put_u16(self.page, DATA_END_OFFSET, data_end);
-        put_u16(self.page, LINE_COUNT_OFFSET, count);
-    }
-
-    fn zero(&mut self, from: usize, to: usize) {
-        if let Some(bytes) = self.page.get_mut(from..to) {
-            bytes.fill(0);
-        }
+        (get_u16(&self.page, at), get_u16(&self.page, at + 2))
     }
 
     fn no_such_line(&self, index: usize, count: usize) -> Error {
@@ -174,6 +174,72 @@ impl<'a> Edit<'a> {
         }
     }
 
+    /// Checks, without changing the page, that the single operation `op` applies to it: its
+    /// line exists and lies in the data area, and its bytes fit. The change itself can then
+    /// fail only on a page whose untouched lines contradict its header, damage a page
+    /// verified by its checksum when it was read does not have. A format is never checked
+    /// here: it needs no sound page.
+    pub(crate) fn check(&self, op: &LineOp) -> Result<()> {
+        let available = self.free().saturating_sub(self.uncommitted());
+        match op {
+            LineOp::Insert(i, data) => {
+                let (index, count) = (usize::from(*i), self.count());
+                if index > count {
+                    return Err(self.no_such_line(index, count));
+                }
+                let needed = data.len() + TAG_BYTES;
+                if needed > available {
+                    return Err(self.full(needed, available));
+                }
+            }
+            LineOp::Replace(i, data) => {
+                let (_, size) = self.extent(usize::from(*i))?;
+                let extra = data.len().saturating_sub(size);
+                if extra > available {
+                    return Err(self.full(extra, available));
+                }
+            }
+            LineOp::Delete(i) => {
+                self.extent(usize::from(*i))?;
+            }
+            LineOp::Patch {
+                index,
+                offset,
+                bytes,
+            } => {
+                let (_, size) = self.extent(usize::from(*index))?;
+                if usize::from(*offset) + bytes.len() > size {
+                    return corrupt(self.pgno(), "a patch runs past its line");
+                }
+            }
+            LineOp::SetPrev(_) | LineOp::SetNext(_) | LineOp::SetFlags(_) => {}
+            LineOp::Format { .. } => {
+                return corrupt(self.pgno(), "a page format checked as a line operation");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<P: DerefMut<Target = [u8]>> Edit<P> {
+    fn set_tag(&mut self, index: usize, offset: usize, size: usize) {
+        let at = self.page.len().wrapping_sub(TAG_BYTES * (index + 1));
+        put_u16(&mut self.page, at, offset);
+        put_u16(&mut self.page, at + 2, size);
+    }
+
+    fn set_counts(&mut self, free: usize, data_end: usize, count: usize) {
+        put_u16(&mut self.page, FREE_OFFSET, free);
+        put_u16(&mut self.page, DATA_END_OFFSET, data_end);
+        put_u16(&mut self.page, LINE_COUNT_OFFSET, count);
+    }
+
+    fn zero(&mut self, from: usize, to: usize) {
+        if let Some(bytes) = self.page.get_mut(from..to) {
+            bytes.fill(0);
+        }
+    }
+
     /// Overwrites `bytes.len()` bytes of line `index` from `at` (the same bytes as replacing
     /// the line by a patched copy of the same size, without the copy).
     pub(crate) fn patch(&mut self, index: usize, at: usize, bytes: &[u8]) -> Result<()> {
@@ -193,22 +259,22 @@ impl<'a> Edit<'a> {
 
     /// Sets the dbtime of the last change.
     pub(crate) fn set_dbtime(&mut self, dbtime: Dbtime) {
-        put(self.page, DBTIME_OFFSET, &dbtime.0.to_le_bytes());
+        put(&mut self.page, DBTIME_OFFSET, &dbtime.0.to_le_bytes());
     }
 
     /// Sets the previous page at the same level.
     pub(crate) fn set_prev(&mut self, prev: Pgno) {
-        put(self.page, PREV_OFFSET, &prev.0.to_le_bytes());
+        put(&mut self.page, PREV_OFFSET, &prev.0.to_le_bytes());
     }
 
     /// Sets the next page at the same level.
     pub(crate) fn set_next(&mut self, next: Pgno) {
-        put(self.page, NEXT_OFFSET, &next.0.to_le_bytes());
+        put(&mut self.page, NEXT_OFFSET, &next.0.to_le_bytes());
     }
 
     /// Sets the page flags.
     pub(crate) fn set_flags(&mut self, flags: PageFlags) {
-        put(self.page, FLAGS_OFFSET, &flags.bits().to_le_bytes());
+        put(&mut self.page, FLAGS_OFFSET, &flags.bits().to_le_bytes());
     }
 
     /// Inserts `data` as line `index` (`PageMut::insert`).
@@ -231,7 +297,7 @@ impl<'a> Edit<'a> {
         if offset + needed > len - TAG_BYTES * count {
             return corrupt(self.pgno(), "the free byte count does not match the lines");
         }
-        put(self.page, offset, data);
+        put(&mut self.page, offset, data);
         self.page.copy_within(
             len - TAG_BYTES * count..len - TAG_BYTES * index,
             len - TAG_BYTES * (count + 1),
@@ -254,7 +320,7 @@ impl<'a> Edit<'a> {
         let mut data_end = self.data_end();
         let free = self.free();
         if data.len() <= size {
-            put(self.page, offset, data);
+            put(&mut self.page, offset, data);
             self.zero(offset + data.len(), offset + size);
             if offset + size == data_end {
                 data_end = offset + data.len();
@@ -281,7 +347,7 @@ impl<'a> Edit<'a> {
             if size > 0 && offset + size == data_end {
                 data_end = offset;
             }
-            put_u16(self.page, DATA_END_OFFSET, data_end);
+            put_u16(&mut self.page, DATA_END_OFFSET, data_end);
             if data_end + data.len() > tag_start {
                 self.reorganize()?;
                 data_end = self.data_end();
@@ -291,7 +357,7 @@ impl<'a> Edit<'a> {
         if new_offset + data.len() > tag_start {
             return corrupt(self.pgno(), "the free byte count does not match the lines");
         }
-        put(self.page, new_offset, data);
+        put(&mut self.page, new_offset, data);
         self.set_tag(index, new_offset, data.len());
         self.set_counts(free - extra, data_end.max(new_offset + data.len()), count);
         Ok(())
@@ -339,12 +405,12 @@ impl<'a> Edit<'a> {
             pos += size;
         }
         self.zero(pos, data_end);
-        put_u16(self.page, DATA_END_OFFSET, pos);
+        put_u16(&mut self.page, DATA_END_OFFSET, pos);
         Ok(())
     }
 }
 
-impl crate::redo::LineEditor for Edit<'_> {
+impl crate::redo::LineEditor for Edit<&mut [u8]> {
     fn pgno(&self) -> Pgno {
         Edit::pgno(self)
     }
@@ -405,7 +471,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         /// Every sequence of changes leaves the page exactly as `PageMut` leaves it, fails
-        /// where `PageMut` fails, and keeps the page's structure sound.
+        /// where `PageMut` fails (and where `Edit::check` says it will), and keeps the page's
+        /// structure sound.
         #[test]
         fn edits_match_page_mut_byte_for_byte(
             ops in proptest::collection::vec(op(), 1..120),
@@ -416,6 +483,12 @@ mod tests {
             let mut b = a.clone();
             for op in ops {
                 let count = ese_pageio::PageView::new(&a).expect("sound").line_count();
+                let line_op = match &op {
+                    Op::Insert(i, d) => LineOp::Insert((i % (count + 1)) as u16, d.clone()),
+                    Op::Replace(i, d) => LineOp::Replace((i % (count + 1)) as u16, d.clone()),
+                    Op::Delete(i) => LineOp::Delete((i % (count + 1)) as u16),
+                };
+                let checked = Edit::view(&b).expect("sound").check(&line_op).is_ok();
                 let (ra, rb) = {
                     let mut ma = PageMut::new(&mut a).expect("sound");
                     let mut mb = Edit::new(&mut b).expect("sound");
@@ -435,6 +508,8 @@ mod tests {
                     }
                 };
                 prop_assert_eq!(ra, rb);
+                // The check without a change predicts the change exactly.
+                prop_assert_eq!(checked, rb);
                 prop_assert!(a == b, "the pages differ");
                 prop_assert!(ese_pageio::page::check(&b).is_ok());
             }

@@ -384,3 +384,42 @@ fn cleanup_and_the_sweep_remove_only_unneeded_deleted_nodes() {
     assert_eq!(st.trees.sweep_deleted().unwrap(), 0);
     st.tree.tree().check_invariants().unwrap();
 }
+
+#[test]
+fn cleanup_of_many_nodes_alongside_a_writer_removes_every_one() {
+    let st = store(VerConfig::default());
+    let rows = 10 * ese_txn::vtree::CLEANUP_NODES_PER_HOLD;
+    let key = |i: usize| format!("d{i:05}").into_bytes();
+    let mut s = st.ver().begin_session();
+    for i in 0..rows {
+        st.insert(&mut s, &key(i), b"v").unwrap();
+    }
+    s.begin_transaction().unwrap();
+    for i in 0..rows {
+        st.tree.delete(&mut s, &key(i)).unwrap();
+    }
+    s.commit_transaction(CommitMode::Lazy).unwrap();
+
+    // A writer inserts other keys while cleanup hands the latch over between its holds.
+    let removed = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut w = st.ver().begin_session();
+            for i in 0..rows {
+                st.insert(&mut w, format!("w{i:05}").as_bytes(), b"x")
+                    .unwrap();
+            }
+        });
+        let removed = st.cleanup();
+        writer.join().unwrap();
+        removed
+    });
+    assert_eq!(removed, rows);
+    let raw = st.raw();
+    assert!(
+        raw.keys().all(|k| k.starts_with(b"w")),
+        "a deleted node is left"
+    );
+    assert_eq!(raw.len(), rows);
+    st.tree.tree().check_invariants().unwrap();
+    st.ver().check_invariants().unwrap();
+}

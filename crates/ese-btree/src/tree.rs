@@ -387,12 +387,25 @@ impl BTree {
     }
 
     fn insert_unlatched(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
+        self.insert_with(trx, key, data, |_| Ok(()))
+    }
+
+    /// The insert, with `first` shown the node stored under `key` (if any) once the one
+    /// descent has found it: `first` may refuse the insert with its own error.
+    fn insert_with<E: From<Error>>(
+        &self,
+        trx: Trx,
+        key: &[u8],
+        data: &[u8],
+        first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let (path, leaf, i, existing) = self.locate(key)?;
+        first(existing.as_ref())?;
         if existing
             .as_ref()
             .is_some_and(|n| !n.flags.contains(NodeFlags::DELETED))
         {
-            return Err(Error::KeyDuplicate);
+            return Err(Error::KeyDuplicate.into());
         }
         self.db.versions().may_modify(self.objid, key, trx)?;
         let node = Node {
@@ -402,9 +415,9 @@ impl BTree {
         };
         let remove = usize::from(existing.is_some());
         let before = existing.map(|n| (n.flags, n.payload));
-        self.logged_node_change(key, before, || {
+        Ok(self.logged_node_change(key, before, || {
             self.update(&path, leaf, i, remove, vec![node], RecKind::Insert, trx)
-        })
+        })?)
     }
 
     /// Replaces the data of the live node with `key` (ESE's BTReplace).
@@ -415,9 +428,21 @@ impl BTree {
     }
 
     fn replace_unlatched(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
+        self.replace_with(trx, key, data, |_| Ok(()))
+    }
+
+    /// The replace, with `first` shown the node stored under `key` as [`BTree::insert_with`].
+    fn replace_with<E: From<Error>>(
+        &self,
+        trx: Trx,
+        key: &[u8],
+        data: &[u8],
+        first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let (path, leaf, i, existing) = self.locate(key)?;
+        first(existing.as_ref())?;
         let Some(old) = existing.filter(|n| !n.flags.contains(NodeFlags::DELETED)) else {
-            return Err(Error::RecordNotFound);
+            return Err(Error::RecordNotFound.into());
         };
         self.db.versions().may_modify(self.objid, key, trx)?;
         let node = Node {
@@ -426,9 +451,9 @@ impl BTree {
             payload: data.to_vec(),
         };
         let before = Some((old.flags, old.payload));
-        self.logged_node_change(key, before, || {
+        Ok(self.logged_node_change(key, before, || {
             self.update(&path, leaf, i, 1, vec![node], RecKind::Replace, trx)
-        })
+        })?)
     }
 
     /// Flag-deletes the live node with `key` (ESE's BTFlagDelete): it stays on the page for
@@ -440,9 +465,21 @@ impl BTree {
     }
 
     fn delete_unlatched(&self, trx: Trx, key: &[u8]) -> Result<()> {
+        self.delete_with(trx, key, |_| Ok(()))
+    }
+
+    /// The flag-delete, with `first` shown the node stored under `key` as
+    /// [`BTree::insert_with`].
+    fn delete_with<E: From<Error>>(
+        &self,
+        trx: Trx,
+        key: &[u8],
+        first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let (path, leaf, i, existing) = self.locate(key)?;
+        first(existing.as_ref())?;
         let Some(old) = existing.filter(|n| !n.flags.contains(NodeFlags::DELETED)) else {
-            return Err(Error::RecordNotFound);
+            return Err(Error::RecordNotFound.into());
         };
         self.db.versions().may_modify(self.objid, key, trx)?;
         let before = Some((old.flags, old.payload.clone()));
@@ -453,9 +490,9 @@ impl BTree {
                 .with(Self::versioned(trx)),
             ..old
         };
-        self.logged_node_change(key, before, || {
+        Ok(self.logged_node_change(key, before, || {
             self.update(&path, leaf, i, 1, vec![node], RecKind::Delete, trx)
-        })
+        })?)
     }
 
     /// Runs one node change, with every split or merge it causes, as one atomic change (see
@@ -618,6 +655,52 @@ impl BTree {
     pub fn delete_latched(&self, latch: &WriteLatch<'_>, trx: Trx, key: &[u8]) -> Result<()> {
         self.check_latch(latch)?;
         self.delete_unlatched(trx, key)
+    }
+
+    /// [`BTree::insert_latched`], first showing `first` the node stored under `key` (if any,
+    /// flag-deleted or not), which may refuse the insert with its own error: the layer above
+    /// checks the node and records its version on the insert's own descent, instead of
+    /// reading the node with a descent of its own first. Nothing is changed before `first`
+    /// returns, and nothing if it fails.
+    pub fn insert_latched_with<E: From<Error>>(
+        &self,
+        latch: &WriteLatch<'_>,
+        trx: Trx,
+        key: &[u8],
+        data: &[u8],
+        first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.check_latch(latch)?;
+        self.check_key_data(key, data)?;
+        self.insert_with(trx, key, data, first)
+    }
+
+    /// [`BTree::replace_latched`], first showing `first` the node stored under `key`, as
+    /// [`BTree::insert_latched_with`] does.
+    pub fn replace_latched_with<E: From<Error>>(
+        &self,
+        latch: &WriteLatch<'_>,
+        trx: Trx,
+        key: &[u8],
+        data: &[u8],
+        first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.check_latch(latch)?;
+        self.check_key_data(key, data)?;
+        self.replace_with(trx, key, data, first)
+    }
+
+    /// [`BTree::delete_latched`], first showing `first` the node stored under `key`, as
+    /// [`BTree::insert_latched_with`] does.
+    pub fn delete_latched_with<E: From<Error>>(
+        &self,
+        latch: &WriteLatch<'_>,
+        trx: Trx,
+        key: &[u8],
+        first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.check_latch(latch)?;
+        self.delete_with(trx, key, first)
     }
 
     /// [`BTree::undo`] under a write latch the caller already holds (rollback takes every

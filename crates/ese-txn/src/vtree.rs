@@ -299,6 +299,23 @@ impl VersionedTree {
         Error::Tree(e)
     }
 
+    /// The outcome of a change whose version was `recorded` before the B-tree made it: a
+    /// B-tree failure after the version was recorded is settled ([`VersionedTree::settle`]).
+    fn settle_if(
+        &self,
+        result: Result<(), Error>,
+        recorded: bool,
+        session: &mut Session,
+        latch: &WriteLatch<'_>,
+        key: &[u8],
+        before: &Option<Node>,
+    ) -> Result<(), Error> {
+        match result {
+            Err(Error::Tree(e)) if recorded => Err(self.settle(session, latch, key, before, e)),
+            other => other,
+        }
+    }
+
     /// Inserts `key` (KeyDuplicate if the session sees a live node with it).
     pub fn insert(&self, session: &mut Session, key: &[u8], data: &[u8]) -> Result<(), Error> {
         let trx = change_trx(session)?;
@@ -306,16 +323,23 @@ impl VersionedTree {
         let latch = self.tree.write_latch();
         // Once the conflict check passes, the node as stored is what this session sees.
         session.check_write(self.obj, key)?;
-        let before = self.tree.node_latched(&latch, key)?;
-        let reused = match &before {
-            Some(n) if is_live(n) => return Err(Error::Tree(ese_btree::Error::KeyDuplicate)),
-            Some(n) => Some(n.payload.as_slice()),
-            None => None,
-        };
-        session.version_insert(self.obj, key, reused)?;
-        self.tree
-            .insert_latched(&latch, trx, key, data)
-            .map_err(|e| self.settle(session, &latch, key, &before, e))
+        let (mut before, mut recorded) = (None, false);
+        let result = self
+            .tree
+            .insert_latched_with(&latch, trx, key, data, |node| {
+                before = node.cloned();
+                let reused = match node {
+                    Some(n) if is_live(n) => {
+                        return Err(Error::Tree(ese_btree::Error::KeyDuplicate));
+                    }
+                    Some(n) => Some(n.payload.as_slice()),
+                    None => None,
+                };
+                session.version_insert(self.obj, key, reused)?;
+                recorded = true;
+                Ok(())
+            });
+        self.settle_if(result, recorded, session, &latch, key, &before)
     }
 
     /// Replaces the data of `key` (RecordNotFound if the session sees no node).
@@ -324,14 +348,19 @@ impl VersionedTree {
         self.tree.validate(key, data)?;
         let latch = self.tree.write_latch();
         session.check_write(self.obj, key)?;
-        let before = self.tree.node_latched(&latch, key)?;
-        let Some(old) = before.as_ref().filter(|n| is_live(n)) else {
-            return Err(Error::Tree(ese_btree::Error::RecordNotFound));
-        };
-        session.version_replace(self.obj, key, &old.payload)?;
-        self.tree
-            .replace_latched(&latch, trx, key, data)
-            .map_err(|e| self.settle(session, &latch, key, &before, e))
+        let (mut before, mut recorded) = (None, false);
+        let result = self
+            .tree
+            .replace_latched_with(&latch, trx, key, data, |node| {
+                before = node.cloned();
+                let Some(old) = node.filter(|n| is_live(n)) else {
+                    return Err(Error::Tree(ese_btree::Error::RecordNotFound));
+                };
+                session.version_replace(self.obj, key, &old.payload)?;
+                recorded = true;
+                Ok(())
+            });
+        self.settle_if(result, recorded, session, &latch, key, &before)
     }
 
     /// Flag-deletes `key`; cleanup removes the node once no snapshot needs it.
@@ -339,14 +368,17 @@ impl VersionedTree {
         let trx = change_trx(session)?;
         let latch = self.tree.write_latch();
         session.check_write(self.obj, key)?;
-        let before = self.tree.node_latched(&latch, key)?;
-        if !before.as_ref().is_some_and(is_live) {
-            return Err(Error::Tree(ese_btree::Error::RecordNotFound));
-        }
-        session.version_flag_delete(self.obj, key)?;
-        self.tree
-            .delete_latched(&latch, trx, key)
-            .map_err(|e| self.settle(session, &latch, key, &before, e))
+        let (mut before, mut recorded) = (None, false);
+        let result = self.tree.delete_latched_with(&latch, trx, key, |node| {
+            before = node.cloned();
+            if !node.is_some_and(is_live) {
+                return Err(Error::Tree(ese_btree::Error::RecordNotFound));
+            }
+            session.version_flag_delete(self.obj, key)?;
+            recorded = true;
+            Ok(())
+        });
+        self.settle_if(result, recorded, session, &latch, key, &before)
     }
 
     /// Adds `delta` to the integer at `field` of `key`'s data without a write conflict with

@@ -689,15 +689,27 @@ impl Database {
         let mut spare = Vec::with_capacity(pages.len());
         let mut failed = None;
         for (((&pgno, page), guard), image) in pages.iter().zip(guards.iter_mut()).zip(images) {
+            let was_dirty = guard.is_dirty();
             if let Some(image) = image {
                 guard.mark_dirty(image);
             }
             match &page.content {
                 Content::Copy(bytes) => guard.copy_from_slice(bytes),
                 Content::Deferred { op, dbtime_after } => {
+                    // A dirty page's gap is zero already: its first change since it was
+                    // read zeroed it, and line operations keep it so (they zero what they
+                    // free). A clean page's is zeroed, as its image says it is.
+                    if !was_dirty {
+                        zero_free_gap(guard);
+                    }
+                    debug_assert!(
+                        guard
+                            .get(free_gap(guard))
+                            .is_some_and(|g| g.iter().all(|&b| b == 0)),
+                        "page {pgno:?}: a dirty page's free gap is not zero"
+                    );
                     // Checked when it was made, on this very page (the dbtime is the same),
                     // so it cannot fail here short of memory damage.
-                    zero_free_gap(guard);
                     let ops = std::slice::from_ref(op);
                     if let Err(e) = apply_trusted(guard, pgno, ops, *dbtime_after) {
                         failed.get_or_insert(e);

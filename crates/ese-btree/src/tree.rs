@@ -189,14 +189,6 @@ impl<'a> WriteLatch<'a> {
             _guard: db.lock.write(),
         }
     }
-
-    /// Lets the readers and writers waiting for the latch (if any) have it, then takes it
-    /// back: a long run of changes under one hold (version cleanup removing thousands of
-    /// nodes) calls this between changes, so it never stalls others for the whole run.
-    /// Whatever the caller read under the latch before must be read again after.
-    pub fn yield_to_waiters(&mut self) {
-        RwLockWriteGuard::bump(&mut self._guard);
-    }
 }
 
 impl Latch for WriteLatch<'_> {

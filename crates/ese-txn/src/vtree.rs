@@ -67,10 +67,6 @@ use crate::session::Session;
 use crate::undo::{Undo, UndoAction, UndoError};
 use crate::ver::{EscrowAdjust, LockKind, ObjId, Removable, VersionStore, Visibility};
 
-/// How many flag-deleted nodes version cleanup removes under one hold of a database's
-/// write latch before it lets waiting sessions in ([`Trees::cleanup`]).
-pub const CLEANUP_NODES_PER_HOLD: usize = 32;
-
 /// The bit of [`EscrowField::code`] that marks a 64-bit field.
 const I64_FIELD_BIT: u32 = 1 << 16;
 
@@ -802,10 +798,6 @@ impl Trees {
     /// Runs version cleanup and removes the flag-deleted nodes it releases; returns how many
     /// nodes were removed.
     ///
-    /// The database's write latch is handed to any waiting reader or writer after every
-    /// [`CLEANUP_NODES_PER_HOLD`] nodes: after a transaction deleted 50,000 rows, removing
-    /// them all under one hold stalled every other session for tens of milliseconds.
-    ///
     /// Each node is checked again under its database's write latch: still flag-deleted, and
     /// with no version (it may have been reinserted, or deleted again, since it was queued).
     /// A node of a tree that is not registered stays until [`Trees::sweep_deleted`]. After a
@@ -831,12 +823,8 @@ impl Trees {
             else {
                 continue;
             };
-            let mut latch = WriteLatch::new(&db);
-            for (i, r) in items.iter().enumerate() {
-                if i > 0 && i % CLEANUP_NODES_PER_HOLD == 0 {
-                    // Each node is checked afresh below, so others may run in between.
-                    latch.yield_to_waiters();
-                }
+            let latch = WriteLatch::new(&db);
+            for r in items {
                 let Some(tree) = trees.get(&r.obj) else {
                     continue;
                 };

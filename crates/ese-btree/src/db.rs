@@ -64,19 +64,19 @@
 //! A failure before step 4 (a page that cannot be read, a full disk, the log refusing the
 //! record, no free frame to latch a page in) abandons the group: no page in the cache changed,
 //! the in-memory space counters are put back, and the call returns the error. Step 4 cannot
-//! fail: a kept operation was checked on the same page (its dbtime is checked again when it is
-//! latched), so it cannot fail there short of memory damage. The write-ahead rule holds because a page is changed in the cache only after the
-//! record describing it is appended, and is marked with that record's position before its
-//! latch is released, so the cache writes it only once the log is durable past the group. The
+//! fail: a kept operation was checked on the same page (its dbtime is checked again when it
+//! is latched), so it fails there only on memory damage. The write-ahead rule holds because a
+//! page is changed in the cache only after the record describing it is appended, and is
+//! marked with that record's position before its latch is released, so the cache writes it
+//! only once the log is durable past the group. The
 //! checkpoint cannot pass the group's first image either: every page of the group is latched
 //! before the images are appended, and a latched page holds the checkpoint at or before the
 //! log head of the moment it was latched (the cache's writer floor) until its marks are
 //! published. The cost is a copy of each page changed more than once (most calls change one
 //! page once: a node inserted, replaced or flag-deleted where it fits) and, while the record
-//! is appended,
-//! one latched frame per page the call changes (a split changes about three pages per level it
-//! climbs, plus the space map): the cache must hold that many frames, or the call fails with
-//! JET_errOutOfBuffers and changes nothing.
+//! is appended, one latched frame per page the call changes (a split changes about three
+//! pages per level it climbs, plus the space map): the cache must hold that many frames, or
+//! the call fails with JET_errOutOfBuffers and changes nothing.
 
 use std::collections::BTreeMap;
 use std::ops::Deref;
@@ -516,7 +516,6 @@ impl Database {
         }
         let mut group = self.group.lock();
         let group = &mut *group;
-        let db = self.config.db;
         let (dbtime_before, dbtime_after) = match group.pages.entry(pgno) {
             std::collections::btree_map::Entry::Occupied(e) => {
                 let page = e.into_mut();
@@ -549,7 +548,7 @@ impl Database {
                 (Dbtime::NIL, dbtime_after)
             }
             std::collections::btree_map::Entry::Vacant(e) => {
-                let cached = self.cache.read(db, pgno)?;
+                let cached = self.cache.read(self.config.db, pgno)?;
                 let dbtime_before = page_dbtime(&cached);
                 let dbtime_after = self.next_dbtime();
                 let content = match ops {
@@ -1068,9 +1067,7 @@ fn group_bitmap(page: &[u8], map: Pgno, group_pages: u32) -> Result<&[u8]> {
     Ok(bitmap)
 }
 
-/// The page's contiguous free gap, between the end of the data area and the tag array (empty
-/// when the header is not readable as such).
-/// Zeroes the free gap of `page` (between its data and its tag array).
+/// Zeroes the free gap of `page` ([`free_gap`]).
 fn zero_free_gap(page: &mut [u8]) {
     let hole = free_gap(page);
     if let Some(gap) = page.get_mut(hole) {
@@ -1078,6 +1075,8 @@ fn zero_free_gap(page: &mut [u8]) {
     }
 }
 
+/// The page's contiguous free gap, between the end of the data area and the tag array (empty
+/// when the header is not readable as such).
 fn free_gap(page: &[u8]) -> std::ops::Range<usize> {
     let u16_at = |at: usize| {
         page.get(at..at + 2)

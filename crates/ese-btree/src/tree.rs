@@ -375,10 +375,6 @@ impl BTree {
     pub fn insert(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         self.check_key_data(key, data)?;
         let _w = self.db.lock.write();
-        self.insert_unlatched(trx, key, data)
-    }
-
-    fn insert_unlatched(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         self.insert_with(trx, key, data, |_| Ok(()))
     }
 
@@ -416,10 +412,6 @@ impl BTree {
     pub fn replace(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         self.check_key_data(key, data)?;
         let _w = self.db.lock.write();
-        self.replace_unlatched(trx, key, data)
-    }
-
-    fn replace_unlatched(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         self.replace_with(trx, key, data, |_| Ok(()))
     }
 
@@ -453,10 +445,6 @@ impl BTree {
     /// [`BTree::cleanup`] removes it.
     pub fn delete(&self, trx: Trx, key: &[u8]) -> Result<()> {
         let _w = self.db.lock.write();
-        self.delete_unlatched(trx, key)
-    }
-
-    fn delete_unlatched(&self, trx: Trx, key: &[u8]) -> Result<()> {
         self.delete_with(trx, key, |_| Ok(()))
     }
 
@@ -617,40 +605,9 @@ impl BTree {
         self.node_unlatched(key)
     }
 
-    /// [`BTree::insert`] under a write latch the caller already holds.
-    pub fn insert_latched(
-        &self,
-        latch: &WriteLatch<'_>,
-        trx: Trx,
-        key: &[u8],
-        data: &[u8],
-    ) -> Result<()> {
-        self.check_latch(latch)?;
-        self.check_key_data(key, data)?;
-        self.insert_unlatched(trx, key, data)
-    }
-
-    /// [`BTree::replace`] under a write latch the caller already holds.
-    pub fn replace_latched(
-        &self,
-        latch: &WriteLatch<'_>,
-        trx: Trx,
-        key: &[u8],
-        data: &[u8],
-    ) -> Result<()> {
-        self.check_latch(latch)?;
-        self.check_key_data(key, data)?;
-        self.replace_unlatched(trx, key, data)
-    }
-
-    /// [`BTree::delete`] under a write latch the caller already holds.
-    pub fn delete_latched(&self, latch: &WriteLatch<'_>, trx: Trx, key: &[u8]) -> Result<()> {
-        self.check_latch(latch)?;
-        self.delete_unlatched(trx, key)
-    }
-
-    /// [`BTree::insert_latched`], first showing `first` the node stored under `key` (if any,
-    /// flag-deleted or not), which may refuse the insert with its own error: the layer above
+    /// [`BTree::insert`] under a write latch the caller already holds, first showing `first`
+    /// the node stored under `key` (if any, flag-deleted or not), which may refuse the insert
+    /// with its own error (`|_| Ok(())` refuses nothing): the layer above
     /// checks the node and records its version on the insert's own descent, instead of
     /// reading the node with a descent of its own first. Nothing is changed before `first`
     /// returns, and nothing if it fails.
@@ -667,8 +624,8 @@ impl BTree {
         self.insert_with(trx, key, data, first)
     }
 
-    /// [`BTree::replace_latched`], first showing `first` the node stored under `key`, as
-    /// [`BTree::insert_latched_with`] does.
+    /// [`BTree::replace`] under a write latch the caller already holds, first showing `first`
+    /// the node stored under `key`, as [`BTree::insert_latched_with`] does.
     pub fn replace_latched_with<E: From<Error>>(
         &self,
         latch: &WriteLatch<'_>,
@@ -682,8 +639,8 @@ impl BTree {
         self.replace_with(trx, key, data, first)
     }
 
-    /// [`BTree::delete_latched`], first showing `first` the node stored under `key`, as
-    /// [`BTree::insert_latched_with`] does.
+    /// [`BTree::delete`] under a write latch the caller already holds, first showing `first`
+    /// the node stored under `key`, as [`BTree::insert_latched_with`] does.
     pub fn delete_latched_with<E: From<Error>>(
         &self,
         latch: &WriteLatch<'_>,

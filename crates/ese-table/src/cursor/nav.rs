@@ -758,14 +758,7 @@ impl TableCursor {
             self.range = Some(range);
         }
         if !inside {
-            self.current = CurrentRow::None;
-            self.bm = None;
-            self.pos = if upper {
-                Position::AfterLast
-            } else {
-                Position::BeforeFirst
-            };
-            return Err(Error::NoCurrentRecord);
+            return Err(self.ran_off(upper));
         }
         Ok(())
     }

@@ -27,20 +27,22 @@
 //! takes **everything** in the buffer (not just its own record), writes the sectors and syncs
 //! once while holding no lock an appender or a follower needs, publishes the new flush tip and
 //! wakes every follower. Appending never waits for a flush: the leader holds the buffer only
-//! to take it. A caller that finds a leader at work is a *follower*: it sleeps on a condition
-//! variable until that leader publishes, then re-checks the tip. Most followers find that the
-//! leader's fsync covered them and return without any I/O; the first that is not covered
-//! becomes the next leader at once.
+//! to take it. A caller that finds a leader at work is a *follower*: it lists itself and parks
+//! until that leader publishes, which unparks every listed thread at once. Most followers find
+//! that the leader's fsync covered them and return without taking any lock again, so they run
+//! side by side instead of handing a lock on one by one; the first that is not covered becomes
+//! the next leader.
 //!
 //! Left at that, committers split into two cohorts that alternate: when a flush ends, the
 //! committers it covered have yet to append their next commit, while those that appended
 //! during it are already waiting, and the next leader would take only the latter. So a new
 //! leader first *gathers*: the group state counts the committers waiting for the next batch
 //! and remembers the most committers ever present at once; while fewer are waiting than that,
-//! the leader waits on a condition variable, woken by the arrival that completes the group.
-//! The wait is bounded by half the recent flush time, or twice what recent complete
-//! gatherings took when committers are slower than that to come back, but never more than
-//! one flush (nor 1 ms). A gathering that times out lowers the expectation to the committers
+//! the leader parks. The arrival that completes the group does not wake it: that arrival is
+//! running already, so it takes the lead over and writes at once, and the parked gatherer
+//! becomes one of its followers. The wait is bounded by half the recent flush time, or twice
+//! what recent complete gatherings took when committers are slower than that to come back,
+//! but never more than one flush (nor 1 ms). A gathering that times out lowers the expectation to the committers
 //! that did come and halves the next one's patience (at most three times, until the
 //! expectation holds again), so committers that stop (or are busy elsewhere) cost one short
 //! wait, not one per flush. A lone committer never waits: one caller is all it expects. With
@@ -78,13 +80,14 @@
 //! `<base>.log`, syncing the directory after each step, so a crash never loses a generation.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use ese_core::Lgpos;
 use ese_core::limits::SECTOR_BYTES;
 use ese_pageio::{Directory, Storage};
-use parking_lot::{Condvar, Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::checkpoint::{Checkpoint, CheckpointFile, read_checkpoint};
 use crate::error::Error;
@@ -416,9 +419,6 @@ struct Group {
     /// Callers of [`Log::flush_to`] waiting whose record is still in the buffer (the next
     /// batch will cover them).
     open: usize,
-    /// Committers in [`Log::commit_wait`] (or a counted [`Log::flush_to`]) that are waiting
-    /// or about to return.
-    present: usize,
     /// How many callers a batch can expect to gather: the most that were present at once,
     /// lowered to what actually came when a gathering times out.
     expected: usize,
@@ -434,6 +434,40 @@ struct Group {
     gather_nanos: u64,
     /// The emptied vectors of the last batch, for the next one to take.
     spare: (Vec<u8>, Vec<Segment>),
+    /// The leader's gathering, while it waits for the committers it expects.
+    gathering: Option<Gathering>,
+    /// The number of the last gathering begun.
+    gatherings: u64,
+    /// The threads asleep until the next flush is published: followers, and a gathering
+    /// leader. Each publication unparks them all and empties the list.
+    sleepers: Vec<Thread>,
+}
+
+/// A leader waiting for the committers it expects before it takes the buffer.
+#[derive(Clone, Copy, Debug)]
+struct Gathering {
+    /// Which gathering this is, so its leader can tell whether it was taken over.
+    number: u64,
+    began: Instant,
+}
+
+impl Group {
+    /// Notes that a gathering that began at `began` saw every committer it expected.
+    fn note_gathered(&mut self, began: Instant) {
+        self.misses = 0;
+        let took = u64::try_from(began.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.gather_nanos = (self.gather_nanos.saturating_mul(7) / 8).saturating_add(took / 8);
+    }
+}
+
+/// How a leader's gathering ended.
+enum Gathered<'a> {
+    /// The leader takes the buffer now.
+    Lead(MutexGuard<'a, Group>),
+    /// The arrival that completed the group took the lead: look again, as a follower.
+    TakenOver(MutexGuard<'a, Group>),
+    /// The flush of the arrival that took over covered the caller (or the log failed).
+    Done(Result<(), Error>),
 }
 
 /// The longest a leader waits for more committers, however slow the disk.
@@ -463,11 +497,15 @@ pub struct Log {
     buf: Mutex<Buffer>,
     /// [`LogConfig::buffer_bytes`], at least one sector.
     buffer_bytes: usize,
-    /// The group commit state; followers wait on `flushed_cv`, a gathering leader on
-    /// `gather_cv`. Locked before `buf` when both are.
+    /// The group commit state. Locked before `buf` when both are.
     group: Mutex<Group>,
-    flushed_cv: Condvar,
-    gather_cv: Condvar,
+    /// How many times a leader has published the end of its turn (changed under `group`):
+    /// a sleeper that sees it change looks again.
+    publications: AtomicU64,
+    /// Committers in [`Log::commit_wait`] (or a counted [`Log::flush_to`]) that are waiting
+    /// or about to return. Raised under `group`; lowered without it, by a committer on its
+    /// way out.
+    present: AtomicUsize,
     /// The position of the last record appended in this run ([`Lgpos::MIN`] if none), packed
     /// with [`Lgpos::to_u64`].
     last_start: AtomicU64,
@@ -642,16 +680,18 @@ impl Log {
             group: Mutex::new(Group {
                 leading: false,
                 open: 0,
-                present: 0,
                 expected: 1,
                 misses: 0,
                 taken_end: head,
                 io_nanos: 0,
                 gather_nanos: 0,
                 spare: (Vec::new(), Vec::new()),
+                gathering: None,
+                gatherings: 0,
+                sleepers: Vec::new(),
             }),
-            flushed_cv: Condvar::new(),
-            gather_cv: Condvar::new(),
+            publications: AtomicU64::new(0),
+            present: AtomicUsize::new(0),
             last_start: AtomicU64::new(Lgpos::MIN.to_u64()),
             writer: Mutex::new(writer),
             checkpoint: Mutex::new(checkpoint),
@@ -788,47 +828,119 @@ impl Log {
         self.check_failed()?;
         let mut g = self.group.lock();
         let counted = who == Waiter::Committer;
+        let mut take_over = false;
         if counted {
-            g.present += 1;
-            g.expected = g.expected.max(g.present);
+            let present = self.present.fetch_add(1, Ordering::Relaxed) + 1;
+            g.expected = g.expected.max(present);
             if target >= g.taken_end {
-                // The next batch will cover this caller: count it, and tell a gathering
-                // leader (only a leader waits on gather_cv) once everyone it expects has come.
+                // The next batch will cover this caller: count it. If it completes the group
+                // a leader is gathering, it leads in that leader's place: it is on a CPU
+                // now, while waking the gatherer would cost a wake-up before the write.
                 g.open += 1;
-                if g.open >= g.expected {
-                    self.gather_cv.notify_one();
+                if g.open >= g.expected
+                    && let Some(gathering) = g.gathering.take()
+                {
+                    g.note_gathered(gathering.began);
+                    take_over = true;
                 }
             }
         }
-        let result = self.wait_or_lead(&mut g, target);
+        let result = self.wait_or_lead(g, target, take_over);
         if counted {
-            g.present -= 1;
+            self.present.fetch_sub(1, Ordering::Relaxed);
         }
         result
     }
 
-    /// The loop of [`Log::flush_to`] and [`Log::commit_wait`], with the group state locked:
-    /// wait for the leader at work, or lead, until `target` is durable or the log has failed.
-    fn wait_or_lead(&self, g: &mut MutexGuard<'_, Group>, target: Lgpos) -> Result<(), Error> {
-        // Bounded in practice: each turn returns, waits for a leader to finish, or leads one
-        // flush that covers `target`.
+    /// The loop of [`Log::flush_to`] and [`Log::commit_wait`], from the group state locked:
+    /// sleep until the leader at work publishes, or lead, until `target` is durable or the
+    /// log has failed. With `take_over` the caller already holds the lead (see
+    /// [`Log::flush_as`]).
+    fn wait_or_lead<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Group>,
+        target: Lgpos,
+        mut take_over: bool,
+    ) -> Result<(), Error> {
+        // Bounded in practice: each turn returns, sleeps until a leader publishes, or leads
+        // one flush that covers `target`.
         loop {
             if target < self.flushed() {
                 return Ok(());
             }
             self.check_failed()?;
-            if g.leading {
-                // Follower: sleep until the current leader publishes its flush, then re-check.
-                self.flushed_cv.wait(g);
-                continue;
+            if !take_over {
+                if g.leading {
+                    // Follower: sleep until the current leader publishes, then re-check.
+                    if let Some(result) = self.sleep(g, target, None) {
+                        return result;
+                    }
+                    g = self.group.lock();
+                    continue;
+                }
+                g.leading = true;
+                match self.gather(g, target) {
+                    Gathered::Lead(locked) => g = locked,
+                    Gathered::TakenOver(locked) => {
+                        g = locked;
+                        continue;
+                    }
+                    Gathered::Done(result) => return result,
+                }
             }
-            g.leading = true;
-            self.gather(g);
-            let result = self.lead(g);
+            take_over = false;
+            let result = self.lead(&mut g);
             g.leading = false;
-            self.flushed_cv.notify_all();
+            self.publish(&mut g);
             result?;
         }
+    }
+
+    /// Ends a leader's turn: tells every sleeper to look again. The sleepers a flush covered
+    /// return without taking the group lock, so they all run at once rather than one after
+    /// another.
+    fn publish(&self, g: &mut MutexGuard<'_, Group>) {
+        self.publications.fetch_add(1, Ordering::Release);
+        for sleeper in g.sleepers.drain(..) {
+            sleeper.unpark();
+        }
+    }
+
+    /// Releases the group lock and sleeps until a leader publishes (or `deadline` passes).
+    /// Returns the caller's result if the flush published covered `target` or the log failed,
+    /// or `None` when the caller must lock the group again and look.
+    fn sleep(
+        &self,
+        mut g: MutexGuard<'_, Group>,
+        target: Lgpos,
+        deadline: Option<Instant>,
+    ) -> Option<Result<(), Error>> {
+        // Read under the lock that publications change under, as the sleeper is listed: a
+        // publication after this point unparks this thread.
+        let seen = self.publications.load(Ordering::Acquire);
+        g.sleepers.push(std::thread::current());
+        drop(g);
+        // Bounded: a publication ends it, and so does the deadline; a wake-up without either
+        // (parking may return spuriously) parks again.
+        while self.publications.load(Ordering::Acquire) == seen {
+            match deadline {
+                None => std::thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return None;
+                    }
+                    std::thread::park_timeout(deadline - now);
+                }
+            }
+        }
+        if target < self.flushed() {
+            return Some(Ok(()));
+        }
+        if let Err(e) = self.check_failed() {
+            return Some(Err(e));
+        }
+        None
     }
 
     /// Before taking the buffer, waits briefly for the committers the leader can expect: the
@@ -837,15 +949,16 @@ impl Log {
     /// Only waits when more committers were recently present at once than are now waiting,
     /// and never longer than one typical flush (half of one unless committers have lately
     /// taken longer to come back; less after each wait that was in vain), so a lone committer
-    /// never waits at all.
-    fn gather(&self, g: &mut MutexGuard<'_, Group>) {
+    /// never waits at all. The arrival that completes the group takes the lead over (see
+    /// [`Log::flush_as`]), and the gatherer becomes its follower.
+    fn gather<'a>(&'a self, mut g: MutexGuard<'a, Group>, target: Lgpos) -> Gathered<'a> {
         if g.open >= g.expected {
             // Everyone expected is here: the expectation holds, so patience is restored.
             g.misses = 0;
-            return;
+            return Gathered::Lead(g);
         }
         if g.open == 0 || g.io_nanos == 0 {
-            return;
+            return Gathered::Lead(g);
         }
         // Half a flush, or twice what recent complete gatherings took if committers take
         // longer than that to come back (busy CPUs), but never more than a whole flush.
@@ -855,25 +968,26 @@ impl Log {
             .min(GATHER_MAX_NANOS)
             >> g.misses.min(MISSES_MAX);
         if patience == 0 {
-            return;
+            return Gathered::Lead(g);
         }
         let began = Instant::now();
+        g.gatherings += 1;
+        let number = g.gatherings;
+        g.gathering = Some(Gathering { number, began });
         let deadline = began + Duration::from_nanos(patience);
-        // Bounded by the deadline.
-        while g.open < g.expected {
-            if self.gather_cv.wait_until(g, deadline).timed_out() {
-                break;
-            }
+        if let Some(result) = self.sleep(g, target, Some(deadline)) {
+            return Gathered::Done(result);
         }
-        if g.open >= g.expected {
-            g.misses = 0;
-            let took = u64::try_from(began.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            g.gather_nanos = (g.gather_nanos.saturating_mul(7) / 8).saturating_add(took / 8);
-        } else {
+        let mut g = self.group.lock();
+        if g.gathering.is_some_and(|x| x.number == number) {
             // Some of the expected committers are not coming (they finished, or are busy):
             // expect only those that came, and be less patient next time.
+            g.gathering = None;
             g.expected = g.open.max(1);
             g.misses = (g.misses + 1).min(MISSES_MAX);
+            Gathered::Lead(g)
+        } else {
+            Gathered::TakenOver(g)
         }
     }
 

@@ -141,3 +141,59 @@ fn named_committers_share_fsyncs_beside_write_ahead_flushes() {
         );
     }
 }
+
+/// Committers that come and go at uneven paces, beside callers that are never counted: the
+/// leaders' gatherings keep timing out, being completed by an arrival that takes the lead over,
+/// or finding their group already there. Every commit is durable when it returns, none waits
+/// forever, and everything reads back.
+#[test]
+fn uneven_committers_hand_the_lead_over_and_lose_nothing() {
+    let (mem, log) = slow_log();
+    let threads: Vec<_> = (0..6u64)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut mine = Vec::new();
+                // A fixed, uneven pause per thread and step: some come back at once, others
+                // after a flush or two.
+                let mut pause = t * 7 + 3;
+                for i in 0..30 {
+                    let rec = record(t * 1000 + 4 * i + 3);
+                    let l = if t == 5 {
+                        // Never counted: the write-ahead rule's kind of caller.
+                        let l = log.append(&rec).expect("append");
+                        log.flush_to(l).expect("flush_to");
+                        l
+                    } else {
+                        log.commit(&rec, CommitMode::Durable).expect("commit")
+                    };
+                    assert!(l < log.flushed(), "returned before its flush");
+                    mine.push(l);
+                    pause = (pause * 31 + 11) % 17;
+                    if pause > 8 {
+                        std::thread::sleep(Duration::from_micros(pause * 150));
+                    }
+                }
+                mine
+            })
+        })
+        .collect();
+    let commits: Vec<_> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("committer"))
+        .collect();
+    assert!(
+        log.flush_count() < commits.len() as u64,
+        "{} flushes for {} commits: none were shared",
+        log.flush_count(),
+        commits.len()
+    );
+    drop(log);
+    let (got, _) = read_all(mem).expect("read back");
+    for l in &commits {
+        assert!(
+            got.iter().any(|(p, _)| p == l),
+            "an acknowledged commit is missing"
+        );
+    }
+}

@@ -12,15 +12,20 @@
 //! one durable transaction), `commits` (200 single-row durable commits), `batches` (20 lazy
 //! transactions of 1,000 puts), `reads` (20,000 random gets, 1,000 per snapshot), `scans`
 //! (1,000 range scans of 100 rows), `deletes` (5,000 deletes, 1,000 per lazy transaction) and
-//! `writers` (4 threads × 50 durable single-row commits). Between phases the program sleeps
-//! 200 ms, so the phases' samples never mix.
+//! `writers` (4 threads × 1,000 durable single-row commits). Between phases the program sleeps
+//! 200 ms, so the phases' samples never mix. After the load it lists the engine's files with
+//! their apparent and allocated sizes, which shows what the file-size workload counts.
 
 use ese_bench::rng::{self, SplitMix64};
 use ese_bench::{Commit, Engine, Result};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Seed of the data and of every random choice.
 const SEED: u64 = 0x00E5_E0E5_E0E5_E0E5;
+
+/// Durable commits per writer thread in the `writers` phase.
+const WRITER_COMMITS: u64 = 1000;
 
 /// The `tv_sec.tv_nsec` of an instant (CLOCK_MONOTONIC on Linux), from its `Debug` form.
 fn monotonic(t: Instant) -> String {
@@ -58,7 +63,7 @@ fn phase(name: &str, count: usize, f: impl FnOnce() -> Result<()>) -> Result<()>
 }
 
 /// Runs every phase against `engine` with `rows` loaded rows.
-fn run(engine: &dyn Engine, rows: u64) -> Result<()> {
+fn run(engine: &dyn Engine, dir: &Path, rows: u64) -> Result<()> {
     phase("load", rows as usize, || {
         engine.write(Commit::Durable, &mut |w| {
             for i in 0..rows {
@@ -67,6 +72,7 @@ fn run(engine: &dyn Engine, rows: u64) -> Result<()> {
             Ok(())
         })
     })?;
+    list_files(dir)?;
     phase("commits", 200, || {
         for j in 0..200u64 {
             let i = (1 << 40) | j;
@@ -120,13 +126,13 @@ fn run(engine: &dyn Engine, rows: u64) -> Result<()> {
         }
         Ok(())
     })?;
-    phase("writers", 200, || {
+    phase("writers", 4 * WRITER_COMMITS as usize, || {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..4u64)
                 .map(|t| {
                     s.spawn(move || -> Result<()> {
-                        for c in 0..50u64 {
-                            let i = (3 << 40) | (t * 50 + c);
+                        for c in 0..WRITER_COMMITS {
+                            let i = (3 << 40) | (t * WRITER_COMMITS + c);
                             engine.write(Commit::Durable, &mut |w| {
                                 w.put(&rng::key(SEED, i), &rng::value(SEED, i))
                             })?;
@@ -143,6 +149,41 @@ fn run(engine: &dyn Engine, rows: u64) -> Result<()> {
     })
 }
 
+/// Prints every file under `dir` with its apparent and allocated size, in KiB.
+fn list_files(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut stack = vec![dir.to_path_buf()];
+    let mut files = Vec::new();
+    // Bounded by the directory tree the engine made.
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| ese_bench::Error::new("phases: list", e))? {
+            let entry = entry.map_err(|e| ese_bench::Error::new("phases: list", e))?;
+            let meta = entry
+                .metadata()
+                .map_err(|e| ese_bench::Error::new("phases: stat", e))?;
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                files.push((entry.path(), meta.len(), meta.blocks() * 512));
+            }
+        }
+    }
+    files.sort();
+    for (path, apparent, allocated) in files {
+        let name = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        println!(
+            "  {name:<40} {:>10} KiB apparent {:>10} KiB allocated",
+            apparent / 1024,
+            allocated / 1024
+        );
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "ese-rs".to_string());
@@ -155,7 +196,7 @@ fn main() -> std::process::ExitCode {
     let result = std::fs::create_dir_all(&dir)
         .map_err(|e| ese_bench::Error::new("phases: create dir", e))
         .and_then(|()| (spec.open)(&dir))
-        .and_then(|engine| run(engine.as_ref(), rows));
+        .and_then(|engine| run(engine.as_ref(), &dir, rows));
     let _ = std::fs::remove_dir_all(&dir);
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -33,7 +33,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ese_core::{DbId, Lgpos, Pgno};
 use ese_pageio::Storage;
@@ -44,7 +44,7 @@ use crate::config::CacheConfig;
 use crate::error::{Error, IoOp};
 use crate::io;
 use crate::lruk::History;
-use crate::wal::{WriteAheadLog, lgpos_minus_bytes};
+use crate::wal::{WriteAheadLog, lgpos_minus_bytes, lgpos_to_bytes};
 
 /// The key of a free frame; no real page packs to it because its pgno exceeds pgnoMax.
 const KEY_NONE: u64 = u64::MAX;
@@ -637,7 +637,7 @@ impl Cache {
     /// the head, then records the new checkpoint (see [`Cache::checkpoint`]). Pages latched
     /// at the moment are skipped until the next call, so this never waits for a latch.
     pub fn flush_for_checkpoint(&self, depth_bytes: u64) -> Result<Lgpos> {
-        self.flush_behind(depth_bytes, None)
+        self.flush_behind(depth_bytes, None, None)
     }
 
     /// [`Cache::flush_for_checkpoint`], writing no page whose first change lies at or after
@@ -645,24 +645,96 @@ impl Cache {
     /// while a transaction holds the checkpoint back, writing a page changed after the
     /// transaction began cannot move the checkpoint, and only costs a write (and the page
     /// image its next change logs).
-    fn flush_behind(&self, depth_bytes: u64, limit: Option<Lgpos>) -> Result<Lgpos> {
+    ///
+    /// With `rest` (the background flusher), the pages go oldest first change first, in
+    /// chunks of [`PACE_CHUNK_PAGES`], each synced; see [`Cache::pause_after_chunk`] for the
+    /// pause after each. `rest` sleeps for the pause and returns `false` when the flusher is
+    /// stopping, which ends the round early (the checkpoint then covers what was written).
+    fn flush_behind(
+        &self,
+        depth_bytes: u64,
+        limit: Option<Lgpos>,
+        rest: Option<&dyn Fn(Duration) -> bool>,
+    ) -> Result<Lgpos> {
         let head = self.log.head();
         let mut target =
             lgpos_minus_bytes(head, depth_bytes, self.config.log_file_size_bytes).to_u64();
         if let Some(limit) = limit {
             target = target.min(limit.to_u64());
         }
-        for idx in 0..self.frames.len() {
-            let frame = &self.frames[idx];
-            let key = frame.key.load(Ordering::Acquire);
-            if key != KEY_NONE
-                && frame.dirty.load(Ordering::Acquire)
+        let due = |frame: &Frame| {
+            frame.dirty.load(Ordering::Acquire)
                 && frame.first_change.load(Ordering::Acquire) < target
-            {
-                self.write_frame(idx, key, false)?;
+        };
+        let Some(rest) = rest else {
+            for idx in 0..self.frames.len() {
+                let frame = &self.frames[idx];
+                let key = frame.key.load(Ordering::Acquire);
+                if key != KEY_NONE && due(frame) {
+                    self.write_frame(idx, key, false)?;
+                }
+            }
+            return self.checkpoint();
+        };
+        let mut pages: Vec<(u64, usize)> = (0..self.frames.len())
+            .filter(|&idx| {
+                let frame = &self.frames[idx];
+                frame.key.load(Ordering::Acquire) != KEY_NONE && due(frame)
+            })
+            .map(|idx| (self.frames[idx].first_change.load(Ordering::Acquire), idx))
+            .collect();
+        pages.sort_unstable();
+        for (n, chunk) in pages.chunks(PACE_CHUNK_PAGES).enumerate() {
+            let began = Instant::now();
+            let flushed = self.log.flushed();
+            for &(_, idx) in chunk {
+                let frame = &self.frames[idx];
+                // Looked at again: since the list was made the page may have been written,
+                // evicted, or replaced by another.
+                let key = frame.key.load(Ordering::Acquire);
+                if key != KEY_NONE && due(frame) {
+                    self.write_frame(idx, key, false)?;
+                }
+            }
+            self.sync_all()?;
+            // The oldest first change left to write: the list is in that order.
+            let Some(&(oldest_left, _)) = pages.get((n + 1) * PACE_CHUNK_PAGES) else {
+                break;
+            };
+            let pause = self.pause_after_chunk(began.elapsed(), flushed, oldest_left, depth_bytes);
+            if !pause.is_zero() && !rest(pause) {
+                break;
             }
         }
         self.checkpoint()
+    }
+
+    /// How long the background flusher pauses after a chunk that took `took`, when the log's
+    /// flush tip was at `flushed_before` as the chunk began and the oldest first change left
+    /// to write is `oldest_left` (packed). Page writes and the log's syncs
+    /// share a disk, and a log sync issued behind a burst of page writes waits for all of
+    /// them: so while durable commits are being made (the tip moved during the chunk), the
+    /// flusher rests [`PACE_REST_PER_CHUNK`] times the chunk's own time, leaving the disk to
+    /// the log seven eighths of the time. When nothing is committing, or when the dirty
+    /// pages lag more than [`PACE_DEPTH_FACTOR`] times the checkpoint depth behind the head
+    /// (the log and recovery must stay bounded), it does not pause.
+    fn pause_after_chunk(
+        &self,
+        took: Duration,
+        flushed_before: Lgpos,
+        oldest_left: u64,
+        depth: u64,
+    ) -> Duration {
+        if self.log.flushed() == flushed_before {
+            return Duration::ZERO;
+        }
+        let file = self.config.log_file_size_bytes;
+        let lag = lgpos_to_bytes(self.log.head(), file)
+            .saturating_sub(lgpos_to_bytes(Lgpos::from_u64(oldest_left), file));
+        if lag > depth.saturating_mul(PACE_DEPTH_FACTOR) {
+            return Duration::ZERO;
+        }
+        took.saturating_mul(PACE_REST_PER_CHUNK)
     }
 
     /// Starts a background thread that calls [`Cache::flush_for_checkpoint`] with
@@ -688,7 +760,14 @@ impl Cache {
                 drop(stop);
                 let depth = cache.config.checkpoint_depth_max_bytes;
                 let limit = cache.log.checkpoint_limit();
-                if let Err(e) = cache.flush_behind(depth, limit) {
+                let rest = |pause: Duration| {
+                    let mut stop = s.stop.lock();
+                    if !*stop {
+                        s.wake.wait_for(&mut stop, pause);
+                    }
+                    !*stop
+                };
+                if let Err(e) = cache.flush_behind(depth, limit, Some(&rest)) {
                     let mut error = s.error.lock();
                     error.get_or_insert(e);
                     s.failed.store(true, Ordering::Release);
@@ -1058,6 +1137,19 @@ struct FlusherShared {
     failed: AtomicBool,
     rounds: AtomicU64,
 }
+
+/// Pages the background flusher writes between two syncs of the database files (128 KiB of
+/// 8 KiB pages): small enough that a log sync waiting behind them waits well under a
+/// millisecond.
+const PACE_CHUNK_PAGES: usize = 16;
+
+/// How many times a chunk's own time the background flusher rests after it while commits are
+/// being made.
+const PACE_REST_PER_CHUNK: u32 = 7;
+
+/// Past this many times the checkpoint depth of lag, the background flusher writes without
+/// resting, so the log and the work of recovery stay bounded under any load.
+const PACE_DEPTH_FACTOR: u64 = 8;
 
 /// The background checkpoint flusher started by [`Cache::spawn_flusher`]; dropping it stops
 /// the thread.

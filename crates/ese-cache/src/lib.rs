@@ -50,6 +50,9 @@
 //! taken), and the checkpoint never passes a floor. A flusher ([`Cache::flush_for_checkpoint`]
 //! and the optional background [`Flusher`]) writes the pages whose first change lies further
 //! than JET_paramCheckpointDepthMax behind the head, which bounds how much log recovery reads.
+//! The background flusher writes them oldest first, in small synced chunks, and rests between
+//! chunks while durable commits are being made, so that a commit's log sync never waits
+//! behind one long burst of page writes; past eight times the depth it stops resting.
 
 //!
 //! # Use

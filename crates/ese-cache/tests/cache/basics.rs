@@ -244,6 +244,48 @@ fn the_background_flusher_writes_no_page_changed_after_the_checkpoint_limit() {
 }
 
 #[test]
+fn the_background_flusher_paced_beside_commits_still_writes_every_due_page() {
+    // More due pages than one chunk, while a committer keeps moving the log's flush tip: the
+    // flusher then rests between chunks, and must still write every page and move the
+    // checkpoint with them.
+    let log = Arc::new(MemLog::new());
+    let cfg = ese_cache::CacheConfig {
+        checkpoint_depth_max_bytes: 2000,
+        ..config(256)
+    };
+    let cache = Arc::new(Cache::new(cfg, log.clone()));
+    cache
+        .attach(DB, Arc::new(MemStorage::new()), PAGE)
+        .expect("test helper");
+    for p in 1..=150u32 {
+        let mut page = cache.new_page(DB, Pgno(p)).unwrap();
+        page.mark_dirty(log.append(1000));
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let committer = {
+        let (log, done) = (log.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let l = log.append(100);
+                log.flush_to(l).expect("model flush");
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        })
+    };
+    run_flusher_rounds(&cache, 3);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    committer.join().expect("committer");
+    assert_eq!(cache.dirty_page_count(), 0, "every due page is written");
+    let cp = *log.checkpoints().last().expect("a checkpoint was written");
+    let file = MemLog::log_file_size_bytes();
+    assert!(
+        lgpos_to_bytes(cp, file) >= 150 * 1000,
+        "the checkpoint moved past the pages written"
+    );
+    cache.check_invariants().expect("invariants");
+}
+
+#[test]
 fn a_cache_whose_frames_are_all_pinned_reports_out_of_buffers() {
     let (log, cache, _disk) = mem_cache(4);
     create_pages(&cache, &log, 6);

@@ -10,7 +10,8 @@
 //!
 //! Phases, on one fresh directory under the system's temporary folder: `load` (ROWS puts in
 //! one durable transaction), `commits` (200 single-row durable commits), `batches` (20 lazy
-//! transactions of 1,000 puts), `reads` (20,000 random gets, 1,000 per snapshot), `scans`
+//! transactions of 1,000 puts), `reads` (20,000 random gets, 1,000 per snapshot), `reads2` (2 threads × 100,000 of
+//! them), `scans`
 //! (1,000 range scans of 100 rows), `deletes` (5,000 deletes, 1,000 per lazy transaction) and
 //! `writers` (4 threads × 1,000 durable single-row commits). Between phases the program sleeps
 //! 200 ms, so the phases' samples never mix. After the load it lists the engine's files with
@@ -23,6 +24,9 @@ use std::time::{Duration, Instant};
 
 /// Seed of the data and of every random choice.
 const SEED: u64 = 0x00E5_E0E5_E0E5_E0E5;
+
+/// Point reads per reader thread in the `reads2` phase.
+const READER_READS: u64 = 100_000;
 
 /// Durable commits per writer thread in the `writers` phase.
 const WRITER_COMMITS: u64 = 1000;
@@ -106,6 +110,31 @@ fn run(engine: &dyn Engine, dir: &Path, rows: u64) -> Result<()> {
             })?;
         }
         Ok(())
+    })?;
+    phase("reads2", 2 * READER_READS as usize, || {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..2u64)
+                .map(|t| {
+                    s.spawn(move || -> Result<()> {
+                        let mut pick = SplitMix64::new(SEED ^ 0x5EAD ^ t);
+                        let mut value = Vec::new();
+                        for _ in 0..READER_READS / 1_000 {
+                            engine.read(&mut |r| {
+                                for _ in 0..1_000 {
+                                    r.get(&rng::key(SEED, pick.below(rows)), &mut value)?;
+                                }
+                                Ok(())
+                            })?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(ese_bench::Error::new("reader", "panicked")))
+            })
+        })
     })?;
     phase("scans", 1_000, || {
         let mut pick = SplitMix64::new(SEED ^ 0x5CA7);

@@ -697,6 +697,10 @@ impl Cache {
                 }
             }
             self.sync_all()?;
+            if (n + 1) % PACE_CHUNKS_PER_CHECKPOINT == 0 {
+                // A long paced round moves the checkpoint as it goes, not only at its end.
+                self.checkpoint()?;
+            }
             // The oldest first change left to write: the list is in that order.
             let Some(&(oldest_left, _)) = pages.get((n + 1) * PACE_CHUNK_PAGES) else {
                 break;
@@ -1142,6 +1146,9 @@ struct FlusherShared {
 /// 8 KiB pages): small enough that a log sync waiting behind them waits well under a
 /// millisecond.
 const PACE_CHUNK_PAGES: usize = 16;
+
+/// How many chunks a paced round writes between two checkpoints (4 MiB of 8 KiB pages).
+const PACE_CHUNKS_PER_CHECKPOINT: usize = 32;
 
 /// How many times a chunk's own time the background flusher rests after it while commits are
 /// being made.

@@ -286,6 +286,35 @@ fn the_background_flusher_paced_beside_commits_still_writes_every_due_page() {
 }
 
 #[test]
+fn a_long_background_round_moves_the_checkpoint_as_it_goes() {
+    // 600 due pages: more than the 512 a round writes between two checkpoints, so the round's
+    // first checkpoint lies among the pages' changes, not past them all.
+    let log = Arc::new(MemLog::new());
+    let cfg = ese_cache::CacheConfig {
+        checkpoint_depth_max_bytes: 0,
+        ..config(1024)
+    };
+    let cache = Arc::new(Cache::new(cfg, log.clone()));
+    cache
+        .attach(DB, Arc::new(MemStorage::new()), PAGE)
+        .expect("test helper");
+    let mut changes = Vec::new();
+    for p in 1..=600u32 {
+        let mut page = cache.new_page(DB, Pgno(p)).unwrap();
+        let at = log.append(1000);
+        page.mark_dirty(at);
+        changes.push(at);
+    }
+    run_flusher_rounds(&cache, 1);
+    assert_eq!(cache.dirty_page_count(), 0);
+    let first = *log.checkpoints().first().expect("a checkpoint was written");
+    assert!(
+        first > changes[0] && first <= changes[599],
+        "the first checkpoint {first:?} was not taken while the round wrote"
+    );
+}
+
+#[test]
 fn a_cache_whose_frames_are_all_pinned_reports_out_of_buffers() {
     let (log, cache, _disk) = mem_cache(4);
     create_pages(&cache, &log, 6);

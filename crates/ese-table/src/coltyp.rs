@@ -582,6 +582,11 @@ impl ColumnDef {
 pub struct ColumnSet {
     columns: BTreeMap<ColumnId, ColumnDef>,
     record_most_bytes: usize,
+    /// Where fixed columns 1, 2, … end in a record's fixed data area: entry `i` is the sum
+    /// of the widths of fixed columns 1 to `i + 1`, for the unbroken run of fixed ids from 1
+    /// (a record's fixed area can only hold columns of that run). Kept by every change of
+    /// `columns`, so a reader finds a fixed column without walking the set.
+    fixed_ends: Vec<usize>,
 }
 
 impl ColumnSet {
@@ -591,6 +596,7 @@ impl ColumnSet {
         ColumnSet {
             columns: BTreeMap::new(),
             record_most_bytes,
+            fixed_ends: Vec::new(),
         }
     }
 
@@ -667,7 +673,45 @@ impl ColumnSet {
             }
         }
         self.columns.insert(def.id, def);
+        self.index_fixed();
         Ok(())
+    }
+
+    /// Recomputes [`ColumnSet::fixed_ends`] from the columns.
+    fn index_fixed(&mut self) {
+        self.fixed_ends.clear();
+        let mut end = 0usize;
+        // Fixed ids come first in id order; the run stops at the first gap or non-fixed id.
+        for (i, c) in self.columns.values().enumerate() {
+            let Some(width) = c.fixed_width().filter(|_| c.id.0 == i as u32 + 1) else {
+                break;
+            };
+            end += width;
+            self.fixed_ends.push(end);
+        }
+    }
+
+    /// Where fixed column `i + 1` lies in a record's fixed data area: its offset from the
+    /// area's start and its width; `None` when fixed columns 1 to `i + 1` are not all in
+    /// the set (no record of this schema can then hold column `i + 1`).
+    #[inline]
+    pub fn fixed_span(&self, i: usize) -> Option<(usize, usize)> {
+        let end = *self.fixed_ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(before) => self.fixed_ends[before],
+            None => 0,
+        };
+        Some((start, end - start))
+    }
+
+    /// The total width of fixed columns 1 to `count`; `None` when they are not all in the
+    /// set.
+    #[inline]
+    pub fn fixed_area_width(&self, count: usize) -> Option<usize> {
+        match count.checked_sub(1) {
+            None => Some(0),
+            Some(last) => self.fixed_ends.get(last).copied(),
+        }
     }
 
     /// The column with `id`: JET_errBadColumnId outside every id range,
@@ -681,11 +725,6 @@ impl ColumnSet {
 
     /// Every column, in id order.
     pub fn iter(&self) -> impl Iterator<Item = &ColumnDef> {
-        self.columns.values()
-    }
-
-    /// Every column, in id order, as the map's own iterator.
-    pub(crate) fn values(&self) -> std::collections::btree_map::Values<'_, ColumnId, ColumnDef> {
         self.columns.values()
     }
 
@@ -946,6 +985,48 @@ mod tests {
             set.add(&spec(4, 0), true).unwrap();
         }
         assert_eq!(set.add(&spec(4, 0), true), Err(Error::TooManyColumns));
+    }
+
+    #[test]
+    fn fixed_spans_follow_every_added_column() {
+        let mut set = ColumnSet::new(ese_core::limits::record_most_bytes(4096));
+        assert_eq!(set.fixed_span(0), None);
+        assert_eq!(set.fixed_area_width(0), Some(0));
+        // Long (4 bytes), then a variable column, then a Currency (8 bytes): the variable
+        // column is no part of the fixed area.
+        set.add(&spec(4, 0), true).unwrap();
+        assert_eq!(set.fixed_span(0), Some((0, 4)));
+        set.add(&spec(10, 0), true).unwrap();
+        set.add(&spec(5, 0), true).unwrap();
+        assert_eq!(set.fixed_span(1), Some((4, 8)));
+        assert_eq!(set.fixed_area_width(2), Some(12));
+        assert_eq!(set.fixed_span(2), None);
+        assert_eq!(set.fixed_area_width(3), None);
+        // A set read back with a gap in its fixed ids (column 2 missing) holds column 1 only.
+        let def = |id: u32, coltyp: u32| {
+            spec(coltyp, 0)
+                .validate(true)
+                .unwrap()
+                .with_id(ColumnId(id))
+        };
+        let gapped = ColumnSet::with_columns(
+            ese_core::limits::record_most_bytes(4096),
+            [
+                def(1, 3).unwrap(),
+                def(3, 4).unwrap(),
+                def(128, 10).unwrap(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(gapped.fixed_span(0), Some((0, 2)));
+        assert_eq!(gapped.fixed_span(1), None);
+        assert_eq!(gapped.fixed_area_width(2), None);
+        // Inserted out of order, the run is whole again once the gap is filled.
+        let mut filled = gapped.clone();
+        filled.insert(def(2, 5).unwrap()).unwrap();
+        assert_eq!(filled.fixed_span(1), Some((2, 8)));
+        assert_eq!(filled.fixed_span(2), Some((10, 4)));
+        assert_eq!(filled.fixed_area_width(3), Some(14));
     }
 
     #[test]

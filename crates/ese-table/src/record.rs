@@ -682,12 +682,11 @@ impl Record {
         let layout = RecordLayout::parse(bytes, schema)?;
         let mut record = Record::new();
         record.fixed.reserve_exact(layout.fixed_count);
-        let mut pos = layout.fixed_data;
-        let mut widths = FixedWidths::new(schema);
         for i in 0..layout.fixed_count {
-            let width = widths.next(i)?;
-            let data = slice_at(bytes, pos, width)?;
-            pos += width;
+            let (start, width) = schema
+                .fixed_span(i)
+                .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
+            let data = slice_at(bytes, layout.fixed_data + start, width)?;
             record.fixed.push(FixedSlot {
                 width,
                 value: (!layout.fixed_is_null(bytes, i)).then(|| data.to_vec()),
@@ -726,13 +725,14 @@ impl Record {
                 } else if itag_sequence != 1 || layout.fixed_is_null(bytes, i) {
                     None
                 } else {
-                    let mut pos = layout.fixed_data;
-                    let mut widths = FixedWidths::new(schema);
-                    for before in 0..i {
-                        pos += widths.next(before)?;
-                    }
-                    let width = widths.next(i)?;
-                    Some(ValueRef::Intrinsic(slice_at(bytes, pos, width)?))
+                    let (start, width) = schema
+                        .fixed_span(i)
+                        .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
+                    Some(ValueRef::Intrinsic(slice_at(
+                        bytes,
+                        layout.fixed_data + start,
+                        width,
+                    )?))
                 }
             }
             ColumnClass::Variable => {
@@ -1171,13 +1171,23 @@ impl RecordLayout {
             return Err(Error::Corrupt("unused null bits are set"));
         }
         let fixed_data = r.pos;
-        let mut widths = FixedWidths::new(schema);
-        for i in 0..fixed_count {
-            let width = widths.next(i)?;
-            let data = r.take(width)?;
-            let is_null = bitmap[i / 8] & (1 << (i % 8)) != 0;
-            if is_null && data.iter().any(|b| *b != 0) {
-                return Err(Error::Corrupt("a NULL fixed column holds data"));
+        let fixed_width = schema
+            .fixed_area_width(fixed_count)
+            .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
+        let fixed = r.take(fixed_width)?;
+        // Only the NULL columns' bytes need a look (they must be zero).
+        for (byte_index, &bits) in bitmap.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let i = byte_index * 8 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some((start, width)) = schema.fixed_span(i)
+                    && fixed
+                        .get(start..start + width)
+                        .is_some_and(|d| d.iter().any(|b| *b != 0))
+                {
+                    return Err(Error::Corrupt("a NULL fixed column holds data"));
+                }
             }
         }
         let var_offsets = r.pos;
@@ -1300,30 +1310,6 @@ impl RecordLayout {
             }
         }
         Ok(None)
-    }
-}
-
-/// The widths of a schema's fixed columns 1, 2, … in turn (one walk of the column set in
-/// id order, where fixed columns come first).
-struct FixedWidths<'a> {
-    columns: std::collections::btree_map::Values<'a, ColumnId, ColumnDef>,
-}
-
-impl<'a> FixedWidths<'a> {
-    fn new(schema: &'a ColumnSet) -> FixedWidths<'a> {
-        FixedWidths {
-            columns: schema.values(),
-        }
-    }
-
-    /// The width of fixed column `i + 1`, asked for with `i` = 0, 1, … in order;
-    /// [`Error::Corrupt`] if the schema has no such fixed column.
-    fn next(&mut self, i: usize) -> Result<usize> {
-        self.columns
-            .next()
-            .filter(|c| c.id.0 == i as u32 + 1)
-            .and_then(ColumnDef::fixed_width)
-            .ok_or(Error::Corrupt("fixed column missing from the schema"))
     }
 }
 

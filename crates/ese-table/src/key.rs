@@ -167,7 +167,7 @@ impl KeyLayout {
                 }
                 other => other,
             };
-            let seg = self.normalize_segment(col, value, avail)?;
+            let seg = self.normalize_segment(col, value, avail, Vec::new())?;
             truncated |= seg.truncated;
             if key.is_empty() {
                 // The first segment's buffer becomes the key's.
@@ -196,20 +196,25 @@ impl KeyLayout {
 
     /// One column's segment in at most `avail` bytes (ESE's `ErrFLDNormalizeSegment`
     /// before limits), already inverted if the column is descending.
+    /// Normalizes one column's value into a segment built in `buf` (cleared first; a buffer
+    /// kept from an earlier segment saves the allocation).
     fn normalize_segment(
         &self,
         col: &KeyColumn,
         value: SegmentData<'_>,
         avail: usize,
+        mut buf: Vec<u8>,
     ) -> Result<Segment> {
         // Room for the usual normalized size (header, data, binary chunk markers), so the
-        // segment is allocated once.
+        // segment is allocated at most once.
         let capacity = match value {
             SegmentData::Value(data) => (data.len() + data.len() / 8 + 2).min(avail + 1),
             _ => 1,
         };
+        buf.clear();
+        buf.reserve(capacity);
         let mut seg = Segment {
-            bytes: Vec::with_capacity(capacity),
+            bytes: buf,
             ..Segment::default()
         };
         match value {
@@ -647,6 +652,8 @@ pub struct KeyState {
     prepared: bool,
     limit: bool,
     truncated: bool,
+    /// The last segment's buffer, reused by the next one (JetMakeKey is called per seek).
+    scratch: Vec<u8>,
 }
 
 impl KeyState {
@@ -658,6 +665,7 @@ impl KeyState {
             prepared: false,
             limit: false,
             truncated: false,
+            scratch: Vec::new(),
         }
     }
 
@@ -745,7 +753,7 @@ impl KeyState {
             } else {
                 SegmentData::Null
             };
-            seg = layout.normalize_segment(col, value, avail)?;
+            seg = layout.normalize_segment(col, value, avail, std::mem::take(&mut self.scratch))?;
             self.truncated |= seg.truncated;
             let with_suffix = avail + 1;
             let text_cp = col
@@ -798,6 +806,7 @@ impl KeyState {
         let room = layout.limit_key_most_bytes() - self.key.len();
         seg.bytes.truncate(room);
         self.key.extend_from_slice(&seg.bytes);
+        self.scratch = seg.bytes;
         self.prepared = true;
         Ok(())
     }

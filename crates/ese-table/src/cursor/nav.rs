@@ -24,7 +24,6 @@
 //! ```
 
 use std::ops::Bound;
-use std::sync::Arc;
 
 use ese_btree::{Entry, SeekOp};
 use ese_core::JetErr;
@@ -542,8 +541,9 @@ impl TableCursor {
     /// Adds a key column's value to the search key of the current index (JetMakeKey); on
     /// the sequential index only JET_bitNormalizedKey is accepted (JET_errNoCurrentIndex).
     pub fn make_key(&mut self, data: &[u8], grbit: MakeKeyGrbit) -> Result<()> {
-        let schema = Arc::clone(&self.schema);
-        let layout = match self.current_secondary() {
+        let secondary = self.current_secondary();
+        let schema = &self.schema;
+        let layout = match secondary {
             Some(i) => &schema.secondary[i].layout,
             None => match &schema.primary {
                 Some(p) => &p.layout,

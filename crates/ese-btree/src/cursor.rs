@@ -489,22 +489,24 @@ impl<'t> Cursor<'t> {
         op: SeekOp,
         resolve: ResolveInPlace<'_>,
     ) -> Result<bool> {
+        // Only the inclusive seeks can stop on the node equal to `key`.
+        let inclusive = matches!(op, SeekOp::Eq | SeekOp::Ge | SeekOp::Le);
+        let scratch = &mut self.scratch;
         // Under the read lock no call is in progress, so the cache holds every page as is.
-        let (_, page) = self
-            .tree
-            .descend_with(key, None, |p| Ok(db.cache().read(db.id(), p)?))?;
-        let (i, equal, found) = {
-            let tp = self.tree.leaf_page(&page)?;
-            let (i, equal) = tp.lower_bound(key)?;
-            // Only the inclusive seeks can stop on the node equal to `key`.
-            let inclusive = matches!(op, SeekOp::Eq | SeekOp::Ge | SeekOp::Le);
-            let found = if equal && inclusive && visit(&tp, i, &mut self.scratch, resolve)? {
-                Some(LeafSnap::of(&tp))
-            } else {
-                None
-            };
-            (i, equal, found)
-        };
+        let (page, (i, equal, found)) = self.tree.descend_then(
+            key,
+            None,
+            |p| Ok(db.cache().read(db.id(), p)?),
+            |tp| {
+                let (i, equal) = tp.lower_bound(key)?;
+                let found = if equal && inclusive && visit(tp, i, scratch, &mut *resolve)? {
+                    Some(LeafSnap::of(tp))
+                } else {
+                    None
+                };
+                Ok((i, equal, found))
+            },
+        )?;
         if let Some(snap) = found {
             return Ok(self.settle(snap, i));
         }

@@ -322,15 +322,30 @@ impl BTree {
     pub(crate) fn descend_with<P: Deref<Target = [u8]>>(
         &self,
         key: &[u8],
-        mut path: Option<&mut Vec<Level>>,
+        path: Option<&mut Vec<Level>>,
         read: impl Fn(Pgno) -> Result<P>,
     ) -> Result<(Pgno, P)> {
+        let (page, leaf) = self.descend_then(key, path, read, |tp| Ok(tp.pgno))?;
+        Ok((leaf, page))
+    }
+
+    /// [`BTree::descend_with`], running `at_leaf` on the leaf as the descent read it, so the
+    /// caller does not read the leaf's header and prefix again. Returns the leaf's page and
+    /// what `at_leaf` returned.
+    pub(crate) fn descend_then<P: Deref<Target = [u8]>, T>(
+        &self,
+        key: &[u8],
+        mut path: Option<&mut Vec<Level>>,
+        read: impl Fn(Pgno) -> Result<P>,
+        at_leaf: impl FnOnce(&TreePage<'_>) -> Result<T>,
+    ) -> Result<(P, T)> {
         let mut pgno = self.root;
         for _ in 0..=MAX_DEPTH + 1 {
             let page = read(pgno)?;
             let tp = self.tree_page(&page, pgno)?;
             if tp.is_leaf() {
-                return Ok((pgno, page));
+                let t = at_leaf(&tp)?;
+                return Ok((page, t));
             }
             let (i, _) = tp.lower_bound(key)?;
             if i >= tp.count() {

@@ -20,7 +20,9 @@ use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use ese_cache::PageRef;
+use std::cell::Cell;
+
+use ese_cache::{FrameHint, PageRef};
 use ese_core::{Dbtime, Pgno};
 
 use crate::db::Database;
@@ -61,16 +63,19 @@ struct LeafSnap {
     dbtime: Dbtime,
     prev: Pgno,
     next: Pgno,
+    /// Where the cache held the leaf, so the next move re-latches it without a look-up.
+    hint: FrameHint,
 }
 
 impl LeafSnap {
-    fn of(tp: &TreePage<'_>) -> LeafSnap {
+    fn of(tp: &TreePage<'_>, hint: FrameHint) -> LeafSnap {
         let h = tp.view.header();
         LeafSnap {
             pgno: tp.pgno,
             dbtime: h.dbtime,
             prev: h.prev,
             next: h.next,
+            hint,
         }
     }
 }
@@ -110,6 +115,8 @@ pub struct Cursor<'t> {
     current: Option<Entry>,
     /// The node a move shows its resolve closure, its buffers reused from node to node.
     scratch: Node,
+    /// Where the cache held the root when a seek last read it (every seek starts there).
+    root_hint: Cell<FrameHint>,
 }
 
 fn empty_node() -> Node {
@@ -140,6 +147,7 @@ impl BTree {
             index: 0,
             current: None,
             scratch: empty_node(),
+            root_hint: Cell::new(FrameHint::NONE),
         }
     }
 
@@ -151,6 +159,7 @@ impl BTree {
             index: 0,
             current: None,
             scratch: empty_node(),
+            root_hint: Cell::new(FrameHint::NONE),
         }
     }
 
@@ -327,7 +336,7 @@ impl<'t> Cursor<'t> {
         let (mut hops, mut bound) = (0u64, None);
         loop {
             let tp = self.tree.leaf_page(&page)?;
-            let snap = LeafSnap::of(&tp);
+            let snap = LeafSnap::of(&tp, page.hint());
             if let Some(from) = from
                 && snap.prev != from
             {
@@ -369,7 +378,7 @@ impl<'t> Cursor<'t> {
         let (mut hops, mut bound) = (0u64, None);
         loop {
             let tp = self.tree.leaf_page(&page)?;
-            let snap = LeafSnap::of(&tp);
+            let snap = LeafSnap::of(&tp, page.hint());
             if let Some(from) = from
                 && snap.next != from
             {
@@ -492,22 +501,27 @@ impl<'t> Cursor<'t> {
         // Only the inclusive seeks can stop on the node equal to `key`.
         let inclusive = matches!(op, SeekOp::Eq | SeekOp::Ge | SeekOp::Le);
         let scratch = &mut self.scratch;
+        let (root, root_hint) = (self.tree.root, &self.root_hint);
         // Under the read lock no call is in progress, so the cache holds every page as is.
-        let (page, (i, equal, found)) = self.tree.descend_then(
-            key,
-            None,
-            |p| Ok(db.cache().read(db.id(), p)?),
-            |tp| {
-                let (i, equal) = tp.lower_bound(key)?;
-                let found = if equal && inclusive && visit(tp, i, scratch, &mut *resolve)? {
-                    Some(LeafSnap::of(tp))
-                } else {
-                    None
-                };
-                Ok((i, equal, found))
-            },
-        )?;
-        if let Some(snap) = found {
+        let read = |p: Pgno| -> Result<PageRef<'_>> {
+            if p != root {
+                return Ok(db.cache().read(db.id(), p)?);
+            }
+            let page = db.cache().read_hinted(db.id(), p, root_hint.get())?;
+            root_hint.set(page.hint());
+            Ok(page)
+        };
+        let (page, (i, equal, found)) = self.tree.descend_then(key, None, read, |tp| {
+            let (i, equal) = tp.lower_bound(key)?;
+            let found = if equal && inclusive && visit(tp, i, scratch, &mut *resolve)? {
+                Some(LeafSnap::of(tp, FrameHint::NONE))
+            } else {
+                None
+            };
+            Ok((i, equal, found))
+        })?;
+        if let Some(mut snap) = found {
+            snap.hint = page.hint();
             return Ok(self.settle(snap, i));
         }
         match op {
@@ -523,7 +537,7 @@ impl<'t> Cursor<'t> {
         let Some(snap) = self.leaf.take() else {
             return Ok(None);
         };
-        let page = db.cache().read(db.id(), snap.pgno)?;
+        let page = db.cache().read_hinted(db.id(), snap.pgno, snap.hint)?;
         Ok((page_dbtime(&page) == snap.dbtime).then_some(page))
     }
 

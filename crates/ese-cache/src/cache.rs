@@ -211,6 +211,31 @@ pub struct CacheStats {
 /// A holder's claim on a frame: while it exists the frame keeps its page.
 struct Pin<'a> {
     frame: &'a Frame,
+    idx: usize,
+}
+
+/// Where a page was last found in the cache: a hint for [`Cache::read_hinted`], which
+/// re-latches that frame without the page-table look-up when it still holds the page. A
+/// hint is only ever a guess; a stale one costs the ordinary look-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameHint {
+    idx: usize,
+    /// The page's (database, page number) key; [`KEY_NONE`] for no hint.
+    key: u64,
+}
+
+impl FrameHint {
+    /// No hint: a read through it is an ordinary [`Cache::read`].
+    pub const NONE: FrameHint = FrameHint {
+        idx: 0,
+        key: KEY_NONE,
+    };
+}
+
+impl Default for FrameHint {
+    fn default() -> FrameHint {
+        FrameHint::NONE
+    }
 }
 
 impl Drop for Pin<'_> {
@@ -233,6 +258,14 @@ impl PageRef<'_> {
     /// The database the page belongs to.
     pub fn db(&self) -> DbId {
         self.db
+    }
+
+    /// Where this page is in the cache, for a later [`Cache::read_hinted`].
+    pub fn hint(&self) -> FrameHint {
+        FrameHint {
+            idx: self._pin.idx,
+            key: pack(self.db, self.pgno),
+        }
     }
 
     /// The page's number.
@@ -516,6 +549,44 @@ impl Cache {
             // The load this pin waited for failed; start over (and most likely fail the same
             // way, so this caller sees the error too).
         }
+    }
+
+    /// [`Cache::read`] through `hint`, where the page was found before: when that frame still
+    /// holds the page, it is pinned and latched without the page-table look-up; otherwise (no
+    /// hint, the page evicted or moved) this is [`Cache::read`].
+    pub fn read_hinted(&self, db: DbId, pgno: Pgno, hint: FrameHint) -> Result<PageRef<'_>> {
+        let key = pack(db, pgno);
+        if hint.key == key
+            && key != KEY_NONE
+            && let Some(frame) = self.frames.get(hint.idx)
+        {
+            // A pin taken outside the shard lock: an eviction that counted no pin may be
+            // under way, but it takes the frame's latch before it unmaps the frame, so a frame
+            // that still names the page under the shared latch holds it, valid, until the
+            // latch is let go.
+            frame.pins.fetch_add(1, Ordering::AcqRel);
+            let pin = Pin {
+                frame,
+                idx: hint.idx,
+            };
+            if frame.key.load(Ordering::Acquire) == key {
+                let latch = frame.page.read();
+                if latch.valid && frame.key.load(Ordering::Acquire) == key {
+                    self.touch(frame);
+                    let shard = self.shard(key);
+                    shard
+                        .hits
+                        .store(shard.hits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    return Ok(PageRef {
+                        latch,
+                        _pin: pin,
+                        db,
+                        pgno,
+                    });
+                }
+            }
+        }
+        self.read(db, pgno)
     }
 
     /// Pins page `pgno` of `db` with an exclusive latch, reading and verifying it on a miss
@@ -922,13 +993,14 @@ impl Cache {
             if let Some(idx) = self.lookup(key) {
                 let frame = &self.frames[idx];
                 self.touch(frame);
-                return Ok(Pinned::Hit(Pin { frame }));
+                return Ok(Pinned::Hit(Pin { frame, idx }));
             }
             let entry = self.db(db)?;
             let idx = self.claim_frame()?;
             let frame = &self.frames[idx];
-            let pin = Pin { frame };
-            // An unmapped frame with no other pin has no latch holder, so this does not wait.
+            let pin = Pin { frame, idx };
+            // An unmapped frame with no other pin has no latch holder (a hinted read that
+            // pinned it meanwhile only holds its latch for a moment), so this hardly waits.
             let mut buf = frame.page.write();
             buf.valid = false;
             {
@@ -1047,7 +1119,9 @@ impl Cache {
         if map.pages.get(&key) != Some(&idx) {
             return Ok(false);
         }
-        // Pins are only added under the shard lock, which is held: zero now stays zero.
+        // Pins are added under the shard lock, which is held, except by a hinted read
+        // (`read_hinted`): zero may become more, but such a reader only uses the frame under
+        // its latch and after seeing the page's key in it.
         if frame
             .pins
             .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Relaxed)
@@ -1055,7 +1129,15 @@ impl Cache {
         {
             return Ok(false);
         }
+        // The exclusive latch, held while the frame is unmapped: a hinted reader latched now
+        // keeps the page (the eviction gives up), and one that latches later sees the frame
+        // name no page.
+        let Some(latch) = frame.page.try_write() else {
+            frame.pins.fetch_sub(1, Ordering::Release);
+            return Ok(false);
+        };
         if frame.dirty.load(Ordering::Acquire) {
+            drop(latch);
             frame.pins.fetch_sub(1, Ordering::Release);
             return Ok(false);
         }
@@ -1066,6 +1148,7 @@ impl Cache {
             self.history_per_shard,
         );
         frame.key.store(KEY_NONE, Ordering::Release);
+        drop(latch);
         Ok(true)
     }
 
@@ -1086,7 +1169,7 @@ impl Cache {
             }
             frame.pins.fetch_add(1, Ordering::AcqRel);
         }
-        let _pin = Pin { frame };
+        let _pin = Pin { frame, idx };
         let buf = if wait {
             frame.page.read()
         } else {

@@ -513,3 +513,57 @@ fn the_cache_hit_rate_tracks_the_lru2_simulation() {
         "the cache ({real:.1}%) is near LRU-2 ({lru2:.1}%)"
     );
 }
+
+#[test]
+fn a_hinted_read_finds_the_page_and_falls_back_when_the_frame_moved_on() {
+    let (log, cache, _disk) = mem_cache(2);
+    create_pages(&cache, &log, 3);
+    let hint = cache.read(DB, Pgno(1)).unwrap().hint();
+    // Still there: the hinted read latches it without a look-up, and counts a hit.
+    let before = cache.stats();
+    {
+        let page = cache.read_hinted(DB, Pgno(1), hint).unwrap();
+        assert_eq!((page.pgno(), page.hint()), (Pgno(1), hint));
+    }
+    let after = cache.stats();
+    assert_eq!((after.hits, after.misses), (before.hits + 1, before.misses));
+    // A hint for another page, or no hint, is an ordinary read.
+    let other = cache.read_hinted(DB, Pgno(2), hint).unwrap();
+    assert_eq!(other.pgno(), Pgno(2));
+    drop(other);
+    assert_eq!(
+        cache
+            .read_hinted(DB, Pgno(3), ese_cache::FrameHint::NONE)
+            .unwrap()
+            .pgno(),
+        Pgno(3)
+    );
+    // Evicted, and its frame reused for other pages: the hint is stale, the page read again.
+    cache.flush_all().unwrap();
+    cache.evict(DB, Pgno(1)).unwrap();
+    assert!(!cache.contains(DB, Pgno(1)));
+    for p in [2, 3] {
+        drop(cache.read(DB, Pgno(p)).unwrap());
+    }
+    let page = cache.read_hinted(DB, Pgno(1), hint).unwrap();
+    assert_eq!(page.pgno(), Pgno(1));
+    let reread = cache.read(DB, Pgno(1)).unwrap();
+    assert_eq!(&page[..], &reread[..]);
+    drop((page, reread));
+    cache.check_invariants().unwrap();
+}
+
+#[test]
+fn a_page_held_through_a_hint_is_not_evicted() {
+    let (log, cache, _disk) = mem_cache(4);
+    create_pages(&cache, &log, 2);
+    cache.flush_all().unwrap();
+    let hint = cache.read(DB, Pgno(1)).unwrap().hint();
+    let page = cache.read_hinted(DB, Pgno(1), hint).unwrap();
+    assert!(!cache.evict(DB, Pgno(1)).unwrap(), "a latched page stays");
+    assert!(cache.contains(DB, Pgno(1)));
+    drop(page);
+    assert!(cache.evict(DB, Pgno(1)).unwrap());
+    assert!(!cache.contains(DB, Pgno(1)));
+    cache.check_invariants().unwrap();
+}

@@ -771,6 +771,43 @@ mod tests {
     }
 
     #[test]
+    fn moves_and_seeks_stay_right_when_the_hinted_frames_are_evicted_and_reused() {
+        // Eight frames for a tree of many pages: between two moves, the cursor's leaf and
+        // the root are evicted and their frames reused for other pages.
+        let env = TestDb::new(4096, 8, 16, false).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        let data = |i: u32| [k(i * 3), vec![7; 200]].concat();
+        for i in 0..3000u32 {
+            tree.insert(Trx::MIN, &k(i), &data(i)).unwrap();
+        }
+        env.db.cache().flush_all().unwrap();
+        let mut c = tree.cursor();
+        let mut other = tree.cursor();
+        let mut e = c.seek(&k(0), SeekOp::Ge).unwrap();
+        let mut n = 0u32;
+        while let Some(x) = e {
+            assert_eq!(x.key, k(n));
+            assert_eq!(x.data, data(n));
+            if n % 7 == 0 {
+                // Reads far away push the cursor's pages out of the small cache.
+                let far = (n + 1500) % 3000;
+                let got = other.seek(&k(far), SeekOp::Eq).unwrap().map(|x| x.data);
+                assert_eq!(got, Some(data(far)));
+                assert_eq!(
+                    c.seek(&k(n), SeekOp::Eq).unwrap().map(|x| x.key),
+                    Some(k(n))
+                );
+            }
+            n += 1;
+            e = c.move_next().unwrap();
+        }
+        assert_eq!(n, 3000);
+        let evictions = env.db.cache().stats().evictions;
+        assert!(evictions > 100, "the walk evicted {evictions} pages");
+        env.db.cache().check_invariants().unwrap();
+    }
+
+    #[test]
     fn a_forward_walk_sees_changes_made_between_moves() {
         walk_with_changes(true);
     }

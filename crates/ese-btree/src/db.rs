@@ -78,7 +78,6 @@
 //! pages per level it climbs, plus the space map): the cache must hold that many frames, or
 //! the call fails with JET_errOutOfBuffers and changes nothing.
 
-use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,6 +88,7 @@ use ese_log::{LogRecord, PageOp};
 use ese_pageio::page::{HEADER_BYTES, TAG_BYTES};
 use ese_pageio::{PageFlags, PageView, Storage};
 use parking_lot::{Mutex, RwLock};
+use smallvec::SmallVec;
 
 use crate::error::{Error, Result, corrupt};
 use crate::redo::{LineOp, apply_trusted, encode_ops, page_dbtime};
@@ -225,10 +225,21 @@ enum Content {
 struct Group {
     /// How many [`Database::atomic`] calls are open; the outermost applies the group.
     depth: u32,
-    /// Each page changed, by number (the order pages are latched in).
-    pages: BTreeMap<Pgno, GroupPage>,
+    /// Each page changed, sorted by number (the order pages are latched in). A call changes
+    /// one page most of the time and a dozen at most, so they are kept inline and searched.
+    pages: SmallVec<[(Pgno, GroupPage); 2]>,
     /// The page records, in the order the changes were made.
-    records: Vec<LogRecord>,
+    records: SmallVec<[LogRecord; 1]>,
+}
+
+impl Group {
+    /// The group's page `pgno`, if the group changed it.
+    fn page_mut(&mut self, pgno: Pgno) -> Option<&mut GroupPage> {
+        match self.pages.binary_search_by_key(&pgno, |(p, _)| *p) {
+            Ok(i) => Some(&mut self.pages[i].1),
+            Err(_) => None,
+        }
+    }
 }
 
 /// Closes an [`Database::atomic`] scope that unwinds: the group is dropped whole, so no later
@@ -516,9 +527,10 @@ impl Database {
         }
         let mut group = self.group.lock();
         let group = &mut *group;
-        let (dbtime_before, dbtime_after) = match group.pages.entry(pgno) {
-            std::collections::btree_map::Entry::Occupied(e) => {
-                let page = e.into_mut();
+        let slot = group.pages.binary_search_by_key(&pgno, |(p, _)| *p);
+        let (dbtime_before, dbtime_after) = match slot {
+            Ok(at) => {
+                let page = &mut group.pages[at].1;
                 let bytes = self.materialize(pgno, page)?;
                 if new_page {
                     // Freed and allocated again within the call: formatted from nothing.
@@ -534,20 +546,21 @@ impl Database {
                 apply_trusted(Arc::make_mut(bytes).as_mut_slice(), pgno, ops, dbtime_after)?;
                 (dbtime_before, dbtime_after)
             }
-            std::collections::btree_map::Entry::Vacant(e) if new_page => {
+            Err(at) if new_page => {
                 let mut bytes = self.spare_page();
                 bytes.resize(self.config.page_size_bytes, 0);
                 let dbtime_after = self.next_dbtime();
                 apply_trusted(&mut bytes, pgno, ops, dbtime_after)?;
-                e.insert(GroupPage {
+                let page = GroupPage {
                     content: Content::Copy(Arc::new(bytes)),
                     dbtime_before: Dbtime::NIL,
                     fresh: true,
                     formats_first: formats,
-                });
+                };
+                group.pages.insert(at, (pgno, page));
                 (Dbtime::NIL, dbtime_after)
             }
-            std::collections::btree_map::Entry::Vacant(e) => {
+            Err(at) => {
                 let cached = self.cache.read(self.config.db, pgno)?;
                 let dbtime_before = page_dbtime(&cached);
                 let dbtime_after = self.next_dbtime();
@@ -566,12 +579,13 @@ impl Database {
                     }
                 };
                 drop(cached);
-                e.insert(GroupPage {
+                let page = GroupPage {
                     content,
                     dbtime_before,
                     fresh: false,
                     formats_first: formats,
-                });
+                };
+                group.pages.insert(at, (pgno, page));
                 (dbtime_before, dbtime_after)
             }
         };
@@ -643,8 +657,8 @@ impl Database {
             return Ok(());
         }
         let db = self.config.db;
-        let mut guards = Vec::with_capacity(pages.len());
-        for (&pgno, page) in &pages {
+        let mut guards: SmallVec<[_; 2]> = SmallVec::with_capacity(pages.len());
+        for &(pgno, ref page) in &pages {
             let guard = if page.fresh {
                 self.cache.new_page(db, pgno)?
             } else {
@@ -658,9 +672,10 @@ impl Database {
             }
             guards.push(guard);
         }
-        let mut images = vec![None; pages.len()];
+        let mut images: SmallVec<[Option<ese_core::Lgpos>; 2]> =
+            smallvec::smallvec![None; pages.len()];
         if self.config.full_page_images {
-            for (i, (&pgno, page)) in pages.iter().enumerate() {
+            for (i, &(pgno, ref page)) in pages.iter().enumerate() {
                 let guard = &guards[i];
                 if page.fresh || page.formats_first || guard.is_dirty() {
                     continue;
@@ -682,12 +697,11 @@ impl Database {
         let rec = if records.len() == 1 {
             records.swap_remove(0)
         } else {
-            LogRecord::PageGroup(records)
+            LogRecord::PageGroup(records.into_vec())
         };
         let at = self.log.append(&rec).map_err(Error::Log)?;
-        let mut spare = Vec::with_capacity(pages.len());
         let mut failed = None;
-        for (((&pgno, page), guard), image) in pages.iter().zip(guards.iter_mut()).zip(images) {
+        for ((&(pgno, ref page), guard), image) in pages.iter().zip(guards.iter_mut()).zip(images) {
             let was_dirty = guard.is_dirty();
             if let Some(image) = image {
                 guard.mark_dirty(image);
@@ -718,24 +732,23 @@ impl Database {
             guard.mark_dirty(at);
         }
         drop(guards);
-        for page in pages.into_values() {
+        let mut spares = self.spare_pages.lock();
+        for (_, page) in pages {
             // A buffer no read still holds goes back for the next call's copies.
-            if let Content::Copy(bytes) = page.content {
-                if let Ok(bytes) = Arc::try_unwrap(bytes) {
-                    spare.push(bytes);
-                }
+            if let Content::Copy(bytes) = page.content
+                && spares.len() < SPARE_PAGES
+                && let Ok(bytes) = Arc::try_unwrap(bytes)
+            {
+                spares.push(bytes);
             }
         }
-        let mut spares = self.spare_pages.lock();
-        let room = SPARE_PAGES.saturating_sub(spares.len());
-        spares.extend(spare.into_iter().take(room));
         failed.map_or(Ok(()), Err)
     }
 
     /// Page `pgno` as the change in progress sees it: its group's copy if the group changed
     /// it, else the page in the cache (latched shared: drop it before changing a page).
     pub(crate) fn read_page(&self, pgno: Pgno) -> Result<PageBytes<'_>> {
-        if let Some(page) = self.group.lock().pages.get_mut(&pgno) {
+        if let Some(page) = self.group.lock().page_mut(pgno) {
             return Ok(PageBytes::Pending(Arc::clone(
                 self.materialize(pgno, page)?,
             )));

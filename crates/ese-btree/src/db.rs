@@ -91,7 +91,7 @@ use parking_lot::{Mutex, RwLock};
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result, corrupt};
-use crate::redo::{LineOp, apply_trusted, encode_ops, page_dbtime};
+use crate::redo::{LineOp, apply_trusted, encode_ops_into, page_dbtime};
 use crate::version::{NoVersions, VersionCheck};
 use crate::wal::PageLog;
 
@@ -259,6 +259,23 @@ impl Drop for GroupScope<'_> {
     }
 }
 
+/// The operations of one page change: borrowed, or a single one given away.
+enum Ops<'a> {
+    /// Borrowed from the caller (copied if the group keeps them).
+    Slice(&'a [LineOp]),
+    /// One operation the group may keep as it is.
+    One(LineOp),
+}
+
+impl Ops<'_> {
+    fn as_slice(&self) -> &[LineOp] {
+        match self {
+            Ops::Slice(ops) => ops,
+            Ops::One(op) => std::slice::from_ref(op),
+        }
+    }
+}
+
 /// A page as a change in progress sees it: in the cache, or the copy its group changed.
 pub(crate) enum PageBytes<'a> {
     /// The page in the cache, latched shared.
@@ -296,10 +313,17 @@ pub struct Database {
     /// Page buffers of applied groups, reused by the next calls' copies (at most
     /// [`SPARE_PAGES`]), so a change does not allocate a page each time.
     spare_pages: Mutex<Vec<Vec<u8>>>,
+    /// Small byte buffers of applied groups (lines, record payloads, undo fields), reused by
+    /// the next calls (at most [`SPARE_BUFFERS`]), so a change does not allocate each one.
+    spare_buffers: Mutex<Vec<Vec<u8>>>,
 }
 
 /// How many page buffers a database keeps for reuse (a split touches about a dozen pages).
 const SPARE_PAGES: usize = 16;
+
+/// How many small byte buffers a database keeps for reuse (a plain change uses three: its
+/// line, its record's payload and its undo field).
+const SPARE_BUFFERS: usize = 16;
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -346,6 +370,7 @@ impl Database {
             undo_slot: Mutex::new(None),
             group: Mutex::new(Group::default()),
             spare_pages: Mutex::new(Vec::new()),
+            spare_buffers: Mutex::new(Vec::new()),
         }
     }
 
@@ -494,7 +519,13 @@ impl Database {
         ops: &[LineOp],
         new_page: bool,
     ) -> Result<()> {
-        self.change_page(pgno, kind, trx, ops, new_page, true)
+        self.change_page(pgno, kind, trx, Ops::Slice(ops), new_page, true)
+    }
+
+    /// [`Database::change`] with one operation, given away: a change kept for the latched
+    /// frame ([`Content::Deferred`]) keeps it as it is instead of a copy.
+    pub(crate) fn change_one(&self, pgno: Pgno, kind: RecKind, trx: Trx, op: LineOp) -> Result<()> {
+        self.change_page(pgno, kind, trx, Ops::One(op), false, true)
     }
 
     /// A change to a space map page: it never carries the operation's undo field.
@@ -505,7 +536,7 @@ impl Database {
         ops: &[LineOp],
         new_page: bool,
     ) -> Result<()> {
-        self.change_page(pgno, kind, Trx::MIN, ops, new_page, false)
+        self.change_page(pgno, kind, Trx::MIN, Ops::Slice(ops), new_page, false)
     }
 
     fn change_page(
@@ -513,7 +544,7 @@ impl Database {
         pgno: Pgno,
         kind: RecKind,
         trx: Trx,
-        ops: &[LineOp],
+        ops: Ops<'_>,
         new_page: bool,
         takes_undo: bool,
     ) -> Result<()> {
@@ -521,10 +552,13 @@ impl Database {
             // A change outside any call is a call of its own.
             return self.atomic(|| self.change_page(pgno, kind, trx, ops, new_page, takes_undo));
         }
-        let formats = matches!(ops.first(), Some(LineOp::Format { .. }));
+        let formats = matches!(ops.as_slice().first(), Some(LineOp::Format { .. }));
         if new_page && !formats {
             return corrupt(pgno, "a new page must be formatted by its first change");
         }
+        // Encoded first: a deferred change keeps the operation itself.
+        let mut payload = self.spare_buffer();
+        encode_ops_into(ops.as_slice(), &mut payload);
         let mut group = self.group.lock();
         let group = &mut *group;
         let slot = group.pages.binary_search_by_key(&pgno, |(p, _)| *p);
@@ -543,6 +577,7 @@ impl Database {
                 };
                 let dbtime_after = self.next_dbtime();
                 // A read of the call still holding the page keeps its own copy (none does today).
+                let ops = ops.as_slice();
                 apply_trusted(Arc::make_mut(bytes).as_mut_slice(), pgno, ops, dbtime_after)?;
                 (dbtime_before, dbtime_after)
             }
@@ -550,7 +585,7 @@ impl Database {
                 let mut bytes = self.spare_page();
                 bytes.resize(self.config.page_size_bytes, 0);
                 let dbtime_after = self.next_dbtime();
-                apply_trusted(&mut bytes, pgno, ops, dbtime_after)?;
+                apply_trusted(&mut bytes, pgno, ops.as_slice(), dbtime_after)?;
                 let page = GroupPage {
                     content: Content::Copy(Arc::new(bytes)),
                     dbtime_before: Dbtime::NIL,
@@ -564,15 +599,16 @@ impl Database {
                 let cached = self.cache.read(self.config.db, pgno)?;
                 let dbtime_before = page_dbtime(&cached);
                 let dbtime_after = self.next_dbtime();
-                let content = match ops {
+                let content = match ops.as_slice() {
                     [op] if !formats => {
                         crate::edit::Edit::view(&cached)?.check(op)?;
-                        Content::Deferred {
-                            op: op.clone(),
-                            dbtime_after,
-                        }
+                        let op = match ops {
+                            Ops::One(op) => op,
+                            Ops::Slice(_) => op.clone(),
+                        };
+                        Content::Deferred { op, dbtime_after }
                     }
-                    _ => {
+                    ops => {
                         let mut bytes = self.copy_of(&cached);
                         apply_trusted(&mut bytes, pgno, ops, dbtime_after)?;
                         Content::Copy(Arc::new(bytes))
@@ -600,7 +636,7 @@ impl Database {
             pgno,
             dbtime_before,
             dbtime_after,
-            payload: encode_ops(ops),
+            payload,
             undo,
         };
         group.records.push(match kind {
@@ -732,16 +768,29 @@ impl Database {
             guard.mark_dirty(at);
         }
         drop(guards);
+        // The record's buffers and the kept lines go back for the next calls.
+        let mut buffers: SmallVec<[Vec<u8>; 4]> = SmallVec::new();
+        record_buffers(rec, &mut buffers);
         let mut spares = self.spare_pages.lock();
         for (_, page) in pages {
-            // A buffer no read still holds goes back for the next call's copies.
-            if let Content::Copy(bytes) = page.content
-                && spares.len() < SPARE_PAGES
-                && let Ok(bytes) = Arc::try_unwrap(bytes)
-            {
-                spares.push(bytes);
+            match page.content {
+                // A buffer no read still holds goes back for the next call's copies.
+                Content::Copy(bytes) => {
+                    if spares.len() < SPARE_PAGES
+                        && let Ok(bytes) = Arc::try_unwrap(bytes)
+                    {
+                        spares.push(bytes);
+                    }
+                }
+                Content::Deferred {
+                    op: LineOp::Insert(_, line) | LineOp::Replace(_, line),
+                    ..
+                } => buffers.push(line),
+                Content::Deferred { .. } => {}
             }
         }
+        drop(spares);
+        self.keep_buffers(buffers);
         failed.map_or(Ok(()), Err)
     }
 
@@ -766,6 +815,28 @@ impl Database {
         let mut bytes = self.spare_pages.lock().pop().unwrap_or_default();
         bytes.clear();
         bytes
+    }
+
+    /// An empty byte buffer for a line, a record payload or an undo field: a spare one if
+    /// there is one.
+    pub(crate) fn spare_buffer(&self) -> Vec<u8> {
+        self.spare_buffers.lock().pop().unwrap_or_default()
+    }
+
+    /// Keeps `buffers` (emptied) for later [`Database::spare_buffer`] calls, as many as there
+    /// is room for; page-sized or larger ones are let go.
+    fn keep_buffers(&self, buffers: impl IntoIterator<Item = Vec<u8>>) {
+        let mut spares = self.spare_buffers.lock();
+        for mut b in buffers {
+            if spares.len() >= SPARE_BUFFERS {
+                break;
+            }
+            if b.capacity() == 0 || b.capacity() > self.config.page_size_bytes {
+                continue;
+            }
+            b.clear();
+            spares.push(b);
+        }
     }
 
     /// A copy of the cached page `cached` for a group, with its free gap zeroed: that changes
@@ -954,13 +1025,13 @@ impl Database {
             pgno,
             RecKind::FreePage,
             Trx::MIN,
-            &[LineOp::Format {
+            Ops::One(LineOp::Format {
                 objid,
                 flags: PageFlags::EMPTY,
                 prev: Pgno::NULL,
                 next: Pgno::NULL,
                 lines: Vec::new(),
-            }],
+            }),
             false,
             false,
         )?;
@@ -1065,6 +1136,28 @@ fn read_space_header(page: &[u8], map: Pgno, page_size: usize) -> Result<SpaceHe
         second: word(1),
         group_pages,
     })
+}
+
+/// Moves the payload and undo buffers of the page records in `rec` to `out`.
+fn record_buffers(rec: LogRecord, out: &mut SmallVec<[Vec<u8>; 4]>) {
+    match rec {
+        LogRecord::InsertNode(op)
+        | LogRecord::ReplaceNode(op)
+        | LogRecord::DeleteNode(op)
+        | LogRecord::NewPage(op)
+        | LogRecord::FreePage(op)
+        | LogRecord::Split { op, .. }
+        | LogRecord::Merge { op, .. } => {
+            out.push(op.payload);
+            out.push(op.undo);
+        }
+        LogRecord::PageGroup(records) => {
+            for r in records {
+                record_buffers(r, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The bitmap of a space map page describing `group_pages` pages.

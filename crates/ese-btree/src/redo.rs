@@ -148,6 +148,14 @@ fn put_u32(out: &mut Vec<u8>, v: u32) {
 
 /// Encodes a list of operations as a log payload.
 pub fn encode_ops(ops: &[LineOp]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_ops_into(ops, &mut out);
+    out
+}
+
+/// [`encode_ops`], appended to `out` (a buffer kept for reuse: no allocation once it is
+/// large enough).
+pub fn encode_ops_into(ops: &[LineOp], out: &mut Vec<u8>) {
     // Sized once: each operation's fixed part is at most 19 bytes, then its bytes.
     let capacity = ops
         .iter()
@@ -158,7 +166,7 @@ pub fn encode_ops(ops: &[LineOp]) -> Vec<u8> {
             LineOp::Delete(_) | LineOp::SetPrev(_) | LineOp::SetNext(_) | LineOp::SetFlags(_) => 5,
         })
         .sum();
-    let mut out = Vec::with_capacity(capacity);
+    out.reserve(capacity);
     for op in ops {
         match op {
             LineOp::Format {
@@ -169,13 +177,13 @@ pub fn encode_ops(ops: &[LineOp]) -> Vec<u8> {
                 lines,
             } => {
                 out.push(1);
-                put_u32(&mut out, *objid);
-                put_u32(&mut out, flags.bits());
-                put_u32(&mut out, prev.0);
-                put_u32(&mut out, next.0);
-                put_u16(&mut out, lines.len());
+                put_u32(out, *objid);
+                put_u32(out, flags.bits());
+                put_u32(out, prev.0);
+                put_u32(out, next.0);
+                put_u16(out, lines.len());
                 for l in lines {
-                    put_u16(&mut out, l.len());
+                    put_u16(out, l.len());
                     out.extend_from_slice(l);
                 }
             }
@@ -185,25 +193,25 @@ pub fn encode_ops(ops: &[LineOp]) -> Vec<u8> {
                 } else {
                     3
                 });
-                put_u16(&mut out, usize::from(*i));
-                put_u16(&mut out, b.len());
+                put_u16(out, usize::from(*i));
+                put_u16(out, b.len());
                 out.extend_from_slice(b);
             }
             LineOp::Delete(i) => {
                 out.push(4);
-                put_u16(&mut out, usize::from(*i));
+                put_u16(out, usize::from(*i));
             }
             LineOp::SetPrev(p) => {
                 out.push(5);
-                put_u32(&mut out, p.0);
+                put_u32(out, p.0);
             }
             LineOp::SetNext(p) => {
                 out.push(6);
-                put_u32(&mut out, p.0);
+                put_u32(out, p.0);
             }
             LineOp::SetFlags(f) => {
                 out.push(7);
-                put_u32(&mut out, f.bits());
+                put_u32(out, f.bits());
             }
             LineOp::Patch {
                 index,
@@ -211,14 +219,13 @@ pub fn encode_ops(ops: &[LineOp]) -> Vec<u8> {
                 bytes,
             } => {
                 out.push(8);
-                put_u16(&mut out, usize::from(*index));
-                put_u16(&mut out, usize::from(*offset));
-                put_u16(&mut out, bytes.len());
+                put_u16(out, usize::from(*index));
+                put_u16(out, usize::from(*offset));
+                put_u16(out, bytes.len());
                 out.extend_from_slice(bytes);
             }
         }
     }
-    out
 }
 
 struct Reader<'a> {

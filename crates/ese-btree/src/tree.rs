@@ -72,10 +72,11 @@ use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 use crate::db::{Database, FIRST_TREE_OBJID, RecKind};
 use crate::error::{Error, Result, corrupt};
 use crate::node::{
-    CHILD_BYTES, Node, NodeFlags, TreePage, encode_line, group_bytes, page_lines, page_lines_of,
-    separator,
+    CHILD_BYTES, NODE_HEADER_BYTES, Node, NodeFlags, TreePage, common_prefix, encode_line,
+    group_bytes, page_lines, page_lines_of, separator,
 };
 use crate::redo::LineOp;
+use smallvec::SmallVec;
 
 /// The deepest tree a walk accepts; deeper means a pointer cycle or corruption. Four levels
 /// of 4 KiB pages with the longest keys already hold billions of rows.
@@ -92,6 +93,62 @@ const KIND_FLAGS: PageFlags = PageFlags::INDEX
 pub(crate) struct Level {
     pub(crate) pgno: Pgno,
     pub(crate) index: usize,
+}
+
+/// A node a change writes, borrowing its key and payload (a [`Node`] copies them only when
+/// the change splits its page).
+#[derive(Clone, Copy, Debug)]
+struct NewNode<'a> {
+    flags: NodeFlags,
+    key: &'a [u8],
+    payload: &'a [u8],
+}
+
+impl<'a> NewNode<'a> {
+    /// `node`, borrowed.
+    fn of(node: &'a Node) -> NewNode<'a> {
+        NewNode {
+            flags: node.flags,
+            key: &node.key,
+            payload: &node.payload,
+        }
+    }
+
+    /// The node, owning copies of its bytes.
+    fn to_node(self) -> Node {
+        Node {
+            flags: self.flags,
+            key: self.key.to_vec(),
+            payload: self.payload.to_vec(),
+        }
+    }
+
+    /// How much of `prefix` the node's line shares (as [`Node::encode`] counts it).
+    fn prefix_used(&self, prefix: &[u8]) -> usize {
+        if self.flags.contains(NodeFlags::INF) {
+            0
+        } else {
+            common_prefix(prefix, self.key)
+        }
+    }
+
+    /// The length of the node's line sharing `used` bytes of the page prefix.
+    fn line_len(&self, used: usize) -> usize {
+        NODE_HEADER_BYTES + self.key.len() - used + self.payload.len()
+    }
+
+    /// Appends the node's line sharing `used` bytes of the page prefix to `out`: the bytes
+    /// [`encode_line`] makes of it.
+    fn encode_into(&self, used: usize, out: &mut Vec<u8>) {
+        let suffix = &self.key[used..];
+        out.reserve(self.line_len(used));
+        out.push(self.flags.0);
+        // Keys and lines are bounded by the page size (at most 32 KiB), so both fit in u16.
+        out.extend_from_slice(&(used as u16).to_le_bytes());
+        out.extend_from_slice(&(suffix.len() as u16).to_le_bytes());
+        out.extend_from_slice(suffix);
+        out.extend_from_slice(self.payload);
+    }
 }
 
 /// One B+tree (ESE's FCB with its BT operations), rooted at a fixed page.
@@ -411,15 +468,15 @@ impl BTree {
             return Err(Error::KeyDuplicate.into());
         }
         self.db.versions().may_modify(self.objid, key, trx)?;
-        let node = Node {
+        let node = NewNode {
             flags: Self::versioned(trx),
-            key: key.to_vec(),
-            payload: data.to_vec(),
+            key,
+            payload: data,
         };
         let remove = usize::from(existing.is_some());
-        let before = existing.map(|n| (n.flags, n.payload));
+        let before = existing.as_ref().map(|n| (n.flags, n.payload.as_slice()));
         Ok(self.logged_node_change(key, before, || {
-            self.update(&path, leaf, i, remove, vec![node], RecKind::Insert, trx)
+            self.update(&path, leaf, i, remove, &[node], RecKind::Insert, trx)
         })?)
     }
 
@@ -444,14 +501,14 @@ impl BTree {
             return Err(Error::RecordNotFound.into());
         };
         self.db.versions().may_modify(self.objid, key, trx)?;
-        let node = Node {
+        let node = NewNode {
             flags: old.flags.with(Self::versioned(trx)),
-            key: key.to_vec(),
-            payload: data.to_vec(),
+            key,
+            payload: data,
         };
-        let before = Some((old.flags, old.payload));
+        let before = Some((old.flags, old.payload.as_slice()));
         Ok(self.logged_node_change(key, before, || {
-            self.update(&path, leaf, i, 1, vec![node], RecKind::Replace, trx)
+            self.update(&path, leaf, i, 1, &[node], RecKind::Replace, trx)
         })?)
     }
 
@@ -477,16 +534,16 @@ impl BTree {
             return Err(Error::RecordNotFound.into());
         };
         self.db.versions().may_modify(self.objid, key, trx)?;
-        let before = Some((old.flags, old.payload.clone()));
-        let node = Node {
+        let before = Some((old.flags, old.payload.as_slice()));
+        let node = NewNode {
             flags: old
                 .flags
                 .with(NodeFlags::DELETED)
                 .with(Self::versioned(trx)),
-            ..old
+            ..NewNode::of(&old)
         };
         Ok(self.logged_node_change(key, before, || {
-            self.update(&path, leaf, i, 1, vec![node], RecKind::Delete, trx)
+            self.update(&path, leaf, i, 1, &[node], RecKind::Delete, trx)
         })?)
     }
 
@@ -495,17 +552,13 @@ impl BTree {
     fn logged_node_change(
         &self,
         key: &[u8],
-        before: Option<(NodeFlags, Vec<u8>)>,
+        before: Option<(NodeFlags, &[u8])>,
         change: impl FnOnce() -> Result<bool>,
     ) -> Result<()> {
-        let image = crate::undo::UndoInfo::BeforeImage(crate::undo::BeforeImage {
-            objid: self.objid,
-            root: self.root,
-            key: key.to_vec(),
-            before,
-        });
+        let mut image = self.db.spare_buffer();
+        crate::undo::encode_before_image(&mut image, self.objid, self.root, key, before);
         self.db.atomic(|| {
-            self.db.set_undo(Some(image.encode()));
+            self.db.set_undo(Some(image));
             let result = change();
             self.db.set_undo(None);
             result.map(|_| ())
@@ -526,25 +579,24 @@ impl BTree {
     fn undo_unlatched(&self, trx: Trx, image: &crate::undo::BeforeImage) -> Result<()> {
         let (path, leaf, i, existing) = self.locate(&image.key)?;
         let remove = usize::from(existing.is_some());
-        let node = match (&image.before, existing) {
-            (Some((flags, data)), _) => Node {
+        let node = match (&image.before, &existing) {
+            (Some((flags, data)), _) => NewNode {
                 flags: *flags,
-                key: image.key.clone(),
-                payload: data.clone(),
+                key: &image.key,
+                payload: data,
             },
-            (None, Some(n)) => Node {
+            (None, Some(n)) => NewNode {
                 flags: n.flags.with(NodeFlags::DELETED),
-                ..n
+                ..NewNode::of(n)
             },
             // Nothing to put back, but the compensation is still logged (an empty change of
             // the leaf), so every undone change has its compensation record.
             (None, None) => {
-                return self.compensate(|| {
-                    self.update(&path, leaf, i, 0, Vec::new(), RecKind::Replace, trx)
-                });
+                return self
+                    .compensate(|| self.update(&path, leaf, i, 0, &[], RecKind::Replace, trx));
             }
         };
-        self.compensate(|| self.update(&path, leaf, i, remove, vec![node], RecKind::Replace, trx))
+        self.compensate(|| self.update(&path, leaf, i, remove, &[node], RecKind::Replace, trx))
     }
 
     /// Removes the flag-deleted node with `key` if the version store no longer needs it
@@ -568,7 +620,7 @@ impl BTree {
         }
         // The removal and the merges or frees it causes are one atomic change.
         self.db.atomic(|| {
-            let split = self.update(&path, leaf, i, 1, Vec::new(), RecKind::Delete, Trx::MIN)?;
+            let split = self.update(&path, leaf, i, 1, &[], RecKind::Delete, Trx::MIN)?;
             if !split {
                 self.rebalance(&path, leaf)?;
             }
@@ -724,7 +776,7 @@ impl BTree {
         pgno: Pgno,
         start: usize,
         remove: usize,
-        new: Vec<Node>,
+        new: &[NewNode<'_>],
         kind: RecKind,
         trx: Trx,
     ) -> Result<bool> {
@@ -739,40 +791,46 @@ impl BTree {
             for i in start..start + remove {
                 removed += tp.view.line(i + 1)?.len() + ese_pageio::page::TAG_BYTES;
             }
-            let lines: Vec<Vec<u8>> = new.iter().map(|n| n.encode(tp.prefix)).collect();
-            let added: usize = lines
+            let added: usize = new
                 .iter()
-                .map(|l| l.len() + ese_pageio::page::TAG_BYTES)
+                .map(|n| n.line_len(n.prefix_used(tp.prefix)) + ese_pageio::page::TAG_BYTES)
                 .sum();
             let head = Head::from(tp.view.header());
             if added <= tp.view.available_bytes() + removed {
-                let keep = remove.min(lines.len());
-                let mut ops = Vec::new();
+                let keep = remove.min(new.len());
+                let mut ops: SmallVec<[LineOp; 2]> = SmallVec::new();
                 let line = |i: usize| (i + 1) as u16;
                 for i in (start + keep..start + remove).rev() {
                     ops.push(LineOp::Delete(line(i)));
                 }
-                let mut lines = lines.into_iter();
-                for j in 0..keep {
-                    if let Some(l) = lines.next() {
-                        ops.push(LineOp::Replace(line(start + j), l));
-                    }
-                }
-                for (j, l) in lines.enumerate() {
-                    ops.push(LineOp::Insert(line(start + keep + j), l));
+                for (j, n) in new.iter().enumerate() {
+                    let mut l = self.db.spare_buffer();
+                    n.encode_into(n.prefix_used(tp.prefix), &mut l);
+                    ops.push(if j < keep {
+                        LineOp::Replace(line(start + j), l)
+                    } else {
+                        LineOp::Insert(line(start + j), l)
+                    });
                 }
                 (Some(ops), Vec::new(), head, (None, 0, 0, count))
             } else {
                 let mut nodes = tp.nodes()?;
-                nodes.splice(start..start + remove, new);
+                nodes.splice(start..start + remove, new.iter().map(|n| n.to_node()));
                 // The append optimisation: a change at the end of a level's last page.
                 let append = head.next.is_null() && start > 0 && start + remove == count;
                 let at = if append { Some(start) } else { None };
                 (None, nodes, head, (at, start, remove, count))
             }
         };
-        if let Some(ops) = fast {
-            self.db.change(pgno, kind, trx, &ops, false)?;
+        if let Some(mut ops) = fast {
+            match ops.pop() {
+                Some(op) if ops.is_empty() => self.db.change_one(pgno, kind, trx, op)?,
+                Some(op) => {
+                    ops.push(op);
+                    self.db.change(pgno, kind, trx, &ops, false)?;
+                }
+                None => self.db.change(pgno, kind, trx, &[], false)?,
+            }
             return Ok(false);
         }
         // Every level up to the root may split, each into at most three pages, and the root
@@ -1126,12 +1184,13 @@ impl BTree {
             .map(|(sep, &p)| Node::internal(NodeFlags::NONE, sep, p))
             .collect();
         up.push(Node::internal(old.flags, old.key, pages[k - 1]));
+        let up: SmallVec<[NewNode<'_>; 4]> = up.iter().map(NewNode::of).collect();
         self.update(
             above,
             parent.pgno,
             parent.index,
             1,
-            up,
+            &up,
             RecKind::Insert,
             trx,
         )?;
@@ -1215,7 +1274,7 @@ impl BTree {
                 parent.pgno,
                 parent.index - 1,
                 2,
-                vec![merged],
+                &[NewNode::of(&merged)],
                 RecKind::Delete,
                 Trx::MIN,
             )?
@@ -1225,7 +1284,7 @@ impl BTree {
                 parent.pgno,
                 parent.index,
                 1,
-                Vec::new(),
+                &[],
                 RecKind::Delete,
                 Trx::MIN,
             )?
@@ -1318,15 +1377,7 @@ impl BTree {
             )?;
         }
         self.db.free_page(left)?;
-        let split = self.update(
-            above,
-            parent.pgno,
-            li,
-            1,
-            Vec::new(),
-            RecKind::Delete,
-            Trx::MIN,
-        )?;
+        let split = self.update(above, parent.pgno, li, 1, &[], RecKind::Delete, Trx::MIN)?;
         if !split {
             self.rebalance(above, parent.pgno)?;
         }
@@ -1386,6 +1437,28 @@ mod tests {
             flags: NodeFlags::NONE,
             key,
             payload: vec![i; data_bytes],
+        }
+    }
+
+    #[test]
+    fn a_borrowed_node_encodes_the_line_an_owned_node_does() {
+        let inf = Node {
+            flags: NodeFlags::INF,
+            key: Vec::new(),
+            payload: 7u32.to_le_bytes().to_vec(),
+        };
+        let nodes = [leaf(1, 0), leaf(2, 30), inf];
+        let prefixes: [&[u8]; 4] = [b"", b"aaa", b"aaaaab", b"zz"];
+        for n in &nodes {
+            for prefix in prefixes {
+                let new = NewNode::of(n);
+                let used = new.prefix_used(prefix);
+                let mut line = vec![9u8];
+                new.encode_into(used, &mut line);
+                assert_eq!(line[1..], n.encode(prefix)[..]);
+                assert_eq!(new.line_len(used), line.len() - 1);
+                assert_eq!(new.to_node(), *n);
+            }
         }
     }
 

@@ -92,6 +92,31 @@ fn put_tree_key(out: &mut Vec<u8>, objid: u32, root: Pgno, key: &[u8]) {
     out.extend_from_slice(key);
 }
 
+/// Appends the undo field of a [`BeforeImage`] made of these parts to `out`: what
+/// [`UndoInfo::encode`] writes for it, without building the image (and copying its key and
+/// data) first.
+pub(crate) fn encode_before_image(
+    out: &mut Vec<u8>,
+    objid: u32,
+    root: Pgno,
+    key: &[u8],
+    before: Option<(NodeFlags, &[u8])>,
+) {
+    out.reserve(16 + key.len() + before.map_or(0, |(_, d)| d.len()));
+    out.push(TAG_BEFORE_IMAGE);
+    put_tree_key(out, objid, root, key);
+    match before {
+        None => out.push(0),
+        Some((flags, data)) => {
+            out.push(1);
+            out.push(flags.0);
+            // Data is bounded by the page size.
+            out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+            out.extend_from_slice(data);
+        }
+    }
+}
+
 /// A bounds-checked cursor over an undo field.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -144,18 +169,8 @@ impl UndoInfo {
         match self {
             UndoInfo::Structural => {}
             UndoInfo::BeforeImage(img) => {
-                out.push(TAG_BEFORE_IMAGE);
-                put_tree_key(&mut out, img.objid, img.root, &img.key);
-                match &img.before {
-                    None => out.push(0),
-                    Some((flags, data)) => {
-                        out.push(1);
-                        out.push(flags.0);
-                        // Data is bounded by the page size.
-                        out.extend_from_slice(&(data.len() as u16).to_le_bytes());
-                        out.extend_from_slice(data);
-                    }
-                }
+                let before = img.before.as_ref().map(|(f, d)| (*f, d.as_slice()));
+                encode_before_image(&mut out, img.objid, img.root, &img.key, before);
             }
             UndoInfo::Compensation => out.push(TAG_COMPENSATION),
             UndoInfo::Escrow(e) => {

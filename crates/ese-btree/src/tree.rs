@@ -151,6 +151,9 @@ impl<'a> NewNode<'a> {
     }
 }
 
+/// The internal pages of a descent, root first: kept inline, as trees are a few levels deep.
+pub(crate) type Path = SmallVec<[Level; 6]>;
+
 /// One B+tree (ESE's FCB with its BT operations), rooted at a fixed page.
 #[derive(Clone, Debug)]
 pub struct BTree {
@@ -367,8 +370,8 @@ impl BTree {
     }
 
     /// Walks from the root to the leaf that holds (or would hold) `key`.
-    pub(crate) fn descend(&self, key: &[u8]) -> Result<(Vec<Level>, Pgno)> {
-        let mut path = Vec::new();
+    pub(crate) fn descend(&self, key: &[u8]) -> Result<(Path, Pgno)> {
+        let mut path = Path::new();
         let (leaf, _) = self.descend_with(key, Some(&mut path), |p| self.db.read_page(p))?;
         Ok((path, leaf))
     }
@@ -379,7 +382,7 @@ impl BTree {
     pub(crate) fn descend_with<P: Deref<Target = [u8]>>(
         &self,
         key: &[u8],
-        path: Option<&mut Vec<Level>>,
+        path: Option<&mut Path>,
         read: impl Fn(Pgno) -> Result<P>,
     ) -> Result<(Pgno, P)> {
         let (page, leaf) = self.descend_then(key, path, read, |tp| Ok(tp.pgno))?;
@@ -392,7 +395,7 @@ impl BTree {
     pub(crate) fn descend_then<P: Deref<Target = [u8]>, T>(
         &self,
         key: &[u8],
-        mut path: Option<&mut Vec<Level>>,
+        mut path: Option<&mut Path>,
         read: impl Fn(Pgno) -> Result<P>,
         at_leaf: impl FnOnce(&TreePage<'_>) -> Result<T>,
     ) -> Result<(P, T)> {
@@ -421,8 +424,8 @@ impl BTree {
     }
 
     /// Finds `key` on its leaf: the path, the leaf, the node index, and the node if present.
-    fn locate(&self, key: &[u8]) -> Result<(Vec<Level>, Pgno, usize, Option<Node>)> {
-        let mut path = Vec::new();
+    fn locate(&self, key: &[u8]) -> Result<(Path, Pgno, usize, Option<Node>)> {
+        let mut path = Path::new();
         let (leaf, page) = self.descend_with(key, Some(&mut path), |p| self.db.read_page(p))?;
         let tp = self.tree_page(&page, leaf)?;
         let (i, found) = tp.lower_bound(key)?;

@@ -582,8 +582,8 @@ impl Database {
                 (dbtime_before, dbtime_after)
             }
             Err(at) if new_page => {
-                let mut bytes = self.spare_page();
-                bytes.resize(self.config.page_size_bytes, 0);
+                // Not zeroed here: the format (checked above) rewrites every byte.
+                let mut bytes = self.spare_page_stale();
                 let dbtime_after = self.next_dbtime();
                 apply_trusted(&mut bytes, pgno, ops.as_slice(), dbtime_after)?;
                 let page = GroupPage {
@@ -669,32 +669,35 @@ impl Database {
         };
         let result = f();
         std::mem::forget(scope);
-        let group = {
-            let mut group = self.group.lock();
-            group.depth -= 1;
-            if !outermost {
-                return result;
-            }
-            std::mem::take(&mut *group)
-        };
-        let applied = result.and_then(|v| self.apply_group(group).map(|()| v));
+        let mut group = self.group.lock();
+        group.depth -= 1;
+        if !outermost {
+            return result;
+        }
+        // Applied in place, under the group's lock: only the writer (who holds the database's
+        // write lock) ever takes it, and applying takes no other lock that a holder of the
+        // group's lock waits for.
+        let applied = result.and_then(|v| self.apply_group(&mut group).map(|()| v));
+        group.pages.clear();
+        group.records.clear();
+        drop(group);
         if applied.is_err() {
             *self.space.lock() = space;
         }
         applied
     }
 
-    /// Latches, logs and applies a finished group (steps 2 to 4 of the module doc).
-    fn apply_group(&self, group: Group) -> Result<()> {
-        let Group {
-            pages, mut records, ..
-        } = group;
-        if records.is_empty() {
+    /// Latches, logs and applies a finished group (steps 2 to 4 of the module doc). Its
+    /// pages and records are left behind for the caller to clear (they are emptied on
+    /// success, their buffers kept for the next calls).
+    fn apply_group(&self, group: &mut Group) -> Result<()> {
+        if group.records.is_empty() {
             return Ok(());
         }
+        let pages = &group.pages;
         let db = self.config.db;
         let mut guards: SmallVec<[_; 2]> = SmallVec::with_capacity(pages.len());
-        for &(pgno, ref page) in &pages {
+        for &(pgno, ref page) in pages.iter() {
             let guard = if page.fresh {
                 self.cache.new_page(db, pgno)?
             } else {
@@ -730,13 +733,16 @@ impl Database {
                 images[i] = Some(at);
             }
         }
-        let rec = if records.len() == 1 {
-            records.swap_remove(0)
+        let mut many;
+        let rec = if group.records.len() == 1 {
+            &mut group.records[0]
         } else {
-            LogRecord::PageGroup(records.into_vec())
+            many = LogRecord::PageGroup(group.records.drain(..).collect());
+            &mut many
         };
-        let at = self.log.append(&rec).map_err(Error::Log)?;
+        let at = self.log.append(rec).map_err(Error::Log)?;
         let mut failed = None;
+        let pages = &group.pages;
         for ((&(pgno, ref page), guard), image) in pages.iter().zip(guards.iter_mut()).zip(images) {
             let was_dirty = guard.is_dirty();
             if let Some(image) = image {
@@ -771,8 +777,9 @@ impl Database {
         // The record's buffers and the kept lines go back for the next calls.
         let mut buffers: SmallVec<[Vec<u8>; 4]> = SmallVec::new();
         record_buffers(rec, &mut buffers);
+        group.records.clear();
         let mut spares = self.spare_pages.lock();
-        for (_, page) in pages {
+        for (_, page) in group.pages.drain(..) {
             match page.content {
                 // A buffer no read still holds goes back for the next call's copies.
                 Content::Copy(bytes) => {
@@ -837,6 +844,14 @@ impl Database {
             b.clear();
             spares.push(b);
         }
+    }
+
+    /// A page-sized buffer whose bytes are left over from an earlier page (a spare one if
+    /// there is one, else zeroed): for a page about to be formatted, which rewrites them all.
+    fn spare_page_stale(&self) -> Vec<u8> {
+        let mut bytes = self.spare_pages.lock().pop().unwrap_or_default();
+        bytes.resize(self.config.page_size_bytes, 0);
+        bytes
     }
 
     /// A copy of the cached page `cached` for a group, with its free gap zeroed: that changes
@@ -1139,7 +1154,7 @@ fn read_space_header(page: &[u8], map: Pgno, page_size: usize) -> Result<SpaceHe
 }
 
 /// Moves the payload and undo buffers of the page records in `rec` to `out`.
-fn record_buffers(rec: LogRecord, out: &mut SmallVec<[Vec<u8>; 4]>) {
+fn record_buffers(rec: &mut LogRecord, out: &mut SmallVec<[Vec<u8>; 4]>) {
     match rec {
         LogRecord::InsertNode(op)
         | LogRecord::ReplaceNode(op)
@@ -1148,8 +1163,8 @@ fn record_buffers(rec: LogRecord, out: &mut SmallVec<[Vec<u8>; 4]>) {
         | LogRecord::FreePage(op)
         | LogRecord::Split { op, .. }
         | LogRecord::Merge { op, .. } => {
-            out.push(op.payload);
-            out.push(op.undo);
+            out.push(std::mem::take(&mut op.payload));
+            out.push(std::mem::take(&mut op.undo));
         }
         LogRecord::PageGroup(records) => {
             for r in records {

@@ -91,6 +91,7 @@ use parking_lot::{Mutex, RwLock};
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result, corrupt};
+use crate::node::Node;
 use crate::redo::{LineOp, apply_trusted, encode_ops_into, page_dbtime};
 use crate::version::{NoVersions, VersionCheck};
 use crate::wal::PageLog;
@@ -316,6 +317,9 @@ pub struct Database {
     /// Small byte buffers of applied groups (lines, record payloads, undo fields), reused by
     /// the next calls (at most [`SPARE_BUFFERS`]), so a change does not allocate each one.
     spare_buffers: Mutex<Vec<Vec<u8>>>,
+    /// Node lists of finished splits, whose nodes' buffers the next split decodes its page
+    /// into (at most [`SPARE_NODE_LISTS`]: one per level a split climbs).
+    spare_nodes: Mutex<Vec<Vec<Node>>>,
 }
 
 /// How many page buffers a database keeps for reuse (a split touches about a dozen pages).
@@ -324,6 +328,9 @@ const SPARE_PAGES: usize = 16;
 /// How many small byte buffers a database keeps for reuse (a plain change uses three: its
 /// line, its record's payload and its undo field).
 const SPARE_BUFFERS: usize = 16;
+
+/// How many node lists a database keeps for reuse (a split changes one list per level).
+const SPARE_NODE_LISTS: usize = 4;
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -371,6 +378,7 @@ impl Database {
             group: Mutex::new(Group::default()),
             spare_pages: Mutex::new(Vec::new()),
             spare_buffers: Mutex::new(Vec::new()),
+            spare_nodes: Mutex::new(Vec::new()),
         }
     }
 
@@ -852,6 +860,20 @@ impl Database {
         let mut bytes = self.spare_pages.lock().pop().unwrap_or_default();
         bytes.resize(self.config.page_size_bytes, 0);
         bytes
+    }
+
+    /// A node list left by an earlier split (its nodes still hold that split's bytes, to be
+    /// overwritten), or an empty one.
+    pub(crate) fn spare_nodes(&self) -> Vec<Node> {
+        self.spare_nodes.lock().pop().unwrap_or_default()
+    }
+
+    /// Keeps `nodes` for a later [`Database::spare_nodes`], if there is room.
+    pub(crate) fn keep_nodes(&self, nodes: Vec<Node>) {
+        let mut spares = self.spare_nodes.lock();
+        if spares.len() < SPARE_NODE_LISTS {
+            spares.push(nodes);
+        }
     }
 
     /// A copy of the cached page `cached` for a group, with its free gap zeroed: that changes

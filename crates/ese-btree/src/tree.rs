@@ -817,7 +817,17 @@ impl BTree {
                 }
                 (Some(ops), Vec::new(), head, (None, 0, 0, count))
             } else {
-                let mut nodes = tp.nodes()?;
+                // Decoded into a spare list's nodes, reusing their buffers: a split rewrites
+                // every node of its page, so it would otherwise allocate each one twice.
+                let mut nodes = self.db.spare_nodes();
+                for i in 0..count {
+                    let node = tp.node(i)?;
+                    match nodes.get_mut(i) {
+                        Some(n) => node.copy_into(n),
+                        None => nodes.push(node.to_node()),
+                    }
+                }
+                nodes.truncate(count);
                 nodes.splice(start..start + remove, new.iter().map(|n| n.to_node()));
                 // The append optimisation: a change at the end of a level's last page.
                 let append = head.next.is_null() && start > 0 && start + remove == count;
@@ -838,9 +848,12 @@ impl BTree {
         }
         // Every level up to the root may split, each into at most three pages, and the root
         // into new children: reserve the space first so a full disk fails the change cleanly.
-        self.db.reserve(3 * (path.len() as u32 + 2))?;
-        self.split(path, pgno, nodes, head, shape, trx)?;
-        Ok(true)
+        let split = self
+            .db
+            .reserve(3 * (path.len() as u32 + 2))
+            .and_then(|()| self.split(path, pgno, &nodes, head, shape, trx));
+        self.db.keep_nodes(nodes);
+        split.map(|()| true)
     }
 
     /// Cuts `nodes` into consecutive groups that each fit on a page (see the module doc).
@@ -1006,7 +1019,7 @@ impl BTree {
         &self,
         path: &[Level],
         pgno: Pgno,
-        nodes: Vec<Node>,
+        nodes: &[Node],
         head: Head,
         (append_at, unchanged, removed, old_count): (Option<usize>, usize, usize, usize),
         trx: Trx,
@@ -1014,7 +1027,7 @@ impl BTree {
         let is_root = pgno == self.root;
         // A root moves every group into new children, so none of them stays as it is.
         let unchanged = if is_root { 0 } else { unchanged };
-        let groups = self.choose_groups(&nodes, append_at, unchanged)?;
+        let groups = self.choose_groups(nodes, append_at, unchanged)?;
         let is_leaf = head.flags.contains(PageFlags::LEAF);
         if groups.len() == 1 {
             // The change fits once the page is rebuilt with a fresh prefix.
@@ -1027,7 +1040,7 @@ impl BTree {
                     flags: head.flags,
                     prev: head.prev,
                     next: head.next,
-                    lines: page_lines(&nodes),
+                    lines: page_lines(nodes),
                 }],
                 false,
             )?;
@@ -1107,7 +1120,7 @@ impl BTree {
             }
             if first_in_place {
                 let change = (unchanged, removed, old_count);
-                if let Some(mut ops) = self.cut_changed(pgno, &nodes, g.end, change, inf_last)? {
+                if let Some(mut ops) = self.cut_changed(pgno, nodes, g.end, change, inf_last)? {
                     ops.push(LineOp::SetNext(next));
                     self.db.change(pages[gi], kind, trx, &ops, false)?;
                     continue;

@@ -80,6 +80,41 @@ impl LeafSnap {
     }
 }
 
+/// Where a node was found: its tree, its leaf with the leaf's dbtime then, the frame that held
+/// the leaf, and its index there. A change or read of the node's key given one goes to that
+/// leaf without a descent when the leaf, read again, is still a leaf of the tree that holds
+/// the key (at the same index when the dbtime is unchanged), and descends otherwise: a hint
+/// is only ever a guess, never trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeHint {
+    pub(crate) db: ese_core::DbId,
+    pub(crate) objid: u32,
+    pub(crate) pgno: Pgno,
+    pub(crate) dbtime: Dbtime,
+    pub(crate) frame: FrameHint,
+    pub(crate) index: usize,
+}
+
+impl NodeHint {
+    /// A hint that names only leaf `pgno` of tree `objid` in database `db` (no dbtime, no
+    /// frame): the node is looked for on that page.
+    pub fn leaf(db: ese_core::DbId, objid: u32, pgno: Pgno) -> NodeHint {
+        NodeHint {
+            db,
+            objid,
+            pgno,
+            dbtime: Dbtime::NIL,
+            frame: FrameHint::NONE,
+            index: usize::MAX,
+        }
+    }
+
+    /// The leaf the node was on.
+    pub fn pgno(&self) -> Pgno {
+        self.pgno
+    }
+}
+
 /// What a caller sees of a node a cursor passes: its data, or `None` to skip it. Called with
 /// the database's read lock held.
 pub type Resolve<'r> = &'r mut dyn FnMut(&Node) -> Option<Vec<u8>>;
@@ -168,6 +203,27 @@ impl BTree {
     pub fn get_with<T>(&self, key: &[u8], resolve: impl FnOnce(Option<&Node>) -> T) -> Result<T> {
         let _r = self.db.lock.read();
         let node = self.node_unlatched(key)?;
+        Ok(resolve(node.as_ref()))
+    }
+
+    /// [`BTree::get_with`] through `hint`, where a cursor found the node: read on the hinted
+    /// leaf without a descent when that page still holds `key` (see [`NodeHint`]), else by a
+    /// descent.
+    pub fn get_at_with<T>(
+        &self,
+        key: &[u8],
+        hint: Option<&NodeHint>,
+        resolve: impl FnOnce(Option<&Node>) -> T,
+    ) -> Result<T> {
+        let _r = self.db.lock.read();
+        let hinted = match hint {
+            Some(h) => self.locate_hinted(key, h)?,
+            None => None,
+        };
+        let node = match hinted {
+            Some((_, _, n)) => Some(n),
+            None => self.node_unlatched(key)?,
+        };
         Ok(resolve(node.as_ref()))
     }
 
@@ -277,6 +333,21 @@ impl<'t> Cursor<'t> {
     /// The record the cursor is on.
     pub fn entry(&self) -> Option<&Entry> {
         self.current.as_ref()
+    }
+
+    /// Where the current record's node is, for a change or read of it without a descent
+    /// ([`NodeHint`]); `None` on no record.
+    pub fn node_hint(&self) -> Option<NodeHint> {
+        let snap = self.leaf.as_ref()?;
+        self.current.as_ref()?;
+        Some(NodeHint {
+            db: self.tree.db.id(),
+            objid: self.tree.objid,
+            pgno: snap.pgno,
+            dbtime: snap.dbtime,
+            frame: snap.hint,
+            index: self.index,
+        })
     }
 
     /// Forgets the position: the next [`Cursor::move_next`] goes to the first record.

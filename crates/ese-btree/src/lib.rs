@@ -52,7 +52,7 @@ pub mod version;
 pub mod wal;
 
 pub use check::TreeStats;
-pub use cursor::{Cursor, Entry, Resolve, ResolveInPlace, SeekOp};
+pub use cursor::{Cursor, Entry, NodeHint, Resolve, ResolveInPlace, SeekOp};
 pub use db::{Database, DatabaseConfig, SPACE_MAP_PGNO};
 pub use error::{Error, LogError, Result};
 pub use redo::{LineOp, Redo, rebuilds_page, redo, redo_file_page, redo_into_cache};

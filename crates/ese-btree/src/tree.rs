@@ -437,6 +437,49 @@ impl BTree {
         Ok((path, leaf, i, node))
     }
 
+    /// Finds `key` on the leaf `hint` names, without a descent, when that page is still a
+    /// leaf of this tree holding a node with exactly `key`: keys are unique in a tree and a
+    /// page leaves it only by being freed (reformatted `EMPTY`), so that node is the one a
+    /// descent would find. At the hint's index when the leaf's dbtime is unchanged, else by a
+    /// search of the page. `None` (descend instead) for a hint of another tree, a page that
+    /// moved on, or a key no longer there; the caller holds the database's lock and no call is
+    /// under way, so the cache holds every page as is.
+    pub(crate) fn locate_hinted(
+        &self,
+        key: &[u8],
+        hint: &crate::cursor::NodeHint,
+    ) -> Result<Option<(Pgno, usize, Node)>> {
+        if hint.objid != self.objid || hint.db != self.db.id() || hint.pgno.is_null() {
+            return Ok(None);
+        }
+        // Any failure to read the page as a leaf of this tree leaves the answer to the descent.
+        let Ok(page) = self
+            .db
+            .cache()
+            .read_hinted(self.db.id(), hint.pgno, hint.frame)
+        else {
+            return Ok(None);
+        };
+        let Ok(tp) = self.tree_page(&page, hint.pgno) else {
+            return Ok(None);
+        };
+        if !tp.is_leaf() {
+            return Ok(None);
+        }
+        let at_index = tp.view.header().dbtime == hint.dbtime
+            && hint.index < tp.count()
+            && tp.node(hint.index)?.cmp_key(key).is_eq();
+        let i = if at_index {
+            hint.index
+        } else {
+            match tp.lower_bound(key)? {
+                (i, true) => i,
+                _ => return Ok(None),
+            }
+        };
+        Ok(Some((hint.pgno, i, tp.node(i)?.to_node())))
+    }
+
     fn versioned(trx: Trx) -> NodeFlags {
         if trx == Trx::MIN {
             NodeFlags::NONE
@@ -520,19 +563,30 @@ impl BTree {
     /// [`BTree::cleanup`] removes it.
     pub fn delete(&self, trx: Trx, key: &[u8]) -> Result<()> {
         let _w = self.db.lock.write();
-        self.delete_with(trx, key, |_| Ok(()))
+        self.delete_with(trx, key, None, |_, _| Ok(()))
     }
 
-    /// The flag-delete, with `first` shown the node stored under `key` as
-    /// [`BTree::insert_with`].
+    /// The flag-delete, with `first` shown the node stored under `key` and its leaf as
+    /// [`BTree::insert_with`]; through `hint` when it still names the node's leaf, else by a
+    /// descent.
     fn delete_with<E: From<Error>>(
         &self,
         trx: Trx,
         key: &[u8],
-        first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
+        hint: Option<&crate::cursor::NodeHint>,
+        first: impl FnOnce(Option<&Node>, Pgno) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let (path, leaf, i, existing) = self.locate(key)?;
-        first(existing.as_ref())?;
+        let hinted = match hint {
+            Some(h) => self.locate_hinted(key, h)?,
+            None => None,
+        };
+        // A flag-delete rewrites its node's line at the same length, so it never splits the
+        // leaf and never needs the path a hinted find does not know.
+        let (path, leaf, i, existing) = match hinted {
+            Some((leaf, i, node)) => (Path::new(), leaf, i, Some(node)),
+            None => self.locate(key)?,
+        };
+        first(existing.as_ref(), leaf)?;
         let Some(old) = existing.filter(|n| !n.flags.contains(NodeFlags::DELETED)) else {
             return Err(Error::RecordNotFound.into());
         };
@@ -613,7 +667,28 @@ impl BTree {
     /// Removes the flag-deleted node with `key`, asking the version store first when
     /// `ask_versions`; returns whether a node was removed.
     fn cleanup_unlatched(&self, key: &[u8], ask_versions: bool) -> Result<bool> {
-        let (path, leaf, i, existing) = self.locate(key)?;
+        self.cleanup_at(key, ask_versions, None)
+    }
+
+    /// [`BTree::cleanup_unlatched`] through `hint` when it still names the node's leaf (see
+    /// [`BTree::locate_hinted`]), else by a descent.
+    fn cleanup_at(
+        &self,
+        key: &[u8],
+        ask_versions: bool,
+        hint: Option<&crate::cursor::NodeHint>,
+    ) -> Result<bool> {
+        let hinted = match hint {
+            Some(h) => self.locate_hinted(key, h)?,
+            None => None,
+        };
+        let (path, leaf, i, existing, descended) = match hinted {
+            Some((leaf, i, node)) => (Path::new(), leaf, i, Some(node), false),
+            None => {
+                let (path, leaf, i, node) = self.locate(key)?;
+                (path, leaf, i, node, true)
+            }
+        };
         match existing {
             Some(n) if n.flags.contains(NodeFlags::DELETED) => {}
             _ => return Ok(false),
@@ -621,14 +696,52 @@ impl BTree {
         if ask_versions && self.db.versions().has_uncommitted_version(self.objid, key) {
             return Ok(false);
         }
+        // Whether the leaf keeps enough after the removal that rebalancing it does nothing:
+        // decided from the page as it is, before the removal's private copy of it exists.
+        let settled = leaf != self.root && {
+            let page = self.db.read_page(leaf)?;
+            let tp = self.tree_page(&page, leaf)?;
+            // Deleting a line frees exactly its bytes and its tag.
+            let freed = tp.view.line(i + 1)?.len() + ese_pageio::page::TAG_BYTES;
+            let count = tp.count().saturating_sub(1);
+            !self.needs_rebalance(count, tp.used_bytes().saturating_sub(freed))
+        };
         // The removal and the merges or frees it causes are one atomic change.
         self.db.atomic(|| {
+            // Removing a node always fits its page: no split, so no path needed for it.
             let split = self.update(&path, leaf, i, 1, &[], RecKind::Delete, Trx::MIN)?;
-            if !split {
-                self.rebalance(&path, leaf)?;
+            if !split && !settled {
+                if descended {
+                    self.rebalance(&path, leaf)?;
+                } else {
+                    self.rebalance_found(key, leaf)?;
+                }
             }
             Ok(true)
         })
+    }
+
+    /// [`BTree::rebalance`] of leaf `pgno`, which needs it, where `key` was found without a
+    /// descent: the path a merge or a free needs is found by descending to `key` (the leaf's
+    /// parents are as they were).
+    fn rebalance_found(&self, key: &[u8], pgno: Pgno) -> Result<()> {
+        if pgno == self.root {
+            return self.rebalance(&[], pgno);
+        }
+        let (path, leaf) = self.descend(key)?;
+        if leaf != pgno {
+            return corrupt(
+                pgno,
+                "a leaf that held a key is not where the tree routes it",
+            );
+        }
+        self.rebalance(&path, pgno)
+    }
+
+    /// Whether a non-root page of `count` nodes using `used` bytes is emptied or under-full
+    /// enough for [`BTree::rebalance`] to free or merge it.
+    fn needs_rebalance(&self, count: usize, used: usize) -> bool {
+        count == 0 || used < self.capacity() / 4
     }
 
     /// Deletes `key` and removes it at once (flag delete, then cleanup): for data no snapshot
@@ -719,7 +832,24 @@ impl BTree {
         first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         self.check_latch(latch)?;
-        self.delete_with(trx, key, first)
+        self.delete_with(trx, key, None, |node, _| first(node))
+    }
+
+    /// [`BTree::delete_latched_with`] through `hint`, where a cursor found the node (see
+    /// [`crate::cursor::NodeHint`]): when the hinted leaf still holds `key`, the node is
+    /// changed there without a descent, logging exactly what the descent's change logs;
+    /// otherwise (no hint, or one the tree moved past) the tree is descended. `first` is also
+    /// shown the leaf the node is on, where it stays once flag-deleted.
+    pub fn delete_at_latched_with<E: From<Error>>(
+        &self,
+        latch: &WriteLatch<'_>,
+        trx: Trx,
+        key: &[u8],
+        hint: Option<&crate::cursor::NodeHint>,
+        first: impl FnOnce(Option<&Node>, Pgno) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.check_latch(latch)?;
+        self.delete_with(trx, key, hint, first)
     }
 
     /// [`BTree::undo`] under a write latch the caller already holds (rollback takes every
@@ -759,6 +889,21 @@ impl BTree {
     pub fn cleanup_latched(&self, latch: &WriteLatch<'_>, key: &[u8]) -> Result<bool> {
         self.check_latch(latch)?;
         self.cleanup_unlatched(key, true)
+    }
+
+    /// [`BTree::cleanup_latched`] through `hint`, the leaf the node was flag-deleted on: when
+    /// that page still holds `key` the node is removed there without a descent (the tree is
+    /// descended only when the removal leaves the leaf to free or merge, which needs its
+    /// parents), logging exactly what the descent's removal logs; otherwise the tree is
+    /// descended.
+    pub fn cleanup_at_latched(
+        &self,
+        latch: &WriteLatch<'_>,
+        key: &[u8],
+        hint: Option<&crate::cursor::NodeHint>,
+    ) -> Result<bool> {
+        self.check_latch(latch)?;
+        self.cleanup_at(key, true, hint)
     }
 
     /// Removes the flag-deleted node with `key` without asking the version store, under a
@@ -1227,7 +1372,7 @@ impl BTree {
         if count == 0 {
             return self.remove_page(path, pgno, head);
         }
-        if used < self.capacity() / 4 {
+        if self.needs_rebalance(count, used) {
             return self.try_merge(path);
         }
         Ok(())

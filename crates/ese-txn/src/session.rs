@@ -16,7 +16,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use ese_core::{Lgpos, Trx};
+use ese_core::{Lgpos, Pgno, Trx};
 
 use crate::error::Error;
 use crate::log::CommitMode;
@@ -189,7 +189,18 @@ impl Session {
 
     /// Records the flag-delete of the node (its data stays in the node until cleanup).
     pub fn version_flag_delete(&mut self, obj: ObjId, key: &[u8]) -> Result<(), Error> {
-        self.ver.record(self.id, obj, key, Op::FlagDelete)
+        self.version_flag_delete_at(obj, key, Pgno::NULL)
+    }
+
+    /// [`Session::version_flag_delete`] of a node on leaf `leaf`, which cleanup tries first
+    /// when it removes the node.
+    pub fn version_flag_delete_at(
+        &mut self,
+        obj: ObjId,
+        key: &[u8],
+        leaf: Pgno,
+    ) -> Result<(), Error> {
+        self.ver.record(self.id, obj, key, Op::FlagDelete { leaf })
     }
 
     /// Records an escrow update adding `delta` to `field` of the node (JetEscrowUpdate): it

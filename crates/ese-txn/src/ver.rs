@@ -103,7 +103,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ese_core::hash::{FastHashMap, FastHasher};
-use ese_core::{DbId, Lgpos, Trx, limits};
+use ese_core::{DbId, Lgpos, Pgno, Trx, limits};
 use parking_lot::Mutex;
 
 use crate::error::Error;
@@ -197,6 +197,9 @@ pub struct Removable {
     pub obj: ObjId,
     /// Its key.
     pub key: Vec<u8>,
+    /// The leaf it was flag-deleted on, where it likely still is: a hint for its removal
+    /// (`BTree::cleanup_at_latched`), [`Pgno::NULL`] when unknown.
+    pub leaf: Pgno,
 }
 
 /// Size and bounds of the version store, checked when it is created.
@@ -275,10 +278,21 @@ pub(crate) type SessionId = u64;
 /// What a version records.
 #[derive(Clone, Debug)]
 pub(crate) enum Op {
-    Insert { reused: Option<Arc<[u8]>> },
-    Replace { before: Arc<[u8]> },
-    FlagDelete,
-    Delta { field: u32, delta: i64 },
+    Insert {
+        reused: Option<Arc<[u8]>>,
+    },
+    Replace {
+        before: Arc<[u8]>,
+    },
+    /// The flag-delete of a node on leaf `leaf` (a hint for cleanup; [`Pgno::NULL`] if not
+    /// known).
+    FlagDelete {
+        leaf: Pgno,
+    },
+    Delta {
+        field: u32,
+        delta: i64,
+    },
     Lock(LockKind),
 }
 
@@ -315,7 +329,7 @@ impl Op {
             Op::Insert { reused: None } => UndoAction::Remove,
             Op::Insert { reused: Some(d) } => UndoAction::ReDelete { data: d },
             Op::Replace { before } => UndoAction::Restore { data: before },
-            Op::FlagDelete => UndoAction::Undelete,
+            Op::FlagDelete { .. } => UndoAction::Undelete,
             Op::Delta { field, delta } => UndoAction::Escrow {
                 field: *field,
                 delta: delta.wrapping_neg(),
@@ -762,17 +776,18 @@ impl State {
             };
             for vid in done.changes {
                 // Only a delete may release its node: its bookmark is kept for that.
-                let deleted = match self.versions.get(vid) {
-                    Some(v) if matches!(v.op, Op::FlagDelete) => self.node_of(vid),
+                let deleted = match self.versions.get(vid).map(|v| &v.op) {
+                    Some(&Op::FlagDelete { leaf }) => self
+                        .node_of(vid)
+                        .map(|c| (c.obj, c.key.as_slice().to_vec(), leaf)),
                     _ => None,
-                }
-                .map(|c| (c.obj, c.key.as_slice().to_vec()));
+                };
                 if let Some(taken) = self.take_version(vid) {
                     removed += 1;
-                    if let Some((obj, key)) = deleted
+                    if let Some((obj, key, leaf)) = deleted
                         && taken.newest
                     {
-                        self.removable.push(Removable { obj, key });
+                        self.removable.push(Removable { obj, key, leaf });
                     }
                 }
             }
@@ -1412,7 +1427,11 @@ impl VersionStore {
                 && let Some((obj, key)) = reinserted
             {
                 // The node is flag-deleted again and nothing refers to it any more.
-                st.removable.push(Removable { obj, key });
+                st.removable.push(Removable {
+                    obj,
+                    key,
+                    leaf: Pgno::NULL,
+                });
             }
             changes.pop();
         }
@@ -1469,7 +1488,7 @@ fn visibility<'a>(newest_first: impl Iterator<Item = &'a Version>, reader: Trx) 
                 image = Some(Arc::clone(before));
                 escrow.clear();
             }
-            Op::FlagDelete => exists = Some(true),
+            Op::FlagDelete { .. } => exists = Some(true),
             Op::Delta { field, delta } => {
                 let undo = delta.wrapping_neg();
                 match escrow.iter_mut().find(|a| a.field == *field) {
@@ -1561,7 +1580,7 @@ mod tests {
             ),
             (
                 "delete committed after my begin",
-                vec![v(3, Some(6), Op::FlagDelete)],
+                vec![v(3, Some(6), Op::FlagDelete { leaf: Pgno::NULL })],
                 4,
                 Visibility::Current {
                     ignore_delete: true,
@@ -1570,14 +1589,14 @@ mod tests {
             ),
             (
                 "delete committed before my begin",
-                vec![v(3, Some(4), Op::FlagDelete)],
+                vec![v(3, Some(4), Op::FlagDelete { leaf: Pgno::NULL })],
                 5,
                 current(),
             ),
             (
                 "reinsert over a delete I cannot see",
                 vec![
-                    v(3, Some(6), Op::FlagDelete),
+                    v(3, Some(6), Op::FlagDelete { leaf: Pgno::NULL }),
                     v(
                         7,
                         None,
@@ -1592,7 +1611,7 @@ mod tests {
             (
                 "reinsert, delete visible",
                 vec![
-                    v(3, Some(4), Op::FlagDelete),
+                    v(3, Some(4), Op::FlagDelete { leaf: Pgno::NULL }),
                     v(
                         7,
                         None,
@@ -1822,7 +1841,8 @@ mod tests {
             removable,
             vec![Removable {
                 obj,
-                key: b"k".to_vec()
+                key: b"k".to_vec(),
+                leaf: Pgno::NULL,
             }]
         );
         assert_eq!(store.stats().versions, 0);

@@ -19,8 +19,15 @@
 //!   rollback: every registered database's write latch, in DbId order ─▶ Session::rollback
 //!               └─ Undo (under the version store's lock): BTree::restore_latched / purge_latched
 //!   cleanup:  VersionStore::cleanup ─▶ per database: write latch ─▶ still deleted, unversioned?
-//!               ─▶ BTree::cleanup_latched
+//!               ─▶ BTree::cleanup_at_latched (on the leaf the flag-delete recorded, if it still
+//!                  holds the node; else by a descent)
 //! ```
+//!
+//! A change or read of the record a cursor stands on may name where the cursor found it
+//! ([`NodeHint`], [`VersionedCursor::node_hint`]): [`VersionedTree::delete_at`] and
+//! [`VersionedTree::get_at`] then reach the node without a descent while its leaf still
+//! holds it. Only the node's finding changes: the conflict check, the version and the logged
+//! change are the same.
 //!
 //! Lock order is always the tree latch (the database's lock, `ese_btree::tree::WriteLatch`),
 //! then the version store's. The undo side never takes a latch (rollback holds them all) and
@@ -58,7 +65,7 @@ use std::sync::Arc;
 use ese_btree::node::{Node, NodeFlags};
 use ese_btree::tree::{Latch, WriteLatch};
 use ese_btree::undo::EscrowDelta;
-use ese_btree::{BTree, Cursor, Database, Entry, SeekOp};
+use ese_btree::{BTree, Cursor, Database, Entry, NodeHint, SeekOp};
 use ese_core::{DbId, Trx};
 use parking_lot::Mutex;
 
@@ -271,10 +278,21 @@ impl VersionedTree {
 
     /// The data of `key` as `session` sees it.
     pub fn get(&self, session: &Session, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        self.get_at(session, key, None)
+    }
+
+    /// [`VersionedTree::get`] through `hint`, where a cursor found the node: read on that
+    /// leaf without a descent while it still holds `key` ([`NodeHint`]).
+    pub fn get_at(
+        &self,
+        session: &Session,
+        key: &[u8],
+        hint: Option<&NodeHint>,
+    ) -> Result<Option<Vec<u8>>, Error> {
         let obj = self.obj;
-        Ok(self
-            .tree
-            .get_with(key, |node| resolve(node, session.visible_version(obj, key)))?)
+        Ok(self.tree.get_at_with(key, hint, |node| {
+            resolve(node, session.visible_version(obj, key))
+        })?)
     }
 
     /// After the B-tree failed a change with `e` once its version was recorded: forgets the
@@ -361,19 +379,33 @@ impl VersionedTree {
 
     /// Flag-deletes `key`; cleanup removes the node once no snapshot needs it.
     pub fn delete(&self, session: &mut Session, key: &[u8]) -> Result<(), Error> {
+        self.delete_at(session, key, None)
+    }
+
+    /// [`VersionedTree::delete`] through `hint`, where a cursor found the node: the node is
+    /// flag-deleted on that leaf without a descent while it still holds `key` ([`NodeHint`]),
+    /// and its version names the leaf, so cleanup may remove it there too.
+    pub fn delete_at(
+        &self,
+        session: &mut Session,
+        key: &[u8],
+        hint: Option<&NodeHint>,
+    ) -> Result<(), Error> {
         let trx = change_trx(session)?;
         let latch = self.tree.write_latch();
         session.check_write(self.obj, key)?;
         let (mut before, mut recorded) = (None, false);
-        let result = self.tree.delete_latched_with(&latch, trx, key, |node| {
-            before = node.cloned();
-            if !node.is_some_and(is_live) {
-                return Err(Error::Tree(ese_btree::Error::RecordNotFound));
-            }
-            session.version_flag_delete(self.obj, key)?;
-            recorded = true;
-            Ok(())
-        });
+        let result = self
+            .tree
+            .delete_at_latched_with(&latch, trx, key, hint, |node, leaf| {
+                before = node.cloned();
+                if !node.is_some_and(is_live) {
+                    return Err(Error::Tree(ese_btree::Error::RecordNotFound));
+                }
+                session.version_flag_delete_at(self.obj, key, leaf)?;
+                recorded = true;
+                Ok(())
+            });
         self.settle_if(result, recorded, session, &latch, key, &before)
     }
 
@@ -535,6 +567,12 @@ impl VersionedCursor {
     /// The record the cursor is on, as last read.
     pub fn current(&self) -> Option<&Entry> {
         self.cursor.entry()
+    }
+
+    /// Where the record the cursor is on was found, for a read or change of it without a
+    /// descent ([`VersionedTree::get_at`], [`VersionedTree::delete_at`]).
+    pub fn node_hint(&self) -> Option<NodeHint> {
+        self.cursor.node_hint()
     }
 
     /// The entry a move stopped on (`found`), copied out.
@@ -831,7 +869,9 @@ impl Trees {
                 if ver.is_versioned(r.obj, &r.key) {
                     continue;
                 }
-                match tree.cleanup_latched(&latch, &r.key) {
+                let hint =
+                    (!r.leaf.is_null()).then(|| NodeHint::leaf(r.obj.db, r.obj.objid, r.leaf));
+                match tree.cleanup_at_latched(&latch, &r.key, hint.as_ref()) {
                     Ok(true) => removed += 1,
                     Ok(false) => {}
                     Err(e) => {

@@ -384,3 +384,131 @@ fn cleanup_and_the_sweep_remove_only_unneeded_deleted_nodes() {
     assert_eq!(st.trees.sweep_deleted().unwrap(), 0);
     st.tree.tree().check_invariants().unwrap();
 }
+
+fn key(i: u32) -> Vec<u8> {
+    format!("k{i:06}").into_bytes()
+}
+
+/// A tree holding the even keys below 4,000, committed.
+#[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
+fn filled() -> VStore {
+    let st = store(VerConfig::default());
+    let mut w = st.ver().begin_session();
+    w.begin_transaction().unwrap();
+    for i in (0..4000).step_by(2) {
+        st.tree.insert(&mut w, &key(i), &[i as u8; 40]).unwrap();
+    }
+    w.commit_transaction(CommitMode::Lazy).unwrap();
+    st
+}
+
+/// Where `s`'s cursor finds `k`.
+#[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
+fn hint_of(st: &VStore, s: &ese_txn::Session, k: &[u8]) -> ese_btree::NodeHint {
+    let mut c = st.tree.cursor();
+    assert!(c.seek(s, k, SeekOp::Eq).unwrap().is_some());
+    c.node_hint().unwrap()
+}
+
+#[test]
+fn a_delete_through_a_cursor_hint_deletes_its_own_record_after_another_session_split_the_leaf() {
+    let st = filled();
+    let mut a = st.ver().begin_session();
+    let mut b = st.ver().begin_session();
+    let mut deleted = Vec::new();
+    for (round, i) in (200..3800).step_by(180).enumerate() {
+        a.begin_transaction().unwrap();
+        let hint = hint_of(&st, &a, &key(i));
+        assert_eq!(
+            st.tree.get_at(&a, &key(i), Some(&hint)).unwrap(),
+            Some(vec![i as u8; 40])
+        );
+        if round % 2 == 0 {
+            // Another session fills the gaps around the key: the leaf splits under the hint.
+            b.begin_transaction().unwrap();
+            for j in (i - 40..i + 40).filter(|j| j % 2 == 1) {
+                st.tree.insert(&mut b, &key(j), &[7; 60]).unwrap();
+            }
+            b.commit_transaction(CommitMode::Lazy).unwrap();
+        }
+        st.tree.delete_at(&mut a, &key(i), Some(&hint)).unwrap();
+        // A hint of one key given with another: the other's own node is deleted.
+        st.tree.delete_at(&mut a, &key(i + 2), Some(&hint)).unwrap();
+        assert_eq!(st.tree.get(&a, &key(i)).unwrap(), None);
+        assert_eq!(st.tree.get(&a, &key(i + 2)).unwrap(), None);
+        assert_eq!(
+            st.tree.get(&a, &key(i - 2)).unwrap(),
+            Some(vec![(i - 2) as u8; 40])
+        );
+        assert_eq!(
+            st.tree.get(&a, &key(i + 4)).unwrap(),
+            Some(vec![(i + 4) as u8; 40])
+        );
+        // Until commit, the other session still sees both.
+        assert_eq!(st.tree.get(&b, &key(i)).unwrap(), Some(vec![i as u8; 40]));
+        a.commit_transaction(CommitMode::Lazy).unwrap();
+        deleted.extend([key(i), key(i + 2)]);
+        if round % 3 == 0 {
+            // More splits between the delete and its cleanup: the recorded leaf may be stale.
+            b.begin_transaction().unwrap();
+            for j in (i + 41..i + 121).filter(|j| j % 2 == 1) {
+                st.tree.insert(&mut b, &key(j), &[9; 60]).unwrap();
+            }
+            b.commit_transaction(CommitMode::Lazy).unwrap();
+        }
+    }
+    assert_eq!(st.trees.cleanup().unwrap(), deleted.len());
+    let raw = st.raw();
+    for k in &deleted {
+        assert!(!raw.contains_key(k.as_slice()), "{k:?} was not removed");
+    }
+    assert!(
+        raw.values().all(|(_, flagged)| !flagged),
+        "a flag-deleted node was left"
+    );
+    assert_eq!(raw.len(), 2000 - deleted.len() + 20 * 40 / 2 + 7 * 40);
+    st.tree.tree().check_invariants().unwrap();
+}
+
+#[test]
+fn a_hinted_delete_conflicts_exactly_as_a_delete_by_key() {
+    let st = filled();
+    let mut a = st.ver().begin_session();
+    let mut b = st.ver().begin_session();
+    a.begin_transaction().unwrap();
+    let hint = hint_of(&st, &a, &key(1000));
+    let other = hint_of(&st, &a, &key(2000));
+    // Committed after a began: a may not delete what it cannot see changed.
+    b.begin_transaction().unwrap();
+    st.tree.replace(&mut b, &key(1000), &[1; 40]).unwrap();
+    b.commit_transaction(CommitMode::Lazy).unwrap();
+    // Uncommitted by another session.
+    b.begin_transaction().unwrap();
+    st.tree.delete(&mut b, &key(2000)).unwrap();
+    for (k, h) in [(key(1000), hint), (key(2000), other)] {
+        let hinted = st.tree.delete_at(&mut a, &k, Some(&h));
+        assert!(matches!(hinted, Err(Error::WriteConflict)), "{hinted:?}");
+        assert!(matches!(
+            st.tree.delete(&mut a, &k),
+            Err(Error::WriteConflict)
+        ));
+    }
+    st.trees.rollback(&mut b).unwrap();
+    // A record the session cannot see is not found, through a hint or not.
+    let mut c = st.ver().begin_session();
+    c.begin_transaction().unwrap();
+    let h = hint_of(&st, &c, &key(3000));
+    st.tree.delete(&mut c, &key(3000)).unwrap();
+    let again = st.tree.delete_at(&mut c, &key(3000), Some(&h));
+    assert!(
+        matches!(again, Err(Error::Tree(ese_btree::Error::RecordNotFound))),
+        "{again:?}"
+    );
+    st.trees.rollback(&mut c).unwrap();
+    assert_eq!(
+        st.tree.get(&c, &key(3000)).unwrap(),
+        Some(vec![(3000u32 % 256) as u8; 40])
+    );
+    a.commit_transaction(CommitMode::Lazy).unwrap();
+    st.tree.tree().check_invariants().unwrap();
+}

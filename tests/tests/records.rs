@@ -294,3 +294,187 @@ fn closed_and_foreign_table_ids_are_refused() {
         JetErr::INVALID_SESID
     );
 }
+
+/// A table keyed by id with a secondary index on a long name, so that records fill leaves
+/// quickly and changes near a record split them.
+fn roster(f: &Fixture) -> People {
+    let e = &f.engine;
+    let create = TableCreate::new("roster")
+        .column("id", col(ColumnType::Long, ColumnGrbit::NOT_NULL))
+        .column("name", col(ColumnType::Text, ColumnGrbit::NONE))
+        .index(IndexCreate::new(
+            "pk",
+            b"+id\0\0",
+            IndexGrbit(IndexGrbit::PRIMARY.0 | IndexGrbit::UNIQUE.0),
+        ))
+        .index(IndexCreate::new("by_name", b"+name\0\0", IndexGrbit::NONE));
+    let (t, _) = e
+        .create_table_column_index(f.sesid, f.dbid, &create)
+        .expect("test helper");
+    let column = |name| {
+        e.get_table_column_info(f.sesid, t, Some(name))
+            .expect("test helper")[0]
+            .id
+    };
+    People {
+        t,
+        id: column("id"),
+        name: column("name"),
+    }
+}
+
+fn roster_name(id: i32, size: usize) -> String {
+    format!("{id:06}{}", "x".repeat(size))
+}
+
+/// Whether the record with name `name` is found through the name index of `t`.
+fn has_name(e: &Engine, s: Sesid, t: Tableid, name: &str) -> bool {
+    e.set_current_index(s, t, Some("by_name"))
+        .expect("test helper");
+    e.make_key(s, t, name.as_bytes(), JET_BIT_NEW_KEY)
+        .expect("test helper");
+    let found = match e.seek(s, t, JET_BIT_SEEK_EQ) {
+        Ok(_) => true,
+        Err(err) if err == JetErr::RECORD_NOT_FOUND => false,
+        Err(err) => panic!("seek by name: {err:?}"),
+    };
+    e.set_current_index(s, t, None).expect("test helper");
+    found
+}
+
+#[test]
+fn a_delete_removes_the_cursors_own_record_after_its_page_changed_under_it() {
+    let f = Fixture::new("rec-del-moved");
+    let e = &f.engine;
+    let s = f.sesid;
+    let p = roster(&f);
+    e.begin_transaction(s).unwrap();
+    for id in (0..1200).step_by(2) {
+        insert(e, s, &p, id, &roster_name(id, 60)).unwrap();
+    }
+    e.commit_transaction(s, 0).unwrap();
+    // Another session, and a second cursor of the deleting session, on the same table.
+    let b = e.begin_session(f.inst, "", "").unwrap();
+    let bdb = e.open_database(b, &f.db_file, None, 0).unwrap();
+    let bt = e.open_table(b, bdb, "roster", None, 0).unwrap();
+    let bp = People { t: bt, ..p };
+    let t2 = e.open_table(s, f.dbid, "roster", None, 0).unwrap();
+    let p2 = People { t: t2, ..p };
+    let mut names = std::collections::BTreeMap::new();
+    for id in (0..1200).step_by(2) {
+        names.insert(id, roster_name(id, 60));
+    }
+    for (round, id) in (40..1160).step_by(56).enumerate() {
+        e.begin_transaction(s).unwrap();
+        seek_id(e, s, &p, id);
+        match round % 4 {
+            // Another session fills the gaps around the record: its leaf splits.
+            0 => {
+                e.begin_transaction(b).unwrap();
+                for j in (id - 30..id + 30).filter(|j| j % 2 == 1) {
+                    insert(e, b, &bp, j, &roster_name(j, 90)).unwrap();
+                    names.insert(j, roster_name(j, 90));
+                }
+                e.commit_transaction(b, 0).unwrap();
+            }
+            // The same session, through its other cursor, grows the record before it: the
+            // record's place on its leaf moves.
+            1 => {
+                seek_id(e, s, &p2, id - 2);
+                e.prepare_update(s, p2.t, JET_PREP_REPLACE).unwrap();
+                let grown = roster_name(id - 2, 200);
+                e.set_column(s, p2.t, p2.name, grown.as_bytes(), 0, 0)
+                    .unwrap();
+                e.update(s, p2.t).unwrap();
+                names.insert(id - 2, grown);
+            }
+            // The same session deletes its neighbours first.
+            2 => {
+                for j in [id - 2, id + 2] {
+                    seek_id(e, s, &p2, j);
+                    e.delete(s, p2.t).unwrap();
+                    names.remove(&j);
+                }
+            }
+            _ => {}
+        }
+        e.delete(s, p.t).unwrap();
+        let name = names.remove(&id).expect("the record existed");
+        e.make_key(s, p.t, &id.to_le_bytes(), JET_BIT_NEW_KEY)
+            .unwrap();
+        assert_eq!(
+            e.seek(s, p.t, JET_BIT_SEEK_EQ).unwrap_err(),
+            JetErr::RECORD_NOT_FOUND
+        );
+        assert!(
+            !has_name(e, s, p.t, &name),
+            "the index entry of {id} stayed"
+        );
+        // The other session sees the record until the delete commits.
+        assert!(has_name(e, b, bt, &name));
+        e.commit_transaction(s, 0).unwrap();
+        assert!(!has_name(e, b, bt, &name));
+        for j in [id - 4, id - 2, id + 2, id + 4] {
+            if let Some(n) = names.get(&j) {
+                seek_id(e, s, &p, j);
+                assert_eq!(name_of(e, s, &p).as_deref(), Some(n.as_str()), "record {j}");
+                assert!(has_name(e, s, p.t, n), "the index entry of {j}");
+            }
+        }
+    }
+    let count = names.len() as u64;
+    e.move_cursor(s, p.t, JET_MOVE_FIRST, 0).unwrap();
+    assert_eq!(e.index_record_count(s, p.t, 0).unwrap(), count);
+    e.set_current_index(s, p.t, Some("by_name")).unwrap();
+    assert_eq!(e.index_record_count(s, p.t, 0).unwrap(), count);
+    let mut seen = Vec::new();
+    let mut at = e.move_cursor(s, p.t, JET_MOVE_FIRST, 0);
+    while at.is_ok() {
+        seen.push(name_of(e, s, &p).expect("a name"));
+        at = e.move_cursor(s, p.t, JET_MOVE_NEXT, 0);
+    }
+    let want: Vec<String> = names.values().cloned().collect();
+    let mut sorted = want.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted);
+    e.end_session(b, 0).unwrap();
+}
+
+#[test]
+fn a_delete_through_a_secondary_index_removes_the_record_and_its_entry() {
+    let f = Fixture::new("rec-del-index");
+    let e = &f.engine;
+    let s = f.sesid;
+    let p = roster(&f);
+    e.begin_transaction(s).unwrap();
+    for id in 0..600 {
+        insert(e, s, &p, id, &roster_name(id, 60)).unwrap();
+    }
+    e.commit_transaction(s, 0).unwrap();
+    e.set_current_index(s, p.t, Some("by_name")).unwrap();
+    for id in (5..600).step_by(13) {
+        e.begin_transaction(s).unwrap();
+        let name = roster_name(id, 60);
+        e.make_key(s, p.t, name.as_bytes(), JET_BIT_NEW_KEY)
+            .unwrap();
+        assert_eq!(e.seek(s, p.t, JET_BIT_SEEK_EQ).unwrap(), None);
+        e.delete(s, p.t).unwrap();
+        e.commit_transaction(s, 0).unwrap();
+        // The name index's entry is gone, and so is the record on the primary index.
+        assert!(!has_name(e, s, p.t, &name));
+        e.make_key(s, p.t, &id.to_le_bytes(), JET_BIT_NEW_KEY)
+            .unwrap();
+        assert_eq!(
+            e.seek(s, p.t, JET_BIT_SEEK_EQ).unwrap_err(),
+            JetErr::RECORD_NOT_FOUND
+        );
+        seek_id(e, s, &p, id + 1);
+        assert_eq!(name_of(e, s, &p), Some(roster_name(id + 1, 60)));
+        e.set_current_index(s, p.t, Some("by_name")).unwrap();
+    }
+    let left = 600 - (5..600).step_by(13).count() as u64;
+    e.move_cursor(s, p.t, JET_MOVE_FIRST, 0).unwrap();
+    assert_eq!(e.index_record_count(s, p.t, 0).unwrap(), left);
+    e.set_current_index(s, p.t, None).unwrap();
+    assert_eq!(e.index_record_count(s, p.t, 0).unwrap(), left);
+}

@@ -874,8 +874,13 @@ impl TableCursor {
         self.refresh(session)?;
         self.reap_pending_lvs(session)?;
         let key = self.current_key(session)?;
+        // Where the cursor found its entry: the record (or index entry) is read and changed
+        // there without a descent while that leaf still holds it.
+        let hint = self.vc.node_hint();
         let catalog = self.catalog.clone();
-        catalog.atomically(session, |session| self.delete_record_at(session, &key))?;
+        catalog.atomically(session, |session| {
+            self.delete_record_at(session, &key, hint.as_ref())
+        })?;
         self.after_delete(&key);
         Ok(())
     }

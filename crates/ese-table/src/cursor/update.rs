@@ -27,6 +27,7 @@
 
 use std::sync::{Arc, Weak};
 
+use ese_btree::NodeHint;
 use ese_core::limits::LONG_VALUE_INTRINSIC_MOST_BYTES;
 use ese_txn::{EscrowField, EscrowWidth, Session};
 
@@ -389,20 +390,26 @@ impl TableCursor {
     }
 
     /// Deletes the record at `key` with its index entries and long values, in the caller's
-    /// save point.
-    pub(super) fn delete_record_at(&self, session: &mut Session, key: &[u8]) -> Result<()> {
+    /// save point; `hint` is where the cursor found its entry (of the primary tree or of one
+    /// index's), which the tree it belongs to tries before a descent and the others ignore.
+    pub(super) fn delete_record_at(
+        &self,
+        session: &mut Session,
+        key: &[u8],
+        hint: Option<&NodeHint>,
+    ) -> Result<()> {
         let data = self
             .primary
-            .get(session, key)?
+            .get_at(session, key, hint)?
             .ok_or(Error::RecordDeleted)?;
         let record = self.decode(&data)?;
         for (idx, tree) in self.schema.secondary.iter().zip(&self.secondary) {
             for k in index_keys(&self.schema, idx, &record, key)? {
-                tree.delete(session, &k)?;
+                tree.delete_at(session, &k, hint)?;
             }
         }
         self.release_lvs(session, &record)?;
-        self.primary.delete(session, key)?;
+        self.primary.delete_at(session, key, hint)?;
         Ok(())
     }
 
@@ -1227,7 +1234,7 @@ impl TableCursor {
                 continue;
             }
             let catalog = self.catalog.clone();
-            match catalog.atomically(session, |s| self.delete_record_at(s, &key)) {
+            match catalog.atomically(session, |s| self.delete_record_at(s, &key, None)) {
                 Ok(()) => deleted += 1,
                 Err(Error::WriteConflict) => keep.push(key),
                 Err(e) => {

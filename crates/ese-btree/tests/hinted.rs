@@ -5,8 +5,6 @@
 //! descent makes: two twin trees, one changed through hints and one by key, log the same
 //! records.
 
-#![allow(clippy::unwrap_used)] // tests: a failure is the test failing
-
 use ese_btree::testing::TestDb;
 use ese_btree::{BTree, NodeHint, SeekOp};
 use ese_core::rng::SplitMix64;
@@ -30,6 +28,7 @@ struct Twin {
     tree: BTree,
 }
 
+#[allow(clippy::unwrap_used)] // test helpers: a failure is the test failing
 impl Twin {
     fn new(rows: u32, cache_pages: usize) -> Twin {
         let env = TestDb::new(4096, cache_pages, 16, true).unwrap();
@@ -88,6 +87,7 @@ impl Twin {
 /// Asserts that the twins logged the same page changes and hold the same live keys. Page
 /// images are left out: which pages the cache wrote (so which first changes log an image)
 /// depends on the reads each twin made.
+#[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
 fn assert_same(a: &Twin, b: &Twin) {
     let changes = |t: &Twin| {
         let mut r = t.env.log.records();

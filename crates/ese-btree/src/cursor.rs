@@ -216,10 +216,7 @@ impl BTree {
         resolve: impl FnOnce(Option<&Node>) -> T,
     ) -> Result<T> {
         let _r = self.db.lock.read();
-        let hinted = match hint {
-            Some(h) => self.locate_hinted(key, h)?,
-            None => None,
-        };
+        let hinted = hint.and_then(|h| self.locate_hinted(key, h));
         let node = match hinted {
             Some((_, _, n)) => Some(n),
             None => self.node_unlatched(key)?,

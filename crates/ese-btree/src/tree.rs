@@ -442,15 +442,15 @@ impl BTree {
     /// page leaves it only by being freed (reformatted `EMPTY`), so that node is the one a
     /// descent would find. At the hint's index when the leaf's dbtime is unchanged, else by a
     /// search of the page. `None` (descend instead) for a hint of another tree, a page that
-    /// moved on, or a key no longer there; the caller holds the database's lock and no call is
-    /// under way, so the cache holds every page as is.
+    /// moved on, a key no longer there, or a page that cannot be read; the caller holds the
+    /// database's lock and no call is under way, so the cache holds every page as is.
     pub(crate) fn locate_hinted(
         &self,
         key: &[u8],
         hint: &crate::cursor::NodeHint,
-    ) -> Result<Option<(Pgno, usize, Node)>> {
+    ) -> Option<(Pgno, usize, Node)> {
         if hint.objid != self.objid || hint.db != self.db.id() || hint.pgno.is_null() {
-            return Ok(None);
+            return None;
         }
         // Any failure to read the page as a leaf of this tree leaves the answer to the descent.
         let Ok(page) = self
@@ -458,26 +458,27 @@ impl BTree {
             .cache()
             .read_hinted(self.db.id(), hint.pgno, hint.frame)
         else {
-            return Ok(None);
+            return None;
         };
-        let Ok(tp) = self.tree_page(&page, hint.pgno) else {
-            return Ok(None);
-        };
-        if !tp.is_leaf() {
-            return Ok(None);
-        }
-        let at_index = tp.view.header().dbtime == hint.dbtime
-            && hint.index < tp.count()
-            && tp.node(hint.index)?.cmp_key(key).is_eq();
-        let i = if at_index {
-            hint.index
-        } else {
-            match tp.lower_bound(key)? {
-                (i, true) => i,
-                _ => return Ok(None),
+        let found = || -> Result<Option<(Pgno, usize, Node)>> {
+            let tp = self.tree_page(&page, hint.pgno)?;
+            if !tp.is_leaf() {
+                return Ok(None);
             }
+            let at_index = tp.view.header().dbtime == hint.dbtime
+                && hint.index < tp.count()
+                && tp.node(hint.index)?.cmp_key(key).is_eq();
+            let i = if at_index {
+                hint.index
+            } else {
+                match tp.lower_bound(key)? {
+                    (i, true) => i,
+                    _ => return Ok(None),
+                }
+            };
+            Ok(Some((hint.pgno, i, tp.node(i)?.to_node())))
         };
-        Ok(Some((hint.pgno, i, tp.node(i)?.to_node())))
+        found().unwrap_or(None)
     }
 
     fn versioned(trx: Trx) -> NodeFlags {
@@ -576,10 +577,7 @@ impl BTree {
         hint: Option<&crate::cursor::NodeHint>,
         first: impl FnOnce(Option<&Node>, Pgno) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let hinted = match hint {
-            Some(h) => self.locate_hinted(key, h)?,
-            None => None,
-        };
+        let hinted = hint.and_then(|h| self.locate_hinted(key, h));
         // A flag-delete rewrites its node's line at the same length, so it never splits the
         // leaf and never needs the path a hinted find does not know.
         let (path, leaf, i, existing) = match hinted {
@@ -678,10 +676,7 @@ impl BTree {
         ask_versions: bool,
         hint: Option<&crate::cursor::NodeHint>,
     ) -> Result<bool> {
-        let hinted = match hint {
-            Some(h) => self.locate_hinted(key, h)?,
-            None => None,
-        };
+        let hinted = hint.and_then(|h| self.locate_hinted(key, h));
         let (path, leaf, i, existing, descended) = match hinted {
             Some((leaf, i, node)) => (Path::new(), leaf, i, Some(node), false),
             None => {

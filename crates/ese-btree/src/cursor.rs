@@ -15,6 +15,11 @@
 //! runs while the database's read lock is held, so a node and the answer about it belong to the
 //! same moment. A cursor either borrows its tree ([`BTree::cursor`]) or owns a clone of it
 //! ([`BTree::into_cursor`]).
+//!
+//! A cursor also says where its record's node is ([`Cursor::node_hint`]): a change or read of
+//! that record given the [`NodeHint`] ([`BTree::delete_at_latched_with`],
+//! [`BTree::get_at_with`]) goes straight to the leaf when it still holds the key, and descends
+//! otherwise, as a move re-reads its leaf when the dbtime is unchanged and seeks otherwise.
 
 use std::borrow::Cow;
 use std::ops::Bound;

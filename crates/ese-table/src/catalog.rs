@@ -599,7 +599,13 @@ impl TableSchema {
         &self,
         grbit: ColumnGrbit,
     ) -> impl Iterator<Item = &ColumnDef> {
-        self.columns.iter().filter(move |c| {
+        // No column to walk when none has the bits.
+        let most = if self.columns.may_have(grbit) {
+            usize::MAX
+        } else {
+            0
+        };
+        self.columns.iter().take(most).filter(move |c| {
             c.has(grbit) && !self.deleted.contains(&c.id) && self.names.contains_key(&c.id)
         })
     }

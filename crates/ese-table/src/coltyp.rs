@@ -587,6 +587,9 @@ pub struct ColumnSet {
     /// (a record's fixed area can only hold columns of that run). Kept by every change of
     /// `columns`, so a reader finds a fixed column without walking the set.
     fixed_ends: Vec<usize>,
+    /// The union of every column's grbit, so that a question about columns having a flag
+    /// most tables give none (version, autoincrement) is answered without walking the set.
+    grbits: u32,
 }
 
 impl ColumnSet {
@@ -597,6 +600,7 @@ impl ColumnSet {
             columns: BTreeMap::new(),
             record_most_bytes,
             fixed_ends: Vec::new(),
+            grbits: 0,
         }
     }
 
@@ -672,6 +676,7 @@ impl ColumnSet {
                 });
             }
         }
+        self.grbits |= def.grbit.0;
         self.columns.insert(def.id, def);
         self.index_fixed();
         Ok(())
@@ -721,6 +726,12 @@ impl ColumnSet {
             return Err(Error::BadColumnId(id.0));
         }
         self.columns.get(&id).ok_or(Error::ColumnNotFound)
+    }
+
+    /// Whether some column (deleted ones included) may have every bit of `grbit`: `false`
+    /// means none has.
+    pub fn may_have(&self, grbit: ColumnGrbit) -> bool {
+        self.grbits & grbit.0 == grbit.0
     }
 
     /// Every column, in id order.

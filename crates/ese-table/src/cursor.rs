@@ -277,6 +277,11 @@ pub struct TableCursor {
     /// The table's DDL generation at the last check that found the catalog row without
     /// versions and with this cursor's schema stamp; `None` until such a check.
     settled_at: Option<u64>,
+    /// The copy buffer of the last insert, kept so that the next `JET_prepInsert` reuses
+    /// its buffers ([`Record::reset_insert`]).
+    recycled: Option<Record>,
+    /// The buffer JetUpdate encodes the record into, kept from one update to the next.
+    encoded: Vec<u8>,
 }
 
 impl Drop for TableCursor {
@@ -332,6 +337,8 @@ impl TableCursor {
             bm: None,
             temp: None,
             settled_at: None,
+            recycled: None,
+            encoded: Vec::new(),
         })
     }
 
@@ -503,7 +510,13 @@ impl TableCursor {
         self.reap_pending_lvs(session)?;
         let update = match prep {
             Prep::Insert => {
-                let mut record = Record::new_insert(&self.schema.columns)?;
+                let mut record = match self.recycled.take() {
+                    Some(mut r) => {
+                        r.reset_insert(&self.schema.columns)?;
+                        r
+                    }
+                    None => Record::new_insert(&self.schema.columns)?,
+                };
                 self.assign_autoincrement(&mut record)?;
                 Update::new(prep, record, None)
             }
@@ -743,11 +756,16 @@ impl TableCursor {
         // The update is taken out while it is applied (nothing below reads `self.update`) and
         // put back unchanged if the update fails, so that it stays prepared.
         let update = self.update.take().ok_or(Error::UpdateNotPrepared)?;
-        match self.apply_update(session, &update) {
+        let mut encoded = std::mem::take(&mut self.encoded);
+        let applied = self.apply_update(session, &update, &mut encoded);
+        self.encoded = encoded;
+        match applied {
             Ok((key, versioned)) => {
                 if update.original.is_some() {
                     let record = versioned.unwrap_or(update.record);
                     self.after_replace(session, &key, record);
+                } else {
+                    self.recycled = Some(update.record);
                 }
                 Ok(key)
             }
@@ -764,6 +782,7 @@ impl TableCursor {
         &self,
         session: &mut Session,
         update: &Update,
+        buf: &mut Vec<u8>,
     ) -> Result<(Vec<u8>, Option<Record>)> {
         let schema = self.schema.clone();
         for col in schema.live_columns_having(ColumnGrbit::NOT_NULL) {
@@ -804,7 +823,9 @@ impl TableCursor {
             }
         }
         let record = versioned.as_ref().unwrap_or(&update.record);
-        let data = record.encode();
+        // Encoded into the cursor's buffer, which goes back to it once the update is applied.
+        record.encode_into(buf);
+        let data = std::mem::take(buf);
         let computed = self.primary_key(record)?;
         let catalog = self.catalog.clone();
         let key = match &update.original {
@@ -860,6 +881,7 @@ impl TableCursor {
                 key
             }
         };
+        *buf = data;
         Ok((key, versioned))
     }
 

@@ -258,6 +258,48 @@ pub struct Record {
     fixed: Vec<FixedSlot>,
     variable: Vec<Option<Vec<u8>>>,
     tagged: BTreeMap<u16, Tagged>,
+    /// Value buffers of an earlier record, kept by [`Record::reset_insert`] for the values
+    /// set next, so that a cursor inserting row after row allocates none.
+    spare: Spare,
+}
+
+/// Emptied byte buffers a record may reuse. They hold no value: a clone starts without
+/// any, and two records compare equal whatever buffers they keep.
+#[derive(Default)]
+struct Spare(Vec<Vec<u8>>);
+
+impl Spare {
+    /// A buffer holding a copy of `data`, reusing a kept one when there is one.
+    fn copy_of(&mut self, data: &[u8]) -> Vec<u8> {
+        match self.0.pop() {
+            Some(mut v) => {
+                v.clear();
+                v.extend_from_slice(data);
+                v
+            }
+            None => data.to_vec(),
+        }
+    }
+}
+
+impl Clone for Spare {
+    fn clone(&self) -> Spare {
+        Spare::default()
+    }
+}
+
+impl PartialEq for Spare {
+    fn eq(&self, _: &Spare) -> bool {
+        true
+    }
+}
+
+impl Eq for Spare {}
+
+impl std::fmt::Debug for Spare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} spare buffers", self.0.len())
+    }
 }
 
 /// The state of one column, saved so a set that overflows the record can be undone.
@@ -277,6 +319,25 @@ impl Record {
     /// `schema` present with its default (or NULL), tagged columns absent.
     pub fn new_insert(schema: &ColumnSet) -> Result<Record> {
         let mut record = Record::new();
+        record.fill_insert(schema)?;
+        Ok(record)
+    }
+
+    /// Makes this record what [`Record::new_insert`] returns for `schema`, keeping its value
+    /// buffers for the values set next (a cursor's next `JET_prepInsert`).
+    pub fn reset_insert(&mut self, schema: &ColumnSet) -> Result<()> {
+        // Bounded by the columns a record holds: one buffer per stored value.
+        for slot in self.fixed.drain(..) {
+            self.spare.0.extend(slot.value);
+        }
+        self.spare.0.extend(self.variable.drain(..).flatten());
+        self.tagged.clear();
+        self.fill_insert(schema)
+    }
+
+    /// Fills an empty record with the fixed and variable defaults of `schema`.
+    fn fill_insert(&mut self, schema: &ColumnSet) -> Result<()> {
+        let record = self;
         let (mut last_fixed, mut last_var) = (None, None);
         for c in schema.iter() {
             let last = match c.class() {
@@ -296,7 +357,7 @@ impl Record {
                 .reserve_exact(usize::from(fid - FIRST_VARIABLE_FID) + 1);
             record.grow_variable(schema, usize::from(fid - FIRST_VARIABLE_FID) + 1);
         }
-        Ok(record)
+        Ok(())
     }
 
     /// Sets one value, as JetSetColumn does (reference 13 §3); returns
@@ -326,6 +387,9 @@ impl Record {
                 r.set_null(schema, col, itag_sequence, grbit)
             })?;
             return Ok(None);
+        }
+        if let Some(warning) = self.set_in_place(schema, col, data)? {
+            return Ok(warning);
         }
         let mut warning = None;
         let value: Vec<u8> = match class {
@@ -366,6 +430,57 @@ impl Record {
             )
         })?;
         Ok(warning)
+    }
+
+    /// [`Record::set`] of a non-NULL value into a fixed or variable slot the record already
+    /// has, without the general path's save and restore: a fixed value of the column's
+    /// width leaves the record's size as it was, and a variable one is checked against the
+    /// limit before anything changes. `None` when the general path must do the set.
+    fn set_in_place(
+        &mut self,
+        schema: &ColumnSet,
+        col: &ColumnDef,
+        data: &[u8],
+    ) -> Result<Option<Option<Warning>>> {
+        let fid = usize::from(col.id.fid());
+        let (slot, data, warning) = match col.class() {
+            ColumnClass::Fixed => {
+                let Some(slot) = self.fixed.get_mut(fid.wrapping_sub(1)) else {
+                    return Ok(None);
+                };
+                if data.len() != col.max_bytes || slot.width != col.max_bytes {
+                    return Ok(None);
+                }
+                (&mut slot.value, data, None)
+            }
+            ColumnClass::Variable => {
+                let index = fid.wrapping_sub(usize::from(FIRST_VARIABLE_FID));
+                if index >= self.variable.len() {
+                    return Ok(None);
+                }
+                let (data, warning) = if data.len() > col.max_bytes {
+                    (&data[..col.max_bytes], Some(Warning::ColumnMaxTruncated))
+                } else {
+                    (data, None)
+                };
+                let old = self.variable[index].as_ref().map_or(0, Vec::len);
+                let len = self.encoded_len() - old + data.len();
+                let max = schema.record_most_bytes().min(FORMAT_MOST_BYTES);
+                if len > max {
+                    return Err(Error::RecordTooBig { len, max });
+                }
+                (&mut self.variable[index], data, warning)
+            }
+            ColumnClass::Tagged => return Ok(None),
+        };
+        match slot {
+            Some(v) => {
+                v.clear();
+                v.extend_from_slice(data);
+            }
+            None => *slot = Some(self.spare.copy_of(data)),
+        }
+        Ok(Some(warning))
     }
 
     /// Stores a separated long-value reference as one value of a LongText/LongBinary column
@@ -602,7 +717,15 @@ impl Record {
 
     /// The record's bytes (layout in the module doc).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.encoded_len());
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// [`Record::encode`] into `out`, which is cleared first (its buffer is reused).
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(self.encoded_len());
         out.push(FORMAT_VERSION);
         out.push(self.fixed.len() as u8);
         out.push(self.variable.len() as u8);
@@ -673,7 +796,6 @@ impl Record {
                 }
             }
         }
-        out
     }
 
     /// Reads a record written by [`Record::encode`]; `schema` gives the fixed columns'

@@ -292,6 +292,64 @@ fn record_limit_is_the_page_limit() {
     }
 }
 
+#[test]
+fn a_reset_record_is_a_new_insert_record() {
+    let s = schema(4000);
+    let mut r = Record::new_insert(&s).unwrap();
+    r.set(&s, LONG, 1, &5i32.to_le_bytes(), SetGrbit::NONE)
+        .unwrap();
+    r.set(&s, LONG_DEFAULT, 1, &9i32.to_le_bytes(), SetGrbit::NONE)
+        .unwrap();
+    r.set(&s, VAR_BIN, 1, b"xyz", SetGrbit::NONE).unwrap();
+    r.set(&s, VAR_TEXT_DEFAULT, 1, b"", SetGrbit::NONE).unwrap();
+    r.set(&s, MULTI, 0, b"one", SetGrbit::NONE).unwrap();
+    r.set(&s, TAGGED_DEFAULT, 1, b"abc", SetGrbit::NONE)
+        .unwrap();
+    r.reset_insert(&s).unwrap();
+    let fresh = Record::new_insert(&s).unwrap();
+    assert_eq!(r, fresh);
+    assert_eq!(r.encode(), fresh.encode());
+    assert_eq!(get(&r, &s, LONG, 1), None);
+    assert_eq!(get(&r, &s, LONG_DEFAULT, 1), Some(&7i32.to_le_bytes()[..]));
+    assert_eq!(get(&r, &s, VAR_TEXT_DEFAULT, 1), Some(&b"dv"[..]));
+    assert_eq!(get(&r, &s, MULTI, 1), None);
+    // Values set into the reset record's kept buffers read back as set.
+    r.set(&s, LONG, 1, &6i32.to_le_bytes(), SetGrbit::NONE)
+        .unwrap();
+    r.set(&s, VAR_BIN, 1, b"ab", SetGrbit::NONE).unwrap();
+    assert_eq!(get(&r, &s, LONG, 1), Some(&6i32.to_le_bytes()[..]));
+    assert_eq!(get(&r, &s, VAR_BIN, 1), Some(&b"ab"[..]));
+    round_trip(&r, &s);
+}
+
+#[test]
+fn a_variable_value_set_in_place_keeps_the_record_limit() {
+    // Header, 3 fixed columns (4 + 4 + 4 bytes and a bitmap byte), 2 variable offsets.
+    let base = HEADER_BYTES + 1 + 12 + 4;
+    let s = schema(base + 10);
+    let mut r = Record::new_insert(&s).unwrap();
+    r.set(&s, VAR_TEXT_DEFAULT, 1, b"", SetGrbit::NONE).unwrap();
+    assert_eq!(r.encoded_len(), base);
+    r.set(&s, VAR_BIN, 1, &[1; 10], SetGrbit::NONE).unwrap();
+    assert_eq!(r.encoded_len(), base + 10);
+    let before = r.encode();
+    assert_eq!(
+        r.set(&s, VAR_TEXT_DEFAULT, 1, b"x", SetGrbit::NONE),
+        Err(Error::RecordTooBig {
+            len: base + 11,
+            max: base + 10
+        })
+    );
+    assert_eq!(r.encode(), before, "a refused set changes nothing");
+    // A shorter value in the same slot makes room.
+    r.set(&s, VAR_BIN, 1, &[2; 9], SetGrbit::NONE).unwrap();
+    r.set(&s, VAR_TEXT_DEFAULT, 1, b"x", SetGrbit::NONE)
+        .unwrap();
+    assert_eq!(get(&r, &s, VAR_BIN, 1), Some(&[2u8; 9][..]));
+    assert_eq!(get(&r, &s, VAR_TEXT_DEFAULT, 1), Some(&b"x"[..]));
+    round_trip(&r, &s);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Model-based property test
 

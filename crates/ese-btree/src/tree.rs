@@ -494,16 +494,19 @@ impl BTree {
     pub fn insert(&self, trx: Trx, key: &[u8], data: &[u8]) -> Result<()> {
         self.check_key_data(key, data)?;
         let _w = self.db.lock.write();
-        self.insert_with(trx, key, data, |_| Ok(()))
+        self.insert_with(trx, key, data, true, |_| Ok(()))
     }
 
     /// The insert, with `first` shown the node stored under `key` (if any) once the one
-    /// descent has found it: `first` may refuse the insert with its own error.
+    /// descent has found it: `first` may refuse the insert with its own error. With `probe`
+    /// the tree asks [`VersionCheck::may_modify`](crate::version::VersionCheck::may_modify) whether the node may change; without it
+    /// `first` has answered that question.
     fn insert_with<E: From<Error>>(
         &self,
         trx: Trx,
         key: &[u8],
         data: &[u8],
+        probe: bool,
         first: impl FnOnce(Option<&Node>) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let (path, leaf, i, existing) = self.locate(key)?;
@@ -514,7 +517,9 @@ impl BTree {
         {
             return Err(Error::KeyDuplicate.into());
         }
-        self.db.versions().may_modify(self.objid, key, trx)?;
+        if probe {
+            self.db.versions().may_modify(self.objid, key, trx)?;
+        }
         let node = NewNode {
             flags: Self::versioned(trx),
             key,
@@ -788,7 +793,9 @@ impl BTree {
     /// with its own error (`|_| Ok(())` refuses nothing): the layer above
     /// checks the node and records its version on the insert's own descent, instead of
     /// reading the node with a descent of its own first. Nothing is changed before `first`
-    /// returns, and nothing if it fails.
+    /// returns, and nothing if it fails. `first` also answers for the write-conflict check
+    /// (it records the version, which makes that check): the tree does not ask
+    /// [`VersionCheck::may_modify`](crate::version::VersionCheck::may_modify) again.
     pub fn insert_latched_with<E: From<Error>>(
         &self,
         latch: &WriteLatch<'_>,
@@ -799,7 +806,7 @@ impl BTree {
     ) -> std::result::Result<(), E> {
         self.check_latch(latch)?;
         self.check_key_data(key, data)?;
-        self.insert_with(trx, key, data, first)
+        self.insert_with(trx, key, data, false, first)
     }
 
     /// [`BTree::replace`] under a write latch the caller already holds, first showing `first`

@@ -335,15 +335,16 @@ impl VersionedTree {
         let trx = change_trx(session)?;
         self.tree.validate(key, data)?;
         let latch = self.tree.write_latch();
-        // Once the conflict check passes, the node as stored is what this session sees.
-        session.check_write(self.obj, key)?;
         let (mut before, mut recorded) = (None, false);
         let result = self
             .tree
             .insert_latched_with(&latch, trx, key, data, |node| {
                 before = node.cloned();
                 let reused = match node {
+                    // A live node is a duplicate only once the conflict check passes: until
+                    // then it may be another session's uncommitted change.
                     Some(n) if is_live(n) => {
+                        session.check_write(self.obj, key)?;
                         return Err(Error::Tree(ese_btree::Error::KeyDuplicate));
                     }
                     Some(n) => Some(n.payload.as_slice()),

@@ -166,6 +166,36 @@ fn changes_need_a_writable_transaction_and_errors_carry_jet_codes() {
 }
 
 #[test]
+fn an_insert_over_another_sessions_change_is_a_write_conflict_not_a_duplicate() {
+    let st = store(VerConfig::default());
+    let mut a = st.ver().begin_session();
+    let mut b = st.ver().begin_session();
+    let codes = |r: Result<(), Error>| r.map_err(|e| e.jet_code());
+    // A committed node, which a later transaction of `a` flag-deletes.
+    a.begin_transaction().unwrap();
+    st.tree.insert(&mut a, b"gone", b"1").unwrap();
+    st.commit(&mut a, CommitMode::Lazy).unwrap();
+    a.begin_transaction().unwrap();
+    b.begin_transaction().unwrap();
+    st.tree.insert(&mut a, b"new", b"1").unwrap();
+    st.tree.delete(&mut a, b"gone").unwrap();
+    let before = st.raw();
+    // Uncommitted insert and uncommitted delete of another session: both conflict.
+    assert_eq!(codes(st.tree.insert(&mut b, b"new", b"2")), Err(-1102));
+    assert_eq!(codes(st.tree.insert(&mut b, b"gone", b"2")), Err(-1102));
+    assert_eq!(st.raw(), before, "a refused insert changes no node");
+    // Committed after b began: still conflicts for b, a duplicate for a later transaction.
+    st.commit(&mut a, CommitMode::Lazy).unwrap();
+    assert_eq!(codes(st.tree.insert(&mut b, b"new", b"2")), Err(-1102));
+    st.commit(&mut b, CommitMode::Lazy).unwrap();
+    b.begin_transaction().unwrap();
+    assert_eq!(codes(st.tree.insert(&mut b, b"new", b"2")), Err(-1605));
+    st.tree.insert(&mut b, b"gone", b"3").unwrap();
+    st.commit(&mut b, CommitMode::Lazy).unwrap();
+    assert_eq!(st.raw().get(&b"gone"[..]), Some(&(b"3".to_vec(), false)));
+}
+
+#[test]
 fn cursors_see_their_snapshot_in_both_directions() {
     let st = store(VerConfig::default());
     let mut w = st.ver().begin_session();

@@ -590,6 +590,10 @@ pub struct ColumnSet {
     /// The union of every column's grbit, so that a question about columns having a flag
     /// most tables give none (version, autoincrement) is answered without walking the set.
     grbits: u32,
+    /// How many fixed and variable slots an insert's copy buffer has, when every one of
+    /// them starts NULL: no fixed or variable column (deleted ones included) has a default,
+    /// and fixed ids run unbroken from 1. `None` otherwise.
+    plain_insert: Option<(usize, usize)>,
 }
 
 impl ColumnSet {
@@ -601,6 +605,7 @@ impl ColumnSet {
             record_most_bytes,
             fixed_ends: Vec::new(),
             grbits: 0,
+            plain_insert: Some((0, 0)),
         }
     }
 
@@ -682,7 +687,7 @@ impl ColumnSet {
         Ok(())
     }
 
-    /// Recomputes [`ColumnSet::fixed_ends`] from the columns.
+    /// Recomputes [`ColumnSet::fixed_ends`] and [`ColumnSet::plain_insert`] from the columns.
     fn index_fixed(&mut self) {
         self.fixed_ends.clear();
         let mut end = 0usize;
@@ -694,6 +699,27 @@ impl ColumnSet {
             end += width;
             self.fixed_ends.push(end);
         }
+        let (mut fixed, mut variable, mut defaults) = (0, 0, false);
+        for c in self.columns.values() {
+            let last = match c.class() {
+                ColumnClass::Fixed => &mut fixed,
+                ColumnClass::Variable => &mut variable,
+                ColumnClass::Tagged => continue,
+            };
+            *last = (*last).max(usize::from(c.id.fid()));
+            defaults |= c.default.is_some();
+        }
+        let variable = variable
+            .saturating_sub(usize::from(ColumnId::first_of(ColumnClass::Variable).fid()) - 1);
+        self.plain_insert =
+            (!defaults && self.fixed_ends.len() == fixed).then_some((fixed, variable));
+    }
+
+    /// The fixed and variable slot counts of an insert's copy buffer when all its slots
+    /// start NULL (see the field); `None` when some column has a default or fixed ids have
+    /// a gap.
+    pub fn plain_insert(&self) -> Option<(usize, usize)> {
+        self.plain_insert
     }
 
     /// Where fixed column `i + 1` lies in a record's fixed data area: its offset from the

@@ -45,7 +45,7 @@ use std::sync::atomic::Ordering;
 use ese_txn::{LockKind, Session, VersionedCursor, VersionedTree};
 
 use crate::catalog::{Catalog, ColumnInfo, IndexSchema, TableSchema, TableState};
-use crate::coltyp::{ColumnClass, ColumnGrbit, ColumnId, ColumnSpec, ColumnType};
+use crate::coltyp::{ColumnClass, ColumnDef, ColumnGrbit, ColumnId, ColumnSpec, ColumnType};
 use crate::error::{Error, Result, Warning};
 use crate::index::{IndexGrbit, index_entries};
 use crate::key::{KeyLayout, KeyState, SegmentData};
@@ -238,8 +238,9 @@ impl Range {
     }
 }
 
+/// A prepared update: the copy buffer and what it was prepared from.
 #[derive(Debug)]
-struct Update {
+pub(crate) struct Update {
     prep: Prep,
     record: Record,
     /// The record's key and data when the update was prepared (replaces).
@@ -649,8 +650,28 @@ impl TableCursor {
         grbit: SetGrbit,
         itag_sequence: u32,
     ) -> Result<Option<Warning>> {
-        let update = self.update.as_mut().ok_or(Error::UpdateNotPrepared)?;
         let col = self.schema.column(id)?;
+        Self::set_copy_value(
+            self.update.as_mut(),
+            &self.schema,
+            col,
+            data,
+            grbit,
+            itag_sequence,
+        )
+    }
+
+    /// [`TableCursor::set_column`] of `col`, a live column of `schema`, into the prepared
+    /// `update` (the cursor's fields, passed apart so that `col` may borrow the schema).
+    pub(crate) fn set_copy_value(
+        update: Option<&mut Update>,
+        schema: &TableSchema,
+        col: &ColumnDef,
+        data: &[u8],
+        grbit: SetGrbit,
+        itag_sequence: u32,
+    ) -> Result<Option<Warning>> {
+        let update = update.ok_or(Error::UpdateNotPrepared)?;
         let replacing = matches!(update.prep, Prep::Replace | Prep::ReplaceNoLock);
         if col.has(ColumnGrbit::AUTOINCREMENT) || (replacing && col.has(ColumnGrbit::VERSION)) {
             return Err(Error::InvalidColumnType);
@@ -661,7 +682,7 @@ impl TableCursor {
         }
         update
             .record
-            .set(&self.schema.columns, id, itag_sequence, data, grbit)
+            .set_column(&schema.columns, col, itag_sequence, data, grbit)
     }
 
     /// Reads one value (JetRetrieveColumn): from the copy buffer with

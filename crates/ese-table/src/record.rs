@@ -332,6 +332,17 @@ impl Record {
         }
         self.spare.0.extend(self.variable.drain(..).flatten());
         self.tagged.clear();
+        if let Some((fixed, variable)) = schema.plain_insert() {
+            // Every slot starts NULL: no column needs to be read.
+            for i in 0..fixed {
+                let (_, width) = schema
+                    .fixed_span(i)
+                    .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
+                self.fixed.push(FixedSlot { width, value: None });
+            }
+            self.variable.resize(variable, None);
+            return Ok(());
+        }
         self.fill_insert(schema)
     }
 
@@ -376,6 +387,18 @@ impl Record {
         grbit: SetGrbit,
     ) -> Result<Option<Warning>> {
         let col = schema.get(id)?;
+        self.set_column(schema, col, itag_sequence, data, grbit)
+    }
+
+    /// [`Record::set`] of `col`, a column of `schema` the caller has looked up.
+    pub fn set_column(
+        &mut self,
+        schema: &ColumnSet,
+        col: &ColumnDef,
+        itag_sequence: u32,
+        data: &[u8],
+        grbit: SetGrbit,
+    ) -> Result<Option<Warning>> {
         let class = col.class();
         let is_null = data.is_empty()
             && (class == ColumnClass::Fixed || !grbit.contains(SetGrbit::ZERO_LENGTH));

@@ -435,7 +435,14 @@ impl TableCursor {
         }
         let col = self.schema.column(id)?;
         if !col.coltyp.is_long_value() {
-            return self.set_column(id, data, grbit, info.itag_sequence);
+            return Self::set_copy_value(
+                self.update.as_mut(),
+                &self.schema,
+                col,
+                data,
+                grbit,
+                info.itag_sequence,
+            );
         }
         let col = col.clone();
         if session.level() == 0 {

@@ -320,6 +320,22 @@ fn a_reset_record_is_a_new_insert_record() {
     assert_eq!(get(&r, &s, LONG, 1), Some(&6i32.to_le_bytes()[..]));
     assert_eq!(get(&r, &s, VAR_BIN, 1), Some(&b"ab"[..]));
     round_trip(&r, &s);
+
+    // A schema without defaults lays the reset record out without reading its columns.
+    let m = model_schema();
+    assert_eq!(m.plain_insert(), Some((3, 3)));
+    assert_eq!(s.plain_insert(), None, "columns 3 and 129 have defaults");
+    let mut r = Record::new_insert(&m).unwrap();
+    r.set(&m, ColumnId(2), 1, b"12345", SetGrbit::NONE).unwrap();
+    r.set(&m, ColumnId(130), 1, b"v", SetGrbit::NONE).unwrap();
+    r.set(&m, ColumnId(257), 1, b"t", SetGrbit::NONE).unwrap();
+    r.reset_insert(&m).unwrap();
+    let fresh = Record::new_insert(&m).unwrap();
+    assert_eq!(r, fresh);
+    assert_eq!(r.encode(), fresh.encode());
+    r.set(&m, ColumnId(2), 1, b"54321", SetGrbit::NONE).unwrap();
+    assert_eq!(get(&r, &m, ColumnId(2), 1), Some(&b"54321"[..]));
+    round_trip(&r, &m);
 }
 
 #[test]

@@ -705,19 +705,37 @@ impl Database {
         let pages = &group.pages;
         let db = self.config.db;
         let mut guards: SmallVec<[_; 2]> = SmallVec::with_capacity(pages.len());
+        // A new page's frame is not zero-filled when it is latched: the group's copy, which
+        // the format made whole, replaces it below. A group that fails before then fills it
+        // with zeros, as Cache::new_page would have.
+        let blank = |guards: &mut SmallVec<[ese_cache::PageMut<'_>; 2]>| {
+            for (guard, (_, page)) in guards.iter_mut().zip(pages.iter()) {
+                if page.fresh {
+                    guard.fill(0);
+                }
+            }
+        };
         for &(pgno, ref page) in pages.iter() {
             let guard = if page.fresh {
-                self.cache.new_page(db, pgno)?
+                self.cache.new_page_unfilled(db, pgno)
             } else {
-                self.cache.write(db, pgno)?
+                self.cache.write(db, pgno)
             };
-            if !page.fresh && page_dbtime(&guard) != page.dbtime_before {
+            let guard = match guard {
+                Ok(g) => g,
+                Err(e) => {
+                    blank(&mut guards);
+                    return Err(e.into());
+                }
+            };
+            guards.push(guard);
+            if !page.fresh && page_dbtime(&guards[guards.len() - 1]) != page.dbtime_before {
+                blank(&mut guards);
                 return corrupt(
                     pgno,
                     "a page changed in the cache while its group was built",
                 );
             }
-            guards.push(guard);
         }
         let mut images: SmallVec<[Option<ese_core::Lgpos>; 2]> =
             smallvec::smallvec![None; pages.len()];
@@ -734,10 +752,13 @@ impl Database {
                     guard,
                     free_gap(guard),
                 );
-                let at = self
-                    .log
-                    .append(&LogRecord::PageImage(image))
-                    .map_err(Error::Log)?;
+                let at = match self.log.append(&LogRecord::PageImage(image)) {
+                    Ok(at) => at,
+                    Err(e) => {
+                        blank(&mut guards);
+                        return Err(Error::Log(e));
+                    }
+                };
                 images[i] = Some(at);
             }
         }
@@ -748,16 +769,31 @@ impl Database {
             many = LogRecord::PageGroup(group.records.drain(..).collect());
             &mut many
         };
-        let at = self.log.append(rec).map_err(Error::Log)?;
+        let at = match self.log.append(rec) {
+            Ok(at) => at,
+            Err(e) => {
+                blank(&mut guards);
+                return Err(Error::Log(e));
+            }
+        };
         let mut failed = None;
-        let pages = &group.pages;
-        for ((&(pgno, ref page), guard), image) in pages.iter().zip(guards.iter_mut()).zip(images) {
+        let pages = &mut group.pages;
+        for ((&mut (pgno, ref mut page), guard), image) in
+            pages.iter_mut().zip(guards.iter_mut()).zip(images)
+        {
             let was_dirty = guard.is_dirty();
             if let Some(image) = image {
                 guard.mark_dirty(image);
             }
-            match &page.content {
-                Content::Copy(bytes) => guard.copy_from_slice(bytes),
+            match &mut page.content {
+                // A copy nothing else holds is exchanged with the frame's buffer, which
+                // becomes a spare page below; one still shared is copied.
+                Content::Copy(bytes) => {
+                    let swapped = Arc::get_mut(bytes).is_some_and(|own| guard.swap_bytes(own));
+                    if !swapped {
+                        guard.copy_from_slice(bytes);
+                    }
+                }
                 Content::Deferred { op, dbtime_after } => {
                     // A dirty page's gap is zero already: its first change since it was
                     // read zeroed it, and line operations keep it so (they zero what they

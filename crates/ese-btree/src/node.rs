@@ -555,9 +555,10 @@ fn group_prefix_of(nodes: &[Node], inf_last: bool) -> &[u8] {
         return &[];
     };
     // shared[i]: how much of the first key node i shares; the first shares all of itself.
-    let mut shared: Vec<usize> = std::iter::once(first.key.len())
-        .chain(real.map(|n| common_prefix(&first.key, &n.key)))
-        .collect();
+    // Sized once: the filter hides the count from `collect`, which would grow it step by step.
+    let mut shared: Vec<usize> = Vec::with_capacity(nodes.len());
+    shared.push(first.key.len());
+    shared.extend(real.map(|n| common_prefix(&first.key, &n.key)));
     shared.sort_unstable_by(|a, b| b.cmp(a));
     // With a prefix of length L, the saving is sum(min(L, shared)) - L; it is piecewise
     // linear in L, so the best L is one of the shared lengths. Walking them in decreasing

@@ -338,6 +338,19 @@ impl PageMut<'_> {
     pub fn is_dirty(&self) -> bool {
         self.pin.frame.dirty.load(Ordering::SeqCst)
     }
+
+    /// Makes `bytes` the page's bytes and leaves the page's old bytes in `bytes`, without
+    /// copying either, when `bytes` has the page's length (a change as
+    /// `copy_from_slice(bytes)` makes, for a caller done with its copy). Returns whether
+    /// they were exchanged; nothing changes otherwise.
+    pub fn swap_bytes(&mut self, bytes: &mut Vec<u8>) -> bool {
+        if bytes.len() != self.latch.bytes.len() {
+            return false;
+        }
+        self.touched = true;
+        std::mem::swap(&mut self.latch.bytes, bytes);
+        true
+    }
 }
 
 impl Deref for PageMut<'_> {
@@ -601,6 +614,13 @@ impl Cache {
         let mut page = self.write_mode(db, pgno, Mode::New)?;
         page.fill(0);
         Ok(page)
+    }
+
+    /// [`Cache::new_page`] for a caller that overwrites every byte of the page before it lets
+    /// the latch go (with [`PageMut::swap_bytes`] or a full copy), or else zero-fills it:
+    /// the bytes are left as the frame held them, not zeroed first.
+    pub fn new_page_unfilled(&self, db: DbId, pgno: Pgno) -> Result<PageMut<'_>> {
+        self.write_mode(db, pgno, Mode::New)
     }
 
     fn write_mode(&self, db: DbId, pgno: Pgno, mode: Mode) -> Result<PageMut<'_>> {

@@ -567,3 +567,29 @@ fn a_page_held_through_a_hint_is_not_evicted() {
     assert!(!cache.contains(DB, Pgno(1)));
     cache.check_invariants().unwrap();
 }
+
+#[test]
+fn swapped_bytes_become_the_page_and_an_unfilled_new_page_keeps_the_frame_bytes() {
+    let (log, cache, _disk) = mem_cache(1);
+    let mut page = cache.new_page(DB, Pgno(1)).unwrap();
+    fill(&mut page, 3);
+    let mut short = vec![9u8; PAGE - 1];
+    assert!(
+        !page.swap_bytes(&mut short),
+        "a buffer of another length is refused"
+    );
+    assert_eq!(short, vec![9u8; PAGE - 1]);
+    let mut mine = vec![0u8; PAGE];
+    fill(&mut mine, 4);
+    assert!(page.swap_bytes(&mut mine));
+    assert_eq!(&mine[BODY], &image(3)[..], "the page's old bytes come back");
+    assert_eq!(&page[BODY], &image(4)[..]);
+    page.mark_dirty(log.append(10));
+    drop(page);
+    // Written and evicted by the next page in the one-frame cache; the frame is reused as it
+    // was, not zeroed.
+    let page = cache.new_page_unfilled(DB, Pgno(2)).unwrap();
+    assert_eq!(&page[BODY], &image(4)[..]);
+    drop(page);
+    assert_eq!(&cache.read(DB, Pgno(1)).unwrap()[BODY], &image(4)[..]);
+}

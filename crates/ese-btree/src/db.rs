@@ -320,6 +320,9 @@ pub struct Database {
     /// Node lists of finished splits, whose nodes' buffers the next split decodes its page
     /// into (at most [`SPARE_NODE_LISTS`]: one per level a split climbs).
     spare_nodes: Mutex<Vec<Vec<Node>>>,
+    /// Line lists of pages a split formatted, whose lines the next split's pages are
+    /// encoded into (at most [`SPARE_NODE_LISTS`]).
+    spare_lines: Mutex<Vec<Vec<Vec<u8>>>>,
 }
 
 /// How many page buffers a database keeps for reuse (a split touches about a dozen pages).
@@ -379,6 +382,7 @@ impl Database {
             spare_pages: Mutex::new(Vec::new()),
             spare_buffers: Mutex::new(Vec::new()),
             spare_nodes: Mutex::new(Vec::new()),
+            spare_lines: Mutex::new(Vec::new()),
         }
     }
 
@@ -902,6 +906,20 @@ impl Database {
     /// overwritten), or an empty one.
     pub(crate) fn spare_nodes(&self) -> Vec<Node> {
         self.spare_nodes.lock().pop().unwrap_or_default()
+    }
+
+    /// A line list left by an earlier split's format (its lines still hold that page's
+    /// bytes, to be overwritten), or an empty one.
+    pub(crate) fn spare_lines(&self) -> Vec<Vec<u8>> {
+        self.spare_lines.lock().pop().unwrap_or_default()
+    }
+
+    /// Keeps `lines` for a later [`Database::spare_lines`], if there is room.
+    pub(crate) fn keep_lines(&self, lines: Vec<Vec<u8>>) {
+        let mut spares = self.spare_lines.lock();
+        if spares.len() < SPARE_NODE_LISTS {
+            spares.push(lines);
+        }
     }
 
     /// Keeps `nodes` for a later [`Database::spare_nodes`], if there is room.

@@ -101,25 +101,45 @@ impl Node {
 
     /// Encodes the node as a line for a page whose prefix is `prefix`.
     pub fn encode(&self, prefix: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(prefix, &mut out);
+        out
+    }
+
+    /// [`Node::encode`] into `out` (cleared first; its buffer is reused).
+    pub fn encode_into(&self, prefix: &[u8], out: &mut Vec<u8>) {
         let used = if self.flags.contains(NodeFlags::INF) {
             0
         } else {
             common_prefix(prefix, &self.key)
         };
-        encode_line(self.flags, used, &self.key[used..], &self.payload)
+        encode_line_into(self.flags, used, &self.key[used..], &self.payload, out);
     }
 }
 
 /// Encodes a node line from its parts.
 pub fn encode_line(flags: NodeFlags, prefix_used: usize, suffix: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(NODE_HEADER_BYTES + suffix.len() + payload.len());
+    let mut out = Vec::new();
+    encode_line_into(flags, prefix_used, suffix, payload, &mut out);
+    out
+}
+
+/// [`encode_line`] into `out` (cleared first; its buffer is reused).
+pub fn encode_line_into(
+    flags: NodeFlags,
+    prefix_used: usize,
+    suffix: &[u8],
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    out.reserve(NODE_HEADER_BYTES + suffix.len() + payload.len());
     out.push(flags.0);
     // Keys and lines are bounded by the page size (at most 32 KiB), so both fit in u16.
     out.extend_from_slice(&(prefix_used as u16).to_le_bytes());
     out.extend_from_slice(&(suffix.len() as u16).to_le_bytes());
     out.extend_from_slice(suffix);
     out.extend_from_slice(payload);
-    out
 }
 
 /// The child page number in an internal payload.
@@ -591,18 +611,27 @@ pub fn page_lines(nodes: &[Node]) -> Vec<Vec<u8>> {
 /// key, its payload) when `inf_last`: the left page of an internal split, without copying
 /// its nodes to change the last one.
 pub(crate) fn page_lines_of(nodes: &[Node], inf_last: bool) -> Vec<Vec<u8>> {
-    let prefix = group_prefix_of(nodes, inf_last);
-    let last = nodes.len().wrapping_sub(1);
-    let mut lines = Vec::with_capacity(nodes.len() + 1);
-    lines.push(prefix.to_vec());
-    lines.extend(nodes.iter().enumerate().map(|(i, n)| {
-        if inf_last && i == last {
-            encode_line(NodeFlags::INF, 0, &[], &n.payload)
-        } else {
-            n.encode(prefix)
-        }
-    }));
+    let mut lines = Vec::new();
+    page_lines_into(nodes, inf_last, &mut lines);
     lines
+}
+
+/// [`page_lines_of`] into `lines`, whose line buffers are reused (a list kept from an
+/// earlier page saves allocating each line).
+pub(crate) fn page_lines_into(nodes: &[Node], inf_last: bool, lines: &mut Vec<Vec<u8>>) {
+    let prefix = group_prefix_of(nodes, inf_last);
+    lines.resize_with(nodes.len() + 1, Vec::new);
+    let last = nodes.len().wrapping_sub(1);
+    let (head, rest) = lines.split_at_mut(1);
+    head[0].clear();
+    head[0].extend_from_slice(prefix);
+    for (i, (n, line)) in nodes.iter().zip(rest).enumerate() {
+        if inf_last && i == last {
+            encode_line_into(NodeFlags::INF, 0, &[], &n.payload, line);
+        } else {
+            n.encode_into(prefix, line);
+        }
+    }
 }
 
 /// The shortest separator `s` with `left <= s < right` (ESE's key-suffix truncation), given
@@ -620,6 +649,27 @@ pub fn separator(left: &[u8], right: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_encoded_into_a_kept_list_match_fresh_ones() {
+        let leaf = |k: &[u8], v: &[u8]| Node {
+            flags: NodeFlags::NONE,
+            key: k.to_vec(),
+            payload: v.to_vec(),
+        };
+        let big: Vec<Node> = (0..6u8)
+            .map(|i| leaf(&[b'k', b'e', b'y', i, i], &[i; 40]))
+            .collect();
+        let small = vec![leaf(b"ab", b"1"), leaf(b"abc", b"22"), leaf(b"b", b"")];
+        for inf_last in [false, true] {
+            let mut kept = Vec::new();
+            page_lines_into(&big, inf_last, &mut kept);
+            assert_eq!(kept.len(), big.len() + 1);
+            page_lines_into(&small, inf_last, &mut kept);
+            assert_eq!(kept, page_lines_of(&small, inf_last), "inf_last {inf_last}");
+            assert_eq!(kept[0], b"ab".to_vec(), "the prefix line comes first");
+        }
+    }
 
     #[test]
     fn separators_split_correctly() {

@@ -73,7 +73,7 @@ use crate::db::{Database, FIRST_TREE_OBJID, RecKind};
 use crate::error::{Error, Result, corrupt};
 use crate::node::{
     CHILD_BYTES, NODE_HEADER_BYTES, Node, NodeFlags, TreePage, common_prefix, encode_line,
-    group_bytes, page_lines, page_lines_of, separator,
+    group_bytes, page_lines, page_lines_into, separator,
 };
 use crate::redo::LineOp;
 use smallvec::SmallVec;
@@ -1273,19 +1273,21 @@ impl BTree {
                     continue;
                 }
             }
-            self.db.change(
-                pages[gi],
-                kind,
-                trx,
-                &[LineOp::Format {
-                    objid: self.objid,
-                    flags: child_flags,
-                    prev,
-                    next,
-                    lines: page_lines_of(gnodes, inf_last),
-                }],
-                !first_in_place,
-            )?;
+            // Encoded into a kept line list, which goes back once the change has copied it.
+            let mut lines = self.db.spare_lines();
+            page_lines_into(gnodes, inf_last, &mut lines);
+            let ops = [LineOp::Format {
+                objid: self.objid,
+                flags: child_flags,
+                prev,
+                next,
+                lines,
+            }];
+            let changed = self.db.change(pages[gi], kind, trx, &ops, !first_in_place);
+            if let [LineOp::Format { lines, .. }] = ops {
+                self.db.keep_lines(lines);
+            }
+            changed?;
         }
         if is_root {
             let mut root_nodes: Vec<Node> = seps

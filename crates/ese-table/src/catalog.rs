@@ -804,12 +804,11 @@ impl Catalog {
         session: &mut Session,
         f: impl FnOnce(&mut Session) -> Result<T>,
     ) -> Result<T> {
-        let outer = session.level();
-        match session.begin_transaction() {
-            Ok(()) => {}
+        let outer = match session.begin_level() {
+            Ok(level) => level - 1,
             Err(ese_txn::Error::TransTooDeep) => return f(session),
             Err(e) => return Err(e.into()),
-        }
+        };
         match f(session) {
             Ok(v) => {
                 let mode = if outer == 0 {

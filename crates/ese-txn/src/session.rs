@@ -87,6 +87,12 @@ impl Session {
     /// Enters a transaction or creates a save point (JetBeginTransaction). The eighth nested
     /// begin fails with [`Error::TransTooDeep`] and changes nothing.
     pub fn begin_transaction(&mut self) -> Result<(), Error> {
+        self.ver.begin(self.id, false).map(drop)
+    }
+
+    /// [`Session::begin_transaction`], returning the level it opened (1 for the outermost):
+    /// one call for a caller that would otherwise ask [`Session::level`] first.
+    pub fn begin_level(&mut self) -> Result<u8, Error> {
         self.ver.begin(self.id, false)
     }
 
@@ -94,7 +100,7 @@ impl Session {
     /// the flag counts only on the outermost begin, and changes then fail with
     /// [`Error::TransReadOnly`].
     pub fn begin_transaction_read_only(&mut self) -> Result<(), Error> {
-        self.ver.begin(self.id, true)
+        self.ver.begin(self.id, true).map(drop)
     }
 
     /// Commits the innermost level (JetCommitTransaction). A nested commit merges it into its

@@ -1079,7 +1079,9 @@ impl VersionStore {
         st.txns.get(&sid).map(|t| (t.read_only, t.trx_begin))
     }
 
-    pub(crate) fn begin(&self, sid: SessionId, read_only: bool) -> Result<(), Error> {
+    /// Begins a level of `sid`'s transaction; returns the level now open (1 for the
+    /// outermost).
+    pub(crate) fn begin(&self, sid: SessionId, read_only: bool) -> Result<u8, Error> {
         let mut st = self.state.lock();
         if st.unavailable {
             return Err(Error::InstanceUnavailable);
@@ -1092,6 +1094,8 @@ impl VersionStore {
                 }
                 // JET_bitTransactionReadOnly counts only on the outermost begin.
                 t.level_starts.push(t.changes.len());
+                // At most TRANSACTION_LEVEL_MAX (7) levels are ever open.
+                return Ok(u8::try_from(t.level_starts.len()).unwrap_or(u8::MAX));
             }
             None => {
                 st.next_trx += 1;
@@ -1107,7 +1111,7 @@ impl VersionStore {
                 );
             }
         }
-        Ok(())
+        Ok(1)
     }
 
     /// Creates the version for a change of the node (`obj`, `key`) by session `sid`, after

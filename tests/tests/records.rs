@@ -478,3 +478,53 @@ fn a_delete_through_a_secondary_index_removes_the_record_and_its_entry() {
     e.set_current_index(s, p.t, None).unwrap();
     assert_eq!(e.index_record_count(s, p.t, 0).unwrap(), left);
 }
+
+#[test]
+fn update_to_copies_the_bookmark_and_refuses_a_short_buffer_before_inserting() {
+    let f = Fixture::new("rec-update-to");
+    let e = &f.engine;
+    let s = f.sesid;
+    let p = people(&f);
+    let bookmark = insert(e, s, &p, 1, "one").unwrap();
+    let prepare = |id: i32, name: &str| {
+        e.prepare_update(s, p.t, JET_PREP_INSERT).unwrap();
+        e.set_column(s, p.t, p.id, &id.to_le_bytes(), 0, 0).unwrap();
+        e.set_column(s, p.t, p.name, name.as_bytes(), 0, 0).unwrap();
+    };
+    // No buffer: no bookmark, only its size.
+    prepare(2, "two");
+    assert_eq!(e.update_to(s, p.t, None).unwrap(), bookmark.len());
+    // A buffer one byte short: nothing is inserted and the update stays prepared.
+    prepare(3, "three");
+    let mut short = vec![0u8; bookmark.len() - 1];
+    assert_eq!(
+        e.update_to(s, p.t, Some(&mut short)).unwrap_err().code(),
+        -1038,
+        "JET_errBufferTooSmall"
+    );
+    // The still-prepared insert goes in with a buffer that fits (had the refused one
+    // inserted, this would be a duplicate); the bookmark is the key update() returns.
+    let mut room = vec![0xAAu8; bookmark.len() + 3];
+    assert_eq!(
+        e.update_to(s, p.t, Some(&mut room)).unwrap(),
+        bookmark.len()
+    );
+    seek_id(e, s, &p, 3);
+    assert_eq!(name_of(e, s, &p).as_deref(), Some("three"));
+    let three = e.get_bookmark(s, p.t).unwrap();
+    assert_eq!(&room[..bookmark.len()], &three[..]);
+    assert_eq!(
+        &room[bookmark.len()..],
+        &[0xAA; 3],
+        "bytes past the bookmark untouched"
+    );
+    // A replace copies what fits.
+    seek_id(e, s, &p, 2);
+    e.prepare_update(s, p.t, JET_PREP_REPLACE).unwrap();
+    e.set_column(s, p.t, p.name, b"deux", 0, 0).unwrap();
+    let mut two = [0u8; 2];
+    assert_eq!(e.update_to(s, p.t, Some(&mut two)).unwrap(), bookmark.len());
+    let full = e.get_bookmark(s, p.t).unwrap();
+    assert_eq!(&two[..], &full[..2]);
+    assert_eq!(name_of(e, s, &p).as_deref(), Some("deux"));
+}

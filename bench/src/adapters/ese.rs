@@ -9,8 +9,9 @@
 //! ```
 //!
 //! * [`Engine::write`]: `begin_transaction`; per put `prepare_update(insert)` + one
-//!   `set_columns` (key and value) + `update`, and on `JET_errKeyDuplicate` (-1605) a cancel, `make_key` +
-//!   `seek(EQ)` + `prepare_update(replace)` + `set_column` + `update`; per delete `make_key` +
+//!   `set_columns` (key and value) + `update_to` (JetUpdate with no bookmark buffer), and on
+//!   `JET_errKeyDuplicate` (-1605) a cancel, `make_key` +
+//!   `seek(EQ)` + `prepare_update(replace)` + `set_column` + `update_to`; per delete `make_key` +
 //!   `seek(EQ)` + `delete` (a missing key, `JET_errRecordNotFound`, is not an error); then
 //!   `commit_transaction` with no flag (durable: returns once the commit record is on disk,
 //!   the log file `fdatasync`ed, grouped with concurrent commits) or with
@@ -298,7 +299,8 @@ impl Writer for EseWriter<'_> {
             e.set_columns(s.sesid, s.tableid, &mut cols),
             "ese-rs: set_columns(k, v)",
         )?;
-        let inserted = e.update(s.sesid, s.tableid);
+        // No bookmark wanted (pvBookmark NULL), as an application loading rows passes.
+        let inserted = e.update_to(s.sesid, s.tableid, None);
         if !is_err(&inserted, JetErr::KEY_DUPLICATE) {
             return jet(inserted, "ese-rs: update(insert)").map(drop);
         }
@@ -321,7 +323,11 @@ impl Writer for EseWriter<'_> {
             e.set_column(s.sesid, s.tableid, ese.value, value, 0, 0),
             "ese-rs: set_column(v)",
         )?;
-        jet(e.update(s.sesid, s.tableid), "ese-rs: update(replace)").map(drop)
+        jet(
+            e.update_to(s.sesid, s.tableid, None),
+            "ese-rs: update(replace)",
+        )
+        .map(drop)
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<()> {

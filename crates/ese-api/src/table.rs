@@ -657,6 +657,20 @@ impl Engine {
         self.with_cursor(sesid, tableid, |c, txn| c.update(txn))
     }
 
+    /// JetUpdate with its bookmark buffer: `bookmark` is pvBookmark and cbBookmark (`None`
+    /// for a NULL pvBookmark, when the caller wants no bookmark), and the result is
+    /// cbActual, the bookmark's full size. An insert whose bookmark does not fit fails with
+    /// `JET_errBufferTooSmall` (-1038) and inserts nothing; a replace copies as much of the
+    /// bookmark as fits. Other errors as [`Engine::update`].
+    pub fn update_to(
+        &self,
+        sesid: Sesid,
+        tableid: Tableid,
+        bookmark: Option<&mut [u8]>,
+    ) -> Result<usize> {
+        self.with_cursor(sesid, tableid, |c, txn| c.update_to(txn, bookmark))
+    }
+
     /// JetDelete: deletes the current record (`JET_errNoCurrentRecord` off a record). The
     /// cursor stays where the record was.
     pub fn delete(&self, sesid: Sesid, tableid: Tableid) -> Result<()> {

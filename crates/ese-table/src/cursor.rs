@@ -283,6 +283,8 @@ pub struct TableCursor {
     recycled: Option<Record>,
     /// The buffer JetUpdate encodes the record into, kept from one update to the next.
     encoded: Vec<u8>,
+    /// The buffer [`TableCursor::update_to`] builds the bookmark in, kept likewise.
+    key_buf: Vec<u8>,
 }
 
 impl Drop for TableCursor {
@@ -340,6 +342,7 @@ impl TableCursor {
             settled_at: None,
             recycled: None,
             encoded: Vec::new(),
+            key_buf: Vec::new(),
         })
     }
 
@@ -721,11 +724,13 @@ impl TableCursor {
     }
 
     /// The primary key a record would have.
-    fn primary_key(&self, record: &Record) -> Result<Option<Vec<u8>>> {
+    /// The primary key a record would have, built in `buf` when it can be (a buffer kept
+    /// from an earlier key saves the allocation).
+    fn primary_key(&self, record: &Record, buf: Vec<u8>) -> Result<Option<Vec<u8>>> {
         let Some(p) = &self.schema.primary else {
             return Ok(None);
         };
-        if let Some(key) = self.single_primary_key(record, p)? {
+        if let Some(key) = self.single_primary_key(record, p, buf)? {
             return Ok(Some(key));
         }
         let values = record.key_values(&self.schema.columns, &p.layout)?;
@@ -739,7 +744,12 @@ impl TableCursor {
     /// The primary key of `record` built from values read in place, when its key columns
     /// can make one combination only (no multi-valued column, no tuples): `None` means the
     /// general path of [`index_entries`] must decide.
-    fn single_primary_key(&self, record: &Record, p: &IndexSchema) -> Result<Option<Vec<u8>>> {
+    fn single_primary_key(
+        &self,
+        record: &Record,
+        p: &IndexSchema,
+        buf: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>> {
         const MOST: usize = 16;
         let columns = &self.schema.columns;
         if p.layout.columns.len() > MOST
@@ -761,7 +771,7 @@ impl TableCursor {
             };
         }
         let values = &values[..p.layout.columns.len()];
-        match crate::index::single_entry(&p.layout, p.grbit, values)? {
+        match crate::index::single_entry_in(&p.layout, p.grbit, values, buf)? {
             Some(k) => Ok(Some(k.bytes)),
             None => Err(Error::Corrupt("a primary index made other than one key")),
         }
@@ -774,11 +784,45 @@ impl TableCursor {
     /// stays prepared. An insert leaves the cursor where it was; a replace leaves it on the
     /// record.
     pub fn update(&mut self, session: &mut Session) -> Result<Vec<u8>> {
+        self.update_keyed(session, Vec::new(), None)
+    }
+
+    /// JetUpdate with the caller's bookmark buffer (pvBookmark and cbBookmark; `None` is a
+    /// NULL pvBookmark): as [`TableCursor::update`], with the bookmark copied into
+    /// `bookmark`, and returns its full size (cbActual). An insert whose bookmark does not
+    /// fit fails with JET_errBufferTooSmall before it inserts anything; a replace copies as
+    /// much as fits. The bookmark is built in a buffer the cursor keeps, so an update asks
+    /// the allocator for nothing.
+    pub fn update_to(
+        &mut self,
+        session: &mut Session,
+        bookmark: Option<&mut [u8]>,
+    ) -> Result<usize> {
+        let key_buf = std::mem::take(&mut self.key_buf);
+        let room = bookmark.as_ref().map(|b| b.len());
+        let key = self.update_keyed(session, key_buf, room)?;
+        if let Some(out) = bookmark {
+            let n = key.len().min(out.len());
+            out[..n].copy_from_slice(&key[..n]);
+        }
+        let len = key.len();
+        self.key_buf = key;
+        Ok(len)
+    }
+
+    /// [`TableCursor::update`] with the primary key built in `key_buf` and the bookmark
+    /// room of [`TableCursor::update_to`].
+    fn update_keyed(
+        &mut self,
+        session: &mut Session,
+        key_buf: Vec<u8>,
+        bookmark_room: Option<usize>,
+    ) -> Result<Vec<u8>> {
         // The update is taken out while it is applied (nothing below reads `self.update`) and
         // put back unchanged if the update fails, so that it stays prepared.
         let update = self.update.take().ok_or(Error::UpdateNotPrepared)?;
         let mut encoded = std::mem::take(&mut self.encoded);
-        let applied = self.apply_update(session, &update, &mut encoded);
+        let applied = self.apply_update(session, &update, &mut encoded, key_buf, bookmark_room);
         self.encoded = encoded;
         match applied {
             Ok((key, versioned)) => {
@@ -804,6 +848,8 @@ impl TableCursor {
         session: &mut Session,
         update: &Update,
         buf: &mut Vec<u8>,
+        key_buf: Vec<u8>,
+        bookmark_room: Option<usize>,
     ) -> Result<(Vec<u8>, Option<Record>)> {
         let schema = self.schema.clone();
         for col in schema.live_columns_having(ColumnGrbit::NOT_NULL) {
@@ -847,7 +893,7 @@ impl TableCursor {
         // Encoded into the cursor's buffer, which goes back to it once the update is applied.
         record.encode_into(buf);
         let data = std::mem::take(buf);
-        let computed = self.primary_key(record)?;
+        let computed = self.primary_key(record, key_buf)?;
         let catalog = self.catalog.clone();
         let key = match &update.original {
             Some((orig_key, orig_data)) => {
@@ -884,6 +930,10 @@ impl TableCursor {
                     Some(k) => k,
                     None => self.next_dbk()?,
                 };
+                if bookmark_room.is_some_and(|room| key.len() > room) {
+                    // Checked before the insert, which then does not happen.
+                    return Err(Error::BufferTooSmall);
+                }
                 let settled = catalog
                     .atomically(session, |session| {
                         self.primary.insert(session, &key, &data)?;
@@ -895,6 +945,10 @@ impl TableCursor {
                             None,
                             Some(record),
                         )?;
+                        if self.schema.long_values.is_none() && update.created.is_empty() {
+                            // No long-value tree, so no long value to settle.
+                            return Ok(Vec::new());
+                        }
                         self.settle_lvs(session, update, None, record)
                     })
                     .or_else(|e| self.temp_insert_error(e).map(|()| Vec::new()))?;

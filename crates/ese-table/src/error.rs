@@ -72,6 +72,8 @@ pub enum Error {
     },
     /// NULL set into a NotNULL column (JET_errNullInvalid, -1504).
     NullInvalid,
+    /// The caller's buffer is too small for the result (JET_errBufferTooSmall, -1038).
+    BufferTooSmall,
     /// itagSequence 0 where a value is addressed (JET_errBadItagSequence, -1518).
     BadItagSequence,
     /// An equal value already exists in the multi-valued column
@@ -185,6 +187,7 @@ impl Error {
             Error::ColumnTooBig { .. } => JetErr::COLUMN_TOO_BIG,
             Error::RecordTooBig { .. } => JetErr::RECORD_TOO_BIG,
             Error::NullInvalid => JetErr::NULL_INVALID,
+            Error::BufferTooSmall => JetErr::BUFFER_TOO_SMALL,
             Error::BadItagSequence => JetErr::BAD_ITAG_SEQUENCE,
             Error::MultiValuedDuplicate => JetErr::MULTI_VALUED_DUPLICATE,
             Error::Corrupt(_) => JetErr::DATABASE_CORRUPTED,
@@ -268,6 +271,7 @@ impl fmt::Display for Error {
                 )
             }
             Error::NullInvalid => f.write_str("NULL is not allowed in this column"),
+            Error::BufferTooSmall => f.write_str("the buffer is too small for the result"),
             Error::BadItagSequence => f.write_str("itagSequence 0 addresses no value"),
             Error::MultiValuedDuplicate => {
                 f.write_str("an equal value already exists in the multi-valued column")
@@ -483,6 +487,7 @@ mod tests {
                 "JET_errRecordTooBig",
             ),
             (Error::NullInvalid, -1504, "JET_errNullInvalid"),
+            (Error::BufferTooSmall, -1038, "JET_errBufferTooSmall"),
             (Error::BadItagSequence, -1518, "JET_errBadItagSequence"),
             (
                 Error::MultiValuedDuplicate,

@@ -556,6 +556,17 @@ pub(crate) fn single_entry(
     grbit: IndexGrbit,
     values: &[SegmentData<'_>],
 ) -> Result<Option<Key>> {
+    single_entry_in(layout, grbit, values, Vec::new())
+}
+
+/// [`single_entry`] with the key built in `buf` (a buffer kept from an earlier key saves
+/// the allocation).
+pub(crate) fn single_entry_in(
+    layout: &KeyLayout,
+    grbit: IndexGrbit,
+    values: &[SegmentData<'_>],
+    buf: Vec<u8>,
+) -> Result<Option<Key>> {
     let is_null = |v: &SegmentData<'_>| matches!(v, SegmentData::Null);
     let any_null = values.iter().any(is_null);
     if any_null && grbit.contains(IndexGrbit::DISALLOW_NULL) {
@@ -567,7 +578,7 @@ pub(crate) fn single_entry(
     if skip {
         return Ok(None);
     }
-    layout.index_key(values).map(Some)
+    layout.index_key_in(values, buf).map(Some)
 }
 
 #[cfg(test)]

@@ -148,6 +148,12 @@ impl KeyLayout {
     /// returned with `truncated` set, or is JET_errKeyTruncated when the index has
     /// DisallowTruncation.
     pub fn index_key(&self, values: &[SegmentData<'_>]) -> Result<Key> {
+        self.index_key_in(values, Vec::new())
+    }
+
+    /// [`KeyLayout::index_key`] with the key built in `buf` (cleared first: a buffer kept
+    /// from an earlier key saves the allocation).
+    pub fn index_key_in(&self, values: &[SegmentData<'_>], mut buf: Vec<u8>) -> Result<Key> {
         if values.len() != self.columns.len() {
             return Err(Error::InvalidParameter(
                 "one value per key column is needed",
@@ -167,7 +173,7 @@ impl KeyLayout {
                 }
                 other => other,
             };
-            let seg = self.normalize_segment(col, value, avail, Vec::new())?;
+            let seg = self.normalize_segment(col, value, avail, std::mem::take(&mut buf))?;
             truncated |= seg.truncated;
             if key.is_empty() {
                 // The first segment's buffer becomes the key's.

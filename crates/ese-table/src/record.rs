@@ -328,9 +328,13 @@ impl Record {
     pub fn reset_insert(&mut self, schema: &ColumnSet) -> Result<()> {
         // Bounded by the columns a record holds: one buffer per stored value.
         for slot in self.fixed.drain(..) {
-            self.spare.0.extend(slot.value);
+            if let Some(v) = slot.value {
+                self.spare.0.push(v);
+            }
         }
-        self.spare.0.extend(self.variable.drain(..).flatten());
+        for v in self.variable.drain(..).flatten() {
+            self.spare.0.push(v);
+        }
         self.tagged.clear();
         if let Some((fixed, variable)) = schema.plain_insert() {
             // Every slot starts NULL: no column needs to be read.

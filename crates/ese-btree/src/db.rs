@@ -323,7 +323,14 @@ pub struct Database {
     /// Line lists of pages a split formatted, whose lines the next split's pages are
     /// encoded into (at most [`SPARE_NODE_LISTS`]).
     spare_lines: Mutex<Vec<Vec<Vec<u8>>>>,
+    /// Where the pages the B-tree calls read were found in the cache, by page number modulo
+    /// [`PAGE_HINTS`]: a descent re-reads its root and inner pages, and a change re-reads
+    /// the page it is about to change, through these without the page-table look-up.
+    hints: [ese_cache::SharedHint; PAGE_HINTS],
 }
+
+/// How many cache hints a database keeps for its B-tree calls' page reads.
+const PAGE_HINTS: usize = 16;
 
 /// How many page buffers a database keeps for reuse (a split touches about a dozen pages).
 const SPARE_PAGES: usize = 16;
@@ -383,6 +390,7 @@ impl Database {
             spare_buffers: Mutex::new(Vec::new()),
             spare_nodes: Mutex::new(Vec::new()),
             spare_lines: Mutex::new(Vec::new()),
+            hints: std::array::from_fn(|_| ese_cache::SharedHint::new()),
         }
     }
 
@@ -608,7 +616,7 @@ impl Database {
                 (Dbtime::NIL, dbtime_after)
             }
             Err(at) => {
-                let cached = self.cache.read(self.config.db, pgno)?;
+                let cached = self.read_cached(pgno)?;
                 let dbtime_before = page_dbtime(&cached);
                 let dbtime_after = self.next_dbtime();
                 let content = match ops.as_slice() {
@@ -723,7 +731,8 @@ impl Database {
             let guard = if page.fresh {
                 self.cache.new_page_unfilled(db, pgno)
             } else {
-                self.cache.write(db, pgno)
+                let hint = self.hints[pgno.0 as usize % PAGE_HINTS].get();
+                self.cache.write_hinted(db, pgno, hint)
             };
             let guard = match guard {
                 Ok(g) => g,
@@ -857,7 +866,15 @@ impl Database {
                 self.materialize(pgno, page)?,
             )));
         }
-        Ok(PageBytes::Cached(self.cache.read(self.config.db, pgno)?))
+        Ok(PageBytes::Cached(self.read_cached(pgno)?))
+    }
+
+    /// Page `pgno` from the cache (latched shared), through its hint slot.
+    fn read_cached(&self, pgno: Pgno) -> Result<PageRef<'_>> {
+        let slot = &self.hints[pgno.0 as usize % PAGE_HINTS];
+        let page = self.cache.read_hinted(self.config.db, pgno, slot.get())?;
+        slot.set(page.hint());
+        Ok(page)
     }
 
     /// The next dbtime, for a change about to be made.

@@ -426,14 +426,21 @@ impl BTree {
     /// Finds `key` on its leaf: the path, the leaf, the node index, and the node if present.
     fn locate(&self, key: &[u8]) -> Result<(Path, Pgno, usize, Option<Node>)> {
         let mut path = Path::new();
-        let (leaf, page) = self.descend_with(key, Some(&mut path), |p| self.db.read_page(p))?;
-        let tp = self.tree_page(&page, leaf)?;
-        let (i, found) = tp.lower_bound(key)?;
-        let node = if found {
-            Some(tp.node(i)?.to_node())
-        } else {
-            None
-        };
+        // Searched on the leaf as the descent read it, not after reading its header again.
+        let (_, (leaf, i, node)) = self.descend_then(
+            key,
+            Some(&mut path),
+            |p| self.db.read_page(p),
+            |tp| {
+                let (i, found) = tp.lower_bound(key)?;
+                let node = if found {
+                    Some(tp.node(i)?.to_node())
+                } else {
+                    None
+                };
+                Ok((tp.pgno, i, node))
+            },
+        )?;
         Ok((path, leaf, i, node))
     }
 

@@ -238,6 +238,50 @@ impl Default for FrameHint {
     }
 }
 
+/// A [`FrameHint`] that threads share, read and set without a lock. A read that overlaps a
+/// set may mix two hints; that is only a wrong guess, which [`Cache::read_hinted`] finds out
+/// (it checks the frame it is pointed at) and answers with the ordinary look-up.
+#[derive(Debug)]
+pub struct SharedHint {
+    idx: AtomicUsize,
+    key: AtomicU64,
+}
+
+impl SharedHint {
+    /// A slot holding no hint.
+    pub const fn new() -> SharedHint {
+        SharedHint {
+            idx: AtomicUsize::new(0),
+            key: AtomicU64::new(KEY_NONE),
+        }
+    }
+
+    /// The hint last set (or [`FrameHint::NONE`]).
+    #[inline]
+    pub fn get(&self) -> FrameHint {
+        FrameHint {
+            idx: self.idx.load(Ordering::Relaxed),
+            key: self.key.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sets the hint, writing the slot only when it changes (readers of the same page on
+    /// many threads then leave its cache line shared).
+    #[inline]
+    pub fn set(&self, hint: FrameHint) {
+        if self.get() != hint {
+            self.idx.store(hint.idx, Ordering::Relaxed);
+            self.key.store(hint.key, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Default for SharedHint {
+    fn default() -> SharedHint {
+        SharedHint::new()
+    }
+}
+
 impl Drop for Pin<'_> {
     #[inline]
     fn drop(&mut self) {
@@ -600,6 +644,48 @@ impl Cache {
             }
         }
         self.read(db, pgno)
+    }
+
+    /// [`Cache::write`] through `hint`, as [`Cache::read_hinted`] is [`Cache::read`]: when
+    /// the hinted frame still holds the page, it is pinned and latched exclusively without
+    /// the page-table look-up.
+    pub fn write_hinted(&self, db: DbId, pgno: Pgno, hint: FrameHint) -> Result<PageMut<'_>> {
+        let key = pack(db, pgno);
+        if hint.key == key
+            && key != KEY_NONE
+            && let Some(frame) = self.frames.get(hint.idx)
+        {
+            // Pinned outside the shard lock as in `read_hinted`: a frame that still names the
+            // page under its latch holds it, valid, until the latch is let go.
+            frame.pins.fetch_add(1, Ordering::AcqRel);
+            let pin = Pin {
+                frame,
+                idx: hint.idx,
+            };
+            if frame.key.load(Ordering::Acquire) == key {
+                let latch = frame.page.write();
+                if latch.valid && frame.key.load(Ordering::Acquire) == key {
+                    self.touch(frame);
+                    let shard = self.shard(key);
+                    shard
+                        .hits
+                        .store(shard.hits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    // As in `write_mode`: any record this holder logs lies at or after it.
+                    frame
+                        .writer_floor
+                        .store(self.head_hint.load(Ordering::SeqCst), Ordering::SeqCst);
+                    return Ok(PageMut {
+                        latch,
+                        pin,
+                        db,
+                        pgno,
+                        touched: false,
+                        marked: false,
+                    });
+                }
+            }
+        }
+        self.write(db, pgno)
     }
 
     /// Pins page `pgno` of `db` with an exclusive latch, reading and verifying it on a miss
@@ -1270,6 +1356,7 @@ pub struct Flusher {
 
 impl Flusher {
     /// The first error a round reported, if any, taken so the next one can be seen.
+    #[inline]
     pub fn take_error(&self) -> Option<Error> {
         if !self.shared.failed.load(Ordering::Acquire) {
             return None;

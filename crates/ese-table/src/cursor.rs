@@ -818,27 +818,27 @@ impl TableCursor {
         key_buf: Vec<u8>,
         bookmark_room: Option<usize>,
     ) -> Result<Vec<u8>> {
-        // The update is taken out while it is applied (nothing below reads `self.update`) and
-        // put back unchanged if the update fails, so that it stays prepared.
-        let update = self.update.take().ok_or(Error::UpdateNotPrepared)?;
+        // The update is applied where it is, and taken only once it succeeded: a failed
+        // update stays prepared, unchanged.
         let mut encoded = std::mem::take(&mut self.encoded);
-        let applied = self.apply_update(session, &update, &mut encoded, key_buf, bookmark_room);
+        let applied = match &self.update {
+            Some(update) => {
+                self.apply_update(session, update, &mut encoded, key_buf, bookmark_room)
+            }
+            None => Err(Error::UpdateNotPrepared),
+        };
         self.encoded = encoded;
-        match applied {
-            Ok((key, versioned)) => {
-                if update.original.is_some() {
-                    let record = versioned.unwrap_or(update.record);
-                    self.after_replace(session, &key, record);
-                } else {
-                    self.recycled = Some(update.record);
-                }
-                Ok(key)
-            }
-            Err(e) => {
-                self.update = Some(update);
-                Err(e)
-            }
+        let (key, versioned) = applied?;
+        let Some(update) = self.update.take() else {
+            return Err(Error::UpdateNotPrepared);
+        };
+        if update.original.is_some() {
+            let record = versioned.unwrap_or(update.record);
+            self.after_replace(session, &key, record);
+        } else {
+            self.recycled = Some(update.record);
         }
+        Ok(key)
     }
 
     /// JetUpdate's work for [`TableCursor::update`]: returns the bookmark, and the record as

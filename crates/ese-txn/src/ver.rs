@@ -653,7 +653,12 @@ impl State {
 
     /// Makes an empty chain for the node (`obj`, `key`), whose hash is `hash`, and indexes it.
     fn new_chain(&mut self, hash: u64, obj: ObjId, key: &[u8]) -> Option<u32> {
-        let same_hash = self.index.get(&hash).copied().unwrap_or(NIL);
+        // One probe of the index: the entry gives the chain the new one goes in front of.
+        let entry = self.index.entry(hash);
+        let same_hash = match &entry {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(_) => NIL,
+        };
         let c = self.chains.insert(Chain {
             obj,
             key: NodeKey::new(key),
@@ -661,7 +666,7 @@ impl State {
             newest: NIL,
             same_hash,
         })?;
-        self.index.insert(hash, c);
+        entry.insert_entry(c);
         Some(c)
     }
 

@@ -593,3 +593,26 @@ fn swapped_bytes_become_the_page_and_an_unfilled_new_page_keeps_the_frame_bytes(
     drop(page);
     assert_eq!(&cache.read(DB, Pgno(1)).unwrap()[BODY], &image(4)[..]);
 }
+
+#[test]
+fn a_hinted_write_latches_the_page_with_or_without_a_good_hint() {
+    let (log, cache, _disk) = mem_cache(2);
+    create_pages(&cache, &log, 2);
+    let shared = ese_cache::SharedHint::new();
+    assert_eq!(shared.get(), ese_cache::FrameHint::NONE);
+    let hint = cache.read(DB, Pgno(1)).unwrap().hint();
+    shared.set(hint);
+    assert_eq!(shared.get(), hint);
+    {
+        let mut page = cache.write_hinted(DB, Pgno(1), shared.get()).unwrap();
+        assert_eq!(&page[BODY], &image(1)[..]);
+        fill(&mut page, 9);
+        page.mark_dirty(log.append(10));
+    }
+    // A hint for another page (or none) is only a wrong guess: the look-up finds the page.
+    for wrong in [hint, ese_cache::FrameHint::NONE] {
+        let page = cache.write_hinted(DB, Pgno(2), wrong).unwrap();
+        assert_eq!((page.pgno(), &page[BODY]), (Pgno(2), &image(2)[..]));
+    }
+    assert_eq!(&cache.read(DB, Pgno(1)).unwrap()[BODY], &image(9)[..]);
+}

@@ -18,8 +18,13 @@ struct People {
 }
 
 fn people(f: &Fixture) -> People {
+    id_name_table(f, "people", None)
+}
+
+/// A table `table` of an id (its primary key) and a name, with `by_name` an index on the name.
+fn id_name_table(f: &Fixture, table: &str, by_name: Option<&str>) -> People {
     let e = &f.engine;
-    let create = TableCreate::new("people")
+    let mut create = TableCreate::new(table)
         .column("id", col(ColumnType::Long, ColumnGrbit::NOT_NULL))
         .column("name", col(ColumnType::Text, ColumnGrbit::NONE))
         .index(IndexCreate::new(
@@ -27,18 +32,22 @@ fn people(f: &Fixture) -> People {
             b"+id\0\0",
             IndexGrbit(IndexGrbit::PRIMARY.0 | IndexGrbit::UNIQUE.0),
         ));
+    if let Some(index) = by_name {
+        create = create.index(IndexCreate::new(index, b"+name\0\0", IndexGrbit::NONE));
+    }
     let (t, _) = e
         .create_table_column_index(f.sesid, f.dbid, &create)
         .expect("test helper");
-    let id = e
-        .get_table_column_info(f.sesid, t, Some("id"))
-        .expect("test helper")[0]
-        .id;
-    let name = e
-        .get_table_column_info(f.sesid, t, Some("name"))
-        .expect("test helper")[0]
-        .id;
-    People { t, id, name }
+    let column = |name| {
+        e.get_table_column_info(f.sesid, t, Some(name))
+            .expect("test helper")[0]
+            .id
+    };
+    People {
+        t,
+        id: column("id"),
+        name: column("name"),
+    }
 }
 
 fn insert(e: &Engine, s: Sesid, p: &People, id: i32, name: &str) -> ese_api::Result<Vec<u8>> {
@@ -298,29 +307,7 @@ fn closed_and_foreign_table_ids_are_refused() {
 /// A table keyed by id with a secondary index on a long name, so that records fill leaves
 /// quickly and changes near a record split them.
 fn roster(f: &Fixture) -> People {
-    let e = &f.engine;
-    let create = TableCreate::new("roster")
-        .column("id", col(ColumnType::Long, ColumnGrbit::NOT_NULL))
-        .column("name", col(ColumnType::Text, ColumnGrbit::NONE))
-        .index(IndexCreate::new(
-            "pk",
-            b"+id\0\0",
-            IndexGrbit(IndexGrbit::PRIMARY.0 | IndexGrbit::UNIQUE.0),
-        ))
-        .index(IndexCreate::new("by_name", b"+name\0\0", IndexGrbit::NONE));
-    let (t, _) = e
-        .create_table_column_index(f.sesid, f.dbid, &create)
-        .expect("test helper");
-    let column = |name| {
-        e.get_table_column_info(f.sesid, t, Some(name))
-            .expect("test helper")[0]
-            .id
-    };
-    People {
-        t,
-        id: column("id"),
-        name: column("name"),
-    }
+    id_name_table(f, "roster", Some("by_name"))
 }
 
 fn roster_name(id: i32, size: usize) -> String {

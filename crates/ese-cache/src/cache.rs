@@ -613,37 +613,45 @@ impl Cache {
     /// hint, the page evicted or moved) this is [`Cache::read`].
     pub fn read_hinted(&self, db: DbId, pgno: Pgno, hint: FrameHint) -> Result<PageRef<'_>> {
         let key = pack(db, pgno);
-        if hint.key == key
-            && key != KEY_NONE
-            && let Some(frame) = self.frames.get(hint.idx)
-        {
-            // A pin taken outside the shard lock: an eviction that counted no pin may be
-            // under way, but it takes the frame's latch before it unmaps the frame, so a frame
-            // that still names the page under the shared latch holds it, valid, until the
-            // latch is let go.
-            frame.pins.fetch_add(1, Ordering::AcqRel);
-            let pin = Pin {
-                frame,
-                idx: hint.idx,
-            };
-            if frame.key.load(Ordering::Acquire) == key {
-                let latch = frame.page.read();
-                if latch.valid && frame.key.load(Ordering::Acquire) == key {
-                    self.touch(frame);
-                    let shard = self.shard(key);
-                    shard
-                        .hits
-                        .store(shard.hits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                    return Ok(PageRef {
-                        latch,
-                        _pin: pin,
-                        db,
-                        pgno,
-                    });
-                }
+        if let Some((frame, pin)) = self.pin_hinted(key, hint) {
+            let latch = frame.page.read();
+            if latch.valid && frame.key.load(Ordering::Acquire) == key {
+                self.count_hinted_hit(frame, key);
+                return Ok(PageRef {
+                    latch,
+                    _pin: pin,
+                    db,
+                    pgno,
+                });
             }
         }
         self.read(db, pgno)
+    }
+
+    /// Pins the frame `hint` names when it holds the page with `key`, outside the shard lock:
+    /// an eviction that counted no pin may be under way, but it takes the frame's latch
+    /// before it unmaps the frame, so a frame that still names the page once the caller holds
+    /// its latch (which the caller checks again) holds it, valid, until the latch is let go.
+    fn pin_hinted(&self, key: u64, hint: FrameHint) -> Option<(&Frame, Pin<'_>)> {
+        if hint.key != key || key == KEY_NONE {
+            return None;
+        }
+        let frame = self.frames.get(hint.idx)?;
+        frame.pins.fetch_add(1, Ordering::AcqRel);
+        let pin = Pin {
+            frame,
+            idx: hint.idx,
+        };
+        (frame.key.load(Ordering::Acquire) == key).then_some((frame, pin))
+    }
+
+    /// Counts a hit through a frame hint, as the page-table path counts its hits.
+    fn count_hinted_hit(&self, frame: &Frame, key: u64) {
+        self.touch(frame);
+        let shard = self.shard(key);
+        shard
+            .hits
+            .store(shard.hits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     /// [`Cache::write`] through `hint`, as [`Cache::read_hinted`] is [`Cache::read`]: when
@@ -651,38 +659,22 @@ impl Cache {
     /// the page-table look-up.
     pub fn write_hinted(&self, db: DbId, pgno: Pgno, hint: FrameHint) -> Result<PageMut<'_>> {
         let key = pack(db, pgno);
-        if hint.key == key
-            && key != KEY_NONE
-            && let Some(frame) = self.frames.get(hint.idx)
-        {
-            // Pinned outside the shard lock as in `read_hinted`: a frame that still names the
-            // page under its latch holds it, valid, until the latch is let go.
-            frame.pins.fetch_add(1, Ordering::AcqRel);
-            let pin = Pin {
-                frame,
-                idx: hint.idx,
-            };
-            if frame.key.load(Ordering::Acquire) == key {
-                let latch = frame.page.write();
-                if latch.valid && frame.key.load(Ordering::Acquire) == key {
-                    self.touch(frame);
-                    let shard = self.shard(key);
-                    shard
-                        .hits
-                        .store(shard.hits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                    // As in `write_mode`: any record this holder logs lies at or after it.
-                    frame
-                        .writer_floor
-                        .store(self.head_hint.load(Ordering::SeqCst), Ordering::SeqCst);
-                    return Ok(PageMut {
-                        latch,
-                        pin,
-                        db,
-                        pgno,
-                        touched: false,
-                        marked: false,
-                    });
-                }
+        if let Some((frame, pin)) = self.pin_hinted(key, hint) {
+            let latch = frame.page.write();
+            if latch.valid && frame.key.load(Ordering::Acquire) == key {
+                self.count_hinted_hit(frame, key);
+                // As in `write_mode`: any record this holder logs lies at or after it.
+                frame
+                    .writer_floor
+                    .store(self.head_hint.load(Ordering::SeqCst), Ordering::SeqCst);
+                return Ok(PageMut {
+                    latch,
+                    pin,
+                    db,
+                    pgno,
+                    touched: false,
+                    marked: false,
+                });
             }
         }
         self.write(db, pgno)

@@ -663,18 +663,7 @@ impl Cache {
             let latch = frame.page.write();
             if latch.valid && frame.key.load(Ordering::Acquire) == key {
                 self.count_hinted_hit(frame, key);
-                // As in `write_mode`: any record this holder logs lies at or after it.
-                frame
-                    .writer_floor
-                    .store(self.head_hint.load(Ordering::SeqCst), Ordering::SeqCst);
-                return Ok(PageMut {
-                    latch,
-                    pin,
-                    db,
-                    pgno,
-                    touched: false,
-                    marked: false,
-                });
+                return Ok(self.granted(latch, pin, db, pgno));
             }
         }
         self.write(db, pgno)
@@ -714,18 +703,29 @@ impl Cache {
             if !(latch.valid && pin.frame.key.load(Ordering::Acquire) == key) {
                 continue;
             }
-            // Taken under the exclusive latch: any record this holder logs lies at or after it.
-            pin.frame
-                .writer_floor
-                .store(self.head_hint.load(Ordering::SeqCst), Ordering::SeqCst);
-            return Ok(PageMut {
-                latch,
-                pin,
-                db,
-                pgno,
-                touched: false,
-                marked: false,
-            });
+            return Ok(self.granted(latch, pin, db, pgno));
+        }
+    }
+
+    /// The exclusive latch on a pinned frame that holds the page, as a [`PageMut`].
+    fn granted<'a>(
+        &'a self,
+        latch: RwLockWriteGuard<'a, PageBuf>,
+        pin: Pin<'a>,
+        db: DbId,
+        pgno: Pgno,
+    ) -> PageMut<'a> {
+        // Taken under the exclusive latch: any record this holder logs lies at or after it.
+        pin.frame
+            .writer_floor
+            .store(self.head_hint.load(Ordering::SeqCst), Ordering::SeqCst);
+        PageMut {
+            latch,
+            pin,
+            db,
+            pgno,
+            touched: false,
+            marked: false,
         }
     }
 

@@ -54,7 +54,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
 
-use ese_core::hash::FastHashMap;
 use ese_core::params::{ParamValue, Stage, SystemParam};
 use ese_core::{JetErr, Lgpos};
 use ese_txn::{CommitMode, ObjId, Undo, UndoAction, UndoError};
@@ -65,7 +64,7 @@ use crate::engine::{Admit, Engine, Inst, InstState, Runtime};
 use crate::error::{Result, fail};
 use crate::grbit;
 use crate::handle::{Dbid, Instance, Lookup, Sesid};
-use crate::table::CursorEntry;
+use crate::table::Cursors;
 
 /// The undo applied by rollback while there are no tables: nothing to restore (see the
 /// module doc). The table layer will replace it with one that reaches the B-tree.
@@ -126,7 +125,7 @@ pub(crate) struct SessionCore {
     /// The databases the session has open, with how many times.
     pub(crate) open_dbs: Vec<(Arc<AttachedDb>, u32)>,
     /// The session's cursors, by their JET_TABLEID's raw value.
-    pub(crate) cursors: FastHashMap<u64, CursorEntry>,
+    pub(crate) cursors: Cursors,
 }
 
 impl SessionCore {
@@ -169,7 +168,7 @@ impl SessionCore {
 
     /// Closes the session's cursors on database `dbid`.
     pub(crate) fn close_cursors_of(&mut self, dbid: Dbid) {
-        self.cursors.retain(|_, c| c.dbid != dbid);
+        self.cursors.retain(|c| c.dbid != dbid);
     }
 
     /// Closes every cursor and every open database of the session.
@@ -346,7 +345,7 @@ impl Engine {
                 owner: None,
                 commit_default,
                 open_dbs: Vec::new(),
-                cursors: FastHashMap::default(),
+                cursors: Cursors::default(),
             }),
         });
         let entry = SessionEntry {

@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use ese_core::JetErr;
+use ese_core::hash::FastHashMap;
 use ese_table::{
     ColumnId, ColumnInfo, ColumnSpec, EnumColumnId, EnumerateGrbit, EscrowGrbit, MakeKeyGrbit,
     Prep, RangeGrbit, RecordPosition, RetrieveGrbit, SeekGrbit, SetGrbit, TableCreate, TableCursor,
@@ -37,6 +38,92 @@ pub(crate) struct CursorEntry {
     /// Keeps its database alive while the cursor lives.
     _holds: Holds,
     pub(crate) cursor: TableCursor,
+}
+
+/// How many cursors a session keeps in [`Cursors`]' list before it moves them to a hash map.
+const CURSORS_LISTED: usize = 8;
+
+/// A session's cursors by their JET_TABLEID's raw value. A session usually has a few open,
+/// so they are kept in a short list that a call scans (cheaper than hashing the id); past
+/// [`CURSORS_LISTED`] they move to a hash map and stay there until the session closes them
+/// all.
+pub(crate) struct Cursors<E = CursorEntry> {
+    /// The cursors while there are few (and `map` is empty).
+    list: Vec<(u64, E)>,
+    /// The cursors once there were many (and `list` is empty).
+    map: FastHashMap<u64, E>,
+}
+
+impl<E> Default for Cursors<E> {
+    fn default() -> Self {
+        Cursors {
+            list: Vec::new(),
+            map: FastHashMap::default(),
+        }
+    }
+}
+
+impl<E> Cursors<E> {
+    /// The cursor `raw` names.
+    #[inline]
+    pub(crate) fn get(&self, raw: u64) -> Option<&E> {
+        if self.map.is_empty() {
+            self.list.iter().find(|(r, _)| *r == raw).map(|(_, e)| e)
+        } else {
+            self.map.get(&raw)
+        }
+    }
+
+    /// The cursor `raw` names, to change.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, raw: u64) -> Option<&mut E> {
+        if self.map.is_empty() {
+            self.list
+                .iter_mut()
+                .find(|(r, _)| *r == raw)
+                .map(|(_, e)| e)
+        } else {
+            self.map.get_mut(&raw)
+        }
+    }
+
+    /// Adds cursor `raw` (a table id just handed out, so not yet present).
+    pub(crate) fn insert(&mut self, raw: u64, entry: E) {
+        if self.map.is_empty() && self.list.len() < CURSORS_LISTED {
+            self.list.push((raw, entry));
+            return;
+        }
+        self.map.extend(self.list.drain(..));
+        self.map.insert(raw, entry);
+    }
+
+    /// Takes cursor `raw` out.
+    pub(crate) fn remove(&mut self, raw: u64) -> Option<E> {
+        if self.map.is_empty() {
+            let i = self.list.iter().position(|(r, _)| *r == raw)?;
+            Some(self.list.swap_remove(i).1)
+        } else {
+            self.map.remove(&raw)
+        }
+    }
+
+    /// Keeps only the cursors `keep` is true for.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        self.list.retain(|(_, e)| keep(e));
+        self.map.retain(|_, e| keep(e));
+    }
+
+    /// Closes every cursor.
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+        self.map.clear();
+    }
+
+    /// How many cursors there are.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.list.len() + self.map.len()
+    }
 }
 
 /// One column of [`Engine::set_columns`] (JET_SETCOLUMN).
@@ -196,7 +283,7 @@ impl Engine {
             let Some(txn) = txn.as_mut() else {
                 return fail(JetErr::INVALID_SESID);
             };
-            match cursors.get_mut(&tableid.raw()) {
+            match cursors.get_mut(tableid.raw()) {
                 Some(e) => f(&mut e.cursor, txn).map_err(JetError::from),
                 None => fail(JetErr::INVALID_TABLE_ID),
             }
@@ -301,7 +388,7 @@ impl Engine {
             if txn.is_none() {
                 return fail(JetErr::INVALID_SESID);
             }
-            let (dbid, holds, cursor) = match cursors.get(&tableid.raw()) {
+            let (dbid, holds, cursor) = match cursors.get(tableid.raw()) {
                 Some(e) => (e.dbid, e._holds.clone(), e.cursor.dup_cursor()?),
                 None => return fail(JetErr::INVALID_TABLE_ID),
             };
@@ -313,7 +400,7 @@ impl Engine {
     /// JetStopServiceInstance.
     pub fn close_table(&self, sesid: Sesid, tableid: Tableid) -> Result<()> {
         self.enter_db_when_stopped(sesid, |_, _, core| {
-            match core.cursors.remove(&tableid.raw()) {
+            match core.cursors.remove(tableid.raw()) {
                 Some(_) => Ok(()),
                 None => fail(JetErr::INVALID_TABLE_ID),
             }
@@ -844,3 +931,56 @@ pub const JET_BIT_ENUMERATE_TAGGED_ONLY: u32 = 0x40000;
 
 /// JetEscrowUpdate: JET_bitEscrowNoRollback.
 pub const JET_BIT_ESCROW_NO_ROLLBACK: u32 = 0x1;
+
+#[cfg(test)]
+mod tests {
+    use super::{CURSORS_LISTED, Cursors};
+
+    #[test]
+    fn cursors_are_found_closed_and_kept_past_the_list() {
+        let mut c: Cursors<u32> = Cursors::default();
+        let n = CURSORS_LISTED as u64 * 3;
+        for raw in 0..n {
+            c.insert(raw + 100, raw as u32);
+            assert_eq!(c.len(), raw as usize + 1);
+            for seen in 0..=raw {
+                assert_eq!(c.get(seen + 100), Some(&(seen as u32)), "{raw}: {seen}");
+            }
+            assert_eq!(c.get(raw + 101), None, "not handed out yet");
+        }
+        *c.get_mut(105).expect("present") = 999;
+        assert_eq!(c.get(105), Some(&999));
+        assert_eq!(c.remove(105), Some(999));
+        assert_eq!(c.remove(105), None, "closed twice");
+        assert_eq!(c.get_mut(105), None);
+        c.retain(|v| v % 2 == 0);
+        for raw in 0..n {
+            let want = (raw != 5 && raw % 2 == 0).then_some(raw as u32);
+            assert_eq!(c.get(raw + 100).copied(), want, "{raw}");
+        }
+        c.clear();
+        assert_eq!(c.len(), 0);
+        assert_eq!(c.get(100), None);
+        // Empty again: new cursors go back to the list and are found there.
+        c.insert(7, 70);
+        c.insert(8, 80);
+        assert_eq!(c.get(7), Some(&70));
+        assert_eq!(c.remove(8), Some(80));
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn a_short_list_closes_any_member() {
+        let mut c: Cursors<u32> = Cursors::default();
+        for raw in 1..=4 {
+            c.insert(raw, raw as u32 * 10);
+        }
+        assert_eq!(c.remove(1), Some(10));
+        assert_eq!(c.get(4), Some(&40), "moved by the removal, still found");
+        assert_eq!(c.get(1), None);
+        c.retain(|v| *v != 30);
+        assert_eq!(c.get(3), None);
+        assert_eq!(c.get(2), Some(&20));
+        assert_eq!(c.len(), 2);
+    }
+}

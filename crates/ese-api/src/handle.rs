@@ -389,12 +389,14 @@ fn segment_of(index: usize) -> (usize, usize) {
 
 impl<T> HandleDirectory<T> {
     /// The slot `handle`'s index names, if its segment exists.
+    #[inline]
     fn slot(&self, handle: u64) -> Option<&DirSlot<T>> {
         let (k, off) = segment_of((handle & INDEX_MASK) as usize);
         self.segments.get(k)?.get()?.get(off)
     }
 
     /// The value filled in for exactly `handle`, if any.
+    #[inline]
     pub(crate) fn get(&self, handle: u64) -> Option<Arc<T>> {
         match &*self.slot(handle)?.lock() {
             Some((h, v)) if *h == handle => Some(Arc::clone(v)),

@@ -242,10 +242,20 @@ impl Engine {
     /// The session `sesid` names (its instance is `inst`). A live handle is found in the
     /// engine's session directory, under that session's own slot lock; anything else is
     /// answered by the session table under the process lock (tombstone or invalid).
+    #[inline]
     fn resolve_session(&self, sesid: Sesid) -> Result<Arc<SessionShared>> {
-        if let Some(shared) = self.session_dir.get(sesid.raw()) {
-            return Ok(shared);
+        match self.session_dir.get(sesid.raw()) {
+            Some(shared) => Ok(shared),
+            None => self.resolve_session_in_table(sesid),
         }
+    }
+
+    /// [`Engine::resolve_session`] for a handle the directory does not hold: the session
+    /// table answers, under the process lock. Kept out of line so that the directory's hit,
+    /// which every call on a live session takes, stays small enough to inline.
+    #[cold]
+    #[inline(never)]
+    fn resolve_session_in_table(&self, sesid: Sesid) -> Result<Arc<SessionShared>> {
         let p = self.process.lock();
         match p.sessions.get(sesid.raw()) {
             Lookup::Live(e) => Ok(Arc::clone(&e.shared)),

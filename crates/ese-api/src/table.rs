@@ -591,6 +591,7 @@ impl Engine {
     /// value read ([`JET_BIT_RETRIEVE_TAG`]) and the column. [`JET_BIT_RETRIEVE_NULL`] and
     /// [`JET_BIT_RETRIEVE_IGNORE_DEFAULT`] as in ESE. Errors: `JET_errNoCurrentRecord`,
     /// `JET_errRecordDeleted`, `JET_errColumnNotFound`, `JET_errBadColumnId`.
+    #[inline]
     pub fn retrieve_column_ex(
         &self,
         sesid: Sesid,

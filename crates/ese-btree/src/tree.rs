@@ -506,8 +506,8 @@ impl BTree {
 
     /// The insert, with `first` shown the node stored under `key` (if any) once the one
     /// descent has found it: `first` may refuse the insert with its own error. With `probe`
-    /// the tree asks [`VersionCheck::may_modify`](crate::version::VersionCheck::may_modify) whether the node may change; without it
-    /// `first` has answered that question.
+    /// the tree asks [`VersionCheck::may_modify`](crate::version::VersionCheck::may_modify)
+    /// whether the node may change; without it `first` has answered that question.
     fn insert_with<E: From<Error>>(
         &self,
         trx: Trx,

@@ -723,7 +723,6 @@ impl TableCursor {
         }
     }
 
-    /// The primary key a record would have.
     /// The primary key a record would have, built in `buf` when it can be (a buffer kept
     /// from an earlier key saves the allocation).
     fn primary_key(&self, record: &Record, buf: Vec<u8>) -> Result<Option<Vec<u8>>> {
@@ -945,10 +944,6 @@ impl TableCursor {
                             None,
                             Some(record),
                         )?;
-                        if self.schema.long_values.is_none() && update.created.is_empty() {
-                            // No long-value tree, so no long value to settle.
-                            return Ok(Vec::new());
-                        }
                         self.settle_lvs(session, update, None, record)
                     })
                     .or_else(|e| self.temp_insert_error(e).map(|()| Vec::new()))?;

@@ -432,12 +432,9 @@ impl Record {
         let value: Vec<u8> = match class {
             ColumnClass::Fixed => fixed_value(col, data)?,
             ColumnClass::Variable => {
-                if data.len() > col.max_bytes {
-                    warning = Some(Warning::ColumnMaxTruncated);
-                    data[..col.max_bytes].to_vec()
-                } else {
-                    data.to_vec()
-                }
+                let (data, truncated) = variable_value(col, data);
+                warning = truncated;
+                data.to_vec()
             }
             ColumnClass::Tagged => {
                 if let Some(size) = col.coltyp.fixed_size()
@@ -495,11 +492,7 @@ impl Record {
                 if index >= self.variable.len() {
                     return Ok(None);
                 }
-                let (data, warning) = if data.len() > col.max_bytes {
-                    (&data[..col.max_bytes], Some(Warning::ColumnMaxTruncated))
-                } else {
-                    (data, None)
-                };
+                let (data, warning) = variable_value(col, data);
                 let old = self.variable[index].as_ref().map_or(0, Vec::len);
                 let len = self.encoded_len() - old + data.len();
                 let max = schema.record_most_bytes().min(FORMAT_MOST_BYTES);
@@ -1168,6 +1161,15 @@ pub fn normalized_value(col: &ColumnDef, value: &[u8]) -> Result<crate::key::Key
         SegmentData::Value(value)
     };
     layout.index_key(&[data])
+}
+
+/// The part of `data` a variable column `col` stores: at most its maximum length, with
+/// JET_wrnColumnMaxTruncated when it was cut.
+fn variable_value<'d>(col: &ColumnDef, data: &'d [u8]) -> (&'d [u8], Option<Warning>) {
+    match data.get(..col.max_bytes) {
+        Some(kept) if kept.len() < data.len() => (kept, Some(Warning::ColumnMaxTruncated)),
+        _ => (data, None),
+    }
 }
 
 /// A fixed column's stored bytes for `data`: fixed-size types need their exact size; fixed

@@ -44,7 +44,7 @@ pub const SECTOR_PAYLOAD_BYTES: usize = SECTOR_BYTES - SECTOR_HEADER_BYTES;
 /// The magic number at byte 4 of every log file header.
 pub const MAGIC: [u8; 8] = *b"ESERSLG1";
 /// The version of this format.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The smallest log file tests may configure: a header and seven data sectors.
 pub const FILE_SECTORS_MIN: u32 = 8;
 /// The largest log file (JET_paramLogFileSize maximum, 32768 KiB); its last sector number still

@@ -99,7 +99,7 @@ use crate::format::{
     current_name, new_signature, parse_archive_name, sector_start, tmp_name, unix_nanos,
 };
 use crate::reader::{LogReader, scan_generation};
-use crate::record::{FRAME_HEADER_BYTES, LogRecord, RECORD_MAX_BYTES};
+use crate::record::{LogRecord, RECORD_MAX_BYTES, frame_len_of};
 
 // The cache and every session share one log through an `Arc`.
 const _: fn() = || {
@@ -317,7 +317,7 @@ impl Buffer {
         body_len: usize,
         file_sectors: u32,
     ) -> Result<Lgpos, Error> {
-        let frame = FRAME_HEADER_BYTES + body_len;
+        let frame = frame_len_of(body_len);
         let head = self.head;
         if head.generation > GENERATION_MAX {
             return Err(Error::LogSequenceEnd);
@@ -750,7 +750,7 @@ impl Log {
     pub fn append(&self, rec: &LogRecord) -> Result<Lgpos, Error> {
         let max = self.max_record_bytes();
         let body_len = rec.body_len();
-        let frame = FRAME_HEADER_BYTES + body_len;
+        let frame = frame_len_of(body_len);
         if frame > max {
             return Err(Error::RecordTooLarge {
                 bytes: frame,
@@ -1323,10 +1323,23 @@ mod tests {
             undo: Vec::new(),
         };
         let bare = LogRecord::InsertNode(op.clone()).frame_len();
-        let rec = LogRecord::InsertNode(crate::record::PageOp {
-            payload: vec![0xab; frame - bare],
-            ..op
-        });
+        // Varint lengths grow with the payload: find the payload (and a byte or two of undo)
+        // that make the frame exactly `frame` bytes.
+        let mut fits = None;
+        'search: for payload in (frame - bare).saturating_sub(8)..=frame - bare {
+            for undo in 0..4 {
+                let rec = LogRecord::InsertNode(crate::record::PageOp {
+                    payload: vec![0xab; payload],
+                    undo: vec![0xcd; undo],
+                    ..op.clone()
+                });
+                if rec.frame_len() == frame {
+                    fits = Some(rec);
+                    break 'search;
+                }
+            }
+        }
+        let rec = fits.expect("a frame of that size");
         assert_eq!(rec.frame_len(), frame);
         rec
     }

@@ -188,7 +188,7 @@ pub(crate) fn scan_generation(
     // Only used while valid_end < n, where it fits a sector number.
     let end_sector = s as u16;
 
-    // Records: the valid stream must be whole frames. Bounded: each frame is at least 5 bytes.
+    // Records: the valid stream must be whole frames. Bounded: each frame is at least 2 bytes.
     let mut records = Vec::new();
     let mut corrupt_at = None;
     let mut at = 0usize;

@@ -1,18 +1,22 @@
 //! Typed log records and their byte encoding.
 //!
 //! A record travels in a *frame*: its body length, then the body, whose first byte names the
-//! record type. Every integer is little-endian; byte strings carry a `u32` length.
+//! record type. Every integer is a *varint* (unsigned LEB128: seven bits per byte, low bits
+//! first, the high bit set on every byte but the last; at most 10 bytes, the shortest form
+//! only), so the small numbers a record mostly holds take one to three bytes; byte strings
+//! carry a varint length. A page operation stores its `dbtime_after` as the zigzag-encoded
+//! difference from `dbtime_before` (one byte for the usual `+1`).
 //!
 //! ```text
-//!   frame:  | body_len u32 | kind u8 | fields ...                       |
+//!   frame:  | body_len v | kind u8 | fields ...                         |
 //!   page op fields:
-//!           | trx u64 | db u32 | pgno u32 | dbtime_before u64 | dbtime_after u64 |
-//!           | payload_len u32 | payload ... | undo_len u32 | undo ... | (extra pgno u32) |
+//!           | trx v | db v | pgno v | dbtime_before v | zigzag(dbtime_after - before) v |
+//!           | payload_len v | payload ... | undo_len v | undo ... | (extra pgno v) |
 //!   page image fields (kind 23):
-//!           | db u32 | pgno u32 | dbtime u64 | page_bytes u32 | hole_at u32 |
-//!           | image_len u32 | image ... |          (the page without its zeroed hole)
+//!           | db v | pgno v | dbtime v | page_bytes v | hole_at v |
+//!           | image_len v | image ... |            (the page without its zeroed hole)
 //!   page group fields (kind 24):
-//!           | count u32 | (body_len u32 | body)* |  (count >= 1 page-operation or page
+//!           | count v | (body_len v | body)* |      (count >= 1 page-operation or page
 //!                                                    image bodies, kinds 16..=23)
 //! ```
 //!
@@ -40,8 +44,33 @@ use ese_core::{DbId, Dbtime, Pgno, Trx};
 /// The largest encoded frame: a 32 KiB page image as redo plus one as undo, with room to spare.
 pub const RECORD_MAX_BYTES: usize = 256 * 1024;
 
-/// The bytes of a frame's length prefix.
-pub const FRAME_HEADER_BYTES: usize = 4;
+/// The most bytes of a frame's length prefix (a varint of a length below
+/// [`RECORD_MAX_BYTES`]).
+pub const FRAME_HEADER_MAX_BYTES: usize = 3;
+
+const _: () = assert!(RECORD_MAX_BYTES < 1 << (7 * FRAME_HEADER_MAX_BYTES));
+
+/// The bytes a varint of `v` takes.
+pub const fn varint_len(v: u64) -> usize {
+    // 1 for 0..128, one more per further 7 bits.
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
+}
+
+/// The size of a frame whose body is `body_len` bytes.
+pub const fn frame_len_of(body_len: usize) -> usize {
+    varint_len(body_len as u64) + body_len
+}
+
+/// Maps a signed difference onto small unsigned numbers (0, -1, 1, -2, ... to 0, 1, 2, 3, ...).
+fn zigzag(d: i64) -> u64 {
+    ((d << 1) ^ (d >> 63)) as u64
+}
+
+/// The inverse of [`zigzag`].
+fn unzigzag(z: u64) -> i64 {
+    ((z >> 1) as i64) ^ -((z & 1) as i64)
+}
 
 const _: () = assert!(RECORD_MAX_BYTES > 2 * ese_core::limits::PAGE_SIZE_MAX_BYTES + 1024);
 
@@ -172,15 +201,20 @@ impl PageImage {
     }
 
     fn encoded_len(&self) -> usize {
-        4 + 4 + 8 + 4 + 4 + 4 + self.image.len()
+        varint_len(self.db.0.into())
+            + varint_len(self.pgno.0.into())
+            + varint_len(self.dbtime.0)
+            + varint_len(self.page_bytes.into())
+            + varint_len(self.hole_at.into())
+            + bytes_len(&self.image)
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
-        put_u32(out, self.db.0);
-        put_u32(out, self.pgno.0);
-        put_u64(out, self.dbtime.0);
-        put_u32(out, self.page_bytes);
-        put_u32(out, self.hole_at);
+        put_var(out, self.db.0.into());
+        put_var(out, self.pgno.0.into());
+        put_var(out, self.dbtime.0);
+        put_var(out, self.page_bytes.into());
+        put_var(out, self.hole_at.into());
         put_bytes(out, &self.image);
     }
 
@@ -272,7 +306,7 @@ fn corrupt<T>(reason: &'static str) -> Result<T, Corrupt> {
     Err(Corrupt { reason })
 }
 
-/// A bounds-checked little-endian cursor over a body.
+/// A bounds-checked cursor over a body, reading varints.
 struct Reader<'a> {
     bytes: &'a [u8],
 }
@@ -291,61 +325,103 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
 
-    fn u32(&mut self) -> Result<u32, Corrupt> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    /// A varint of at most 64 bits, in its shortest form.
+    fn u64(&mut self) -> Result<u64, Corrupt> {
+        let mut v = 0u64;
+        // Bounded: ten bytes carry 64 bits.
+        for i in 0..10 {
+            let b = self.u8()?;
+            let bits = u64::from(b & 0x7f);
+            if i == 9 && bits > 1 {
+                return corrupt("varint exceeds 64 bits");
+            }
+            v |= bits << (7 * i);
+            if b & 0x80 == 0 {
+                if b == 0 && i > 0 {
+                    return corrupt("varint not in its shortest form");
+                }
+                return Ok(v);
+            }
+        }
+        corrupt("varint exceeds 64 bits")
     }
 
-    fn u64(&mut self) -> Result<u64, Corrupt> {
-        let b = self.take(8)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
+    /// A varint of at most 32 bits.
+    fn u32(&mut self) -> Result<u32, Corrupt> {
+        u32::try_from(self.u64()?).or_else(|_| corrupt("varint exceeds 32 bits"))
+    }
+
+    /// A varint length, then that many bytes.
+    fn slice(&mut self) -> Result<&'a [u8], Corrupt> {
+        let n = usize::try_from(self.u64()?).or_else(|_| corrupt("length out of range"))?;
+        self.take(n)
     }
 
     fn bytes(&mut self) -> Result<Vec<u8>, Corrupt> {
-        let n = self.u32()? as usize;
-        Ok(self.take(n)?.to_vec())
+        Ok(self.slice()?.to_vec())
     }
 }
 
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
+/// Appends `v` as a varint.
+fn put_var(out: &mut Vec<u8>, mut v: u64) {
+    // Bounded: each turn drops seven bits.
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
 }
 
-fn put_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(&v.to_le_bytes());
+/// The encoded size of a byte string: its varint length, then the bytes.
+fn bytes_len(v: &[u8]) -> usize {
+    varint_len(v.len() as u64) + v.len()
 }
 
 fn put_bytes(out: &mut Vec<u8>, v: &[u8]) {
-    // Lengths are bounded by RECORD_MAX_BYTES before anything is encoded.
-    put_u32(out, v.len() as u32);
+    put_var(out, v.len() as u64);
     out.extend_from_slice(v);
 }
 
 impl PageOp {
     /// The encoded size of the fields.
+    /// `dbtime_after` as stored: the zigzag of its difference from `dbtime_before`.
+    fn dbtime_step(&self) -> u64 {
+        zigzag(self.dbtime_after.0.wrapping_sub(self.dbtime_before.0) as i64)
+    }
+
+    /// The encoded size of the fields.
     fn encoded_len(&self) -> usize {
-        8 + 4 + 4 + 8 + 8 + 4 + self.payload.len() + 4 + self.undo.len()
+        varint_len(self.trx.0)
+            + varint_len(self.db.0.into())
+            + varint_len(self.pgno.0.into())
+            + varint_len(self.dbtime_before.0)
+            + varint_len(self.dbtime_step())
+            + bytes_len(&self.payload)
+            + bytes_len(&self.undo)
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
-        put_u64(out, self.trx.0);
-        put_u32(out, self.db.0);
-        put_u32(out, self.pgno.0);
-        put_u64(out, self.dbtime_before.0);
-        put_u64(out, self.dbtime_after.0);
+        put_var(out, self.trx.0);
+        put_var(out, self.db.0.into());
+        put_var(out, self.pgno.0.into());
+        put_var(out, self.dbtime_before.0);
+        put_var(out, self.dbtime_step());
         put_bytes(out, &self.payload);
         put_bytes(out, &self.undo);
     }
 
     fn decode(r: &mut Reader<'_>) -> Result<Self, Corrupt> {
+        let trx = Trx(r.u64()?);
+        let db = DbId(r.u32()?);
+        let pgno = Pgno(r.u32()?);
+        let before = r.u64()?;
+        let after = before.wrapping_add(unzigzag(r.u64()?) as u64);
         Ok(PageOp {
-            trx: Trx(r.u64()?),
-            db: DbId(r.u32()?),
-            pgno: Pgno(r.u32()?),
-            dbtime_before: Dbtime(r.u64()?),
-            dbtime_after: Dbtime(r.u64()?),
+            trx,
+            db,
+            pgno,
+            dbtime_before: Dbtime(before),
+            dbtime_after: Dbtime(after),
             payload: r.bytes()?,
             undo: r.bytes()?,
         })
@@ -417,9 +493,15 @@ impl LogRecord {
     /// The size of the body (type byte and fields), without the frame's length prefix.
     pub fn body_len(&self) -> usize {
         1 + match self {
-            LogRecord::BeginTransaction { .. } | LogRecord::Rollback { .. } => 8 + 1,
-            LogRecord::Commit { .. } => 16,
-            LogRecord::Split { op, .. } | LogRecord::Merge { op, .. } => op.encoded_len() + 4,
+            LogRecord::BeginTransaction { trx, .. } | LogRecord::Rollback { trx, .. } => {
+                varint_len(trx.0) + 1
+            }
+            LogRecord::Commit { trx, commit_trx } => varint_len(trx.0) + varint_len(commit_trx.0),
+            LogRecord::Split { op, new_pgno: p }
+            | LogRecord::Merge {
+                op,
+                sibling_pgno: p,
+            } => op.encoded_len() + varint_len(p.0.into()),
             LogRecord::InsertNode(op)
             | LogRecord::ReplaceNode(op)
             | LogRecord::DeleteNode(op)
@@ -427,17 +509,18 @@ impl LogRecord {
             | LogRecord::FreePage(op) => op.encoded_len(),
             LogRecord::PageImage(img) => img.encoded_len(),
             LogRecord::PageGroup(members) => {
-                4 + members
-                    .iter()
-                    .map(|m| FRAME_HEADER_BYTES + m.body_len())
-                    .sum::<usize>()
+                varint_len(members.len() as u64)
+                    + members
+                        .iter()
+                        .map(|m| frame_len_of(m.body_len()))
+                        .sum::<usize>()
             }
         }
     }
 
     /// The size of the whole frame.
     pub fn frame_len(&self) -> usize {
-        FRAME_HEADER_BYTES + self.body_len()
+        frame_len_of(self.body_len())
     }
 
     /// Appends the frame (length prefix and body) to `out`. Returns `None`, writing nothing,
@@ -447,16 +530,15 @@ impl LogRecord {
         if frame > RECORD_MAX_BYTES {
             return None;
         }
-        self.encode_frame(frame - FRAME_HEADER_BYTES, out);
+        self.encode_frame(self.body_len(), out);
         Some(frame)
     }
 
     /// Appends the frame to `out`, given the body's length as [`LogRecord::body_len`]
     /// computed it. The caller has checked the frame against [`RECORD_MAX_BYTES`].
     pub(crate) fn encode_frame(&self, body_len: usize, out: &mut Vec<u8>) {
-        out.reserve(FRAME_HEADER_BYTES + body_len);
-        // The frame is at most RECORD_MAX_BYTES, so the body length fits a u32.
-        put_u32(out, body_len as u32);
+        out.reserve(frame_len_of(body_len));
+        put_var(out, body_len as u64);
         self.encode_body(out);
     }
 
@@ -470,12 +552,12 @@ impl LogRecord {
         out.push(self.kind());
         match self {
             LogRecord::BeginTransaction { trx, level } | LogRecord::Rollback { trx, level } => {
-                put_u64(out, trx.0);
+                put_var(out, trx.0);
                 out.push(*level);
             }
             LogRecord::Commit { trx, commit_trx } => {
-                put_u64(out, trx.0);
-                put_u64(out, commit_trx.0);
+                put_var(out, trx.0);
+                put_var(out, commit_trx.0);
             }
             LogRecord::Split { op, new_pgno: p }
             | LogRecord::Merge {
@@ -483,7 +565,7 @@ impl LogRecord {
                 sibling_pgno: p,
             } => {
                 op.encode(out);
-                put_u32(out, p.0);
+                put_var(out, p.0.into());
             }
             LogRecord::InsertNode(op)
             | LogRecord::ReplaceNode(op)
@@ -492,10 +574,9 @@ impl LogRecord {
             | LogRecord::FreePage(op) => op.encode(out),
             LogRecord::PageImage(img) => img.encode(out),
             LogRecord::PageGroup(members) => {
-                // The whole frame is bounded by RECORD_MAX_BYTES, so the count fits a u32.
-                put_u32(out, members.len() as u32);
+                put_var(out, members.len() as u64);
                 for m in members {
-                    put_u32(out, m.body_len() as u32);
+                    put_var(out, m.body_len() as u64);
                     m.encode_body(out);
                 }
             }
@@ -536,11 +617,10 @@ impl LogRecord {
                 if count == 0 {
                     return corrupt("empty page group");
                 }
-                // Each member takes at least five bytes, which bounds the allocation.
-                let mut members = Vec::with_capacity(count.min(r.bytes.len() / 5));
+                // Each member takes at least two bytes, which bounds the allocation.
+                let mut members = Vec::with_capacity(count.min(r.bytes.len() / 2));
                 for _ in 0..count {
-                    let len = r.u32()? as usize;
-                    let body = r.take(len)?;
+                    let body = r.slice()?;
                     // Checked before decoding, so a group never nests (and never recurses).
                     match body.first() {
                         None => return corrupt("empty record body"),
@@ -567,11 +647,11 @@ impl LogRecord {
         if body_len == 0 {
             return corrupt("empty record body");
         }
-        if body_len > RECORD_MAX_BYTES - FRAME_HEADER_BYTES {
+        if frame_len_of(body_len) > RECORD_MAX_BYTES {
             return corrupt("record length exceeds RECORD_MAX_BYTES");
         }
         let body = r.take(body_len)?;
-        Ok((Self::decode_body(body)?, FRAME_HEADER_BYTES + body_len))
+        Ok((Self::decode_body(body)?, frame_len_of(body_len)))
     }
 
     /// Decodes a buffer holding exactly one frame.
@@ -753,7 +833,8 @@ pub(crate) mod tests {
         assert_eq!(kinds, [1, 2, 3, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
         for rec in all {
             let frame = rec.encode().unwrap();
-            assert_eq!(frame[4], rec.kind());
+            assert_eq!(frame[varint_len(rec.body_len() as u64)], rec.kind());
+            assert_eq!(frame.len(), rec.frame_len());
             assert_eq!(LogRecord::decode(&frame).unwrap(), rec);
         }
     }
@@ -810,13 +891,13 @@ pub(crate) mod tests {
         let member = LogRecord::InsertNode(op);
         let group = |members: &[&LogRecord]| {
             let mut body = vec![kind::PAGE_GROUP];
-            put_u32(&mut body, members.len() as u32);
+            put_var(&mut body, members.len() as u64);
             for m in members {
                 let frame = m.encode().unwrap();
                 body.extend_from_slice(&frame);
             }
             let mut frame = Vec::new();
-            put_u32(&mut frame, body.len() as u32);
+            put_var(&mut frame, body.len() as u64);
             frame.extend_from_slice(&body);
             frame
         };
@@ -853,16 +934,54 @@ pub(crate) mod tests {
         let mut deep = member.encode().unwrap();
         for _ in 0..10_000 {
             let mut body = vec![kind::PAGE_GROUP];
-            put_u32(&mut body, 1);
+            put_var(&mut body, 1);
             body.extend_from_slice(&deep);
             deep = Vec::new();
-            put_u32(&mut deep, body.len() as u32);
+            put_var(&mut deep, body.len() as u64);
             deep.extend_from_slice(&body);
             if deep.len() > RECORD_MAX_BYTES / 2 {
                 break;
             }
         }
         assert!(LogRecord::decode(&deep).is_err());
+    }
+
+    #[test]
+    fn varints_round_trip_at_every_width() {
+        let mut edges = vec![0u64, 1, u64::MAX, u64::MAX - 1];
+        for bits in 1..64 {
+            edges.extend([(1u64 << bits) - 1, 1u64 << bits]);
+        }
+        for v in edges {
+            let mut out = Vec::new();
+            put_var(&mut out, v);
+            assert_eq!(out.len(), varint_len(v), "{v}");
+            let mut r = Reader { bytes: &out };
+            assert_eq!(r.u64(), Ok(v));
+            assert!(r.bytes.is_empty());
+        }
+        for d in [0i64, 1, -1, 2, -2, i64::MAX, i64::MIN] {
+            assert_eq!(unzigzag(zigzag(d)), d);
+        }
+        assert_eq!(zigzag(1), 2, "the usual dbtime step takes one byte");
+    }
+
+    #[test]
+    fn an_insert_frame_is_small() {
+        // The fixed fields of a typical insert (a trx, a small database id, a page number in
+        // the thousands, a dbtime in the millions, a step of one) take 13 bytes, down from
+        // the 45 of fixed-width fields.
+        let op = PageOp {
+            trx: Trx(90_000),
+            db: DbId(1),
+            pgno: Pgno(7_000),
+            dbtime_before: Dbtime(1_500_000),
+            dbtime_after: Dbtime(1_500_001),
+            payload: vec![1; 216],
+            undo: vec![2; 37],
+        };
+        let frame = LogRecord::InsertNode(op).frame_len();
+        assert_eq!(frame - 216 - 37, 2 + 1 + 3 + 1 + 2 + 3 + 1 + 2 + 1);
     }
 
     #[test]
@@ -876,18 +995,38 @@ pub(crate) mod tests {
         let mut trailing = good.clone();
         trailing.push(0);
         let mut unknown = good.clone();
-        unknown[4] = 0xee;
+        unknown[1] = 0xee;
         let mut long_body = good.clone();
         long_body[0] += 1;
         long_body.push(0);
         let huge = [0xff, 0xff, 0xff, 0x7f, kind::COMMIT];
-        let cases: [(&[u8], &str); 6] = [
+        // A commit whose trx varint runs past 64 bits, and one in a longer form than needed.
+        let wide = [
+            12,
+            kind::COMMIT,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0x02,
+            0,
+        ];
+        let padded = [4, kind::COMMIT, 0x87, 0x00, 9];
+        let cases: [(&[u8], &str); 9] = [
             (&[], "record body ends early"),
             (&[0, 0, 0, 0], "empty record body"),
             (&trailing, "bytes follow the record frame"),
             (&unknown, "unknown record type"),
             (&long_body, "record body has trailing bytes"),
             (&huge, "record length exceeds RECORD_MAX_BYTES"),
+            (&wide, "varint exceeds 64 bits"),
+            (&padded, "varint not in its shortest form"),
+            (&[0x80, 0x80], "record body ends early"),
         ];
         for (bytes, reason) in cases {
             assert_eq!(

@@ -815,7 +815,7 @@ fn multi_generation() -> (Arc<CrashDirectory>, Vec<String>) {
     let dir = Arc::new(CrashDirectory::new());
     let log = Log::open(LogConfig::test_min(dir.clone())).expect("setup");
     let mut sc = Script::default();
-    for i in 0..200u64 {
+    for i in 0..500u64 {
         sc.recs.clear();
         sc.begin(i + 1, 0)
             .put(i + 1, (i % 20) as u32, None, Some(i as u32));
@@ -830,12 +830,20 @@ fn multi_generation() -> (Arc<CrashDirectory>, Vec<String>) {
             CommitMode::Lazy,
         )
         .expect("commit");
-        if i == 150 {
+        if i == 375 {
             log.write_checkpoint(log.head()).expect("checkpoint");
         }
     }
     log.flush_all().expect("flush");
     let names = dir.list().expect("list");
+    // What the tests below rely on: archived generations up to at least 3, and the
+    // checkpoint past generation 1.
+    assert!(
+        names.contains(&ese_log::format::archive_name("edb", 3)),
+        "{names:?}"
+    );
+    let cp = ese_log::read_checkpoint(&*dir, "edb").expect("checkpoint");
+    assert!(cp.lgpos.generation > 1, "{:?}", cp.lgpos);
     (dir, names)
 }
 

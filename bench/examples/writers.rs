@@ -1,0 +1,127 @@
+//! The 4-writer workload again and again on one engine: after a bulk load of ROWS rows, ROUNDS
+//! rounds of THREADS threads making 1,000 single-row durable commits between them, each
+//! round's rate and commit latencies printed. The benchmark runs this workload once per engine
+//! and round (1,000 commits, under 100 ms); this shows how much it moves from one round to
+//! the next on the same engine and disk, and gives a steady phase to trace.
+//!
+//! ```sh
+//! cargo run --release --manifest-path bench/Cargo.toml --example writers -- \
+//!     [ENGINE] [ROWS] [ROUNDS] [THREADS]
+//! strace -f -c -e trace=pwrite64,fdatasync bench/target/release/examples/writers ese-rs 2000 5
+//! ```
+
+use ese_bench::rng;
+use ese_bench::{Commit, Engine, Error, Result};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+/// Seed of the data, the same as the `phases` example's.
+const SEED: u64 = 0x00E5_E0E5_E0E5_E0E5;
+
+/// Durable commits per round, shared between the threads.
+const COMMITS_PER_ROUND: u64 = 1_000;
+
+/// One round's outcome: commits per second, median and p99 latency in microseconds.
+struct Round {
+    rate: f64,
+    p50_us: f64,
+    p99_us: f64,
+}
+
+/// Runs round `r`: `threads` threads making `per` durable single-row commits each, started
+/// together.
+fn round(engine: &dyn Engine, r: u64, threads: u64, per: u64) -> Result<Round> {
+    let barrier = Barrier::new(threads as usize + 1);
+    let (elapsed, results) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let barrier = &barrier;
+                s.spawn(move || -> Result<Vec<Duration>> {
+                    let mut latencies = Vec::with_capacity(per as usize);
+                    barrier.wait();
+                    for c in 0..per {
+                        // Keys of their own, apart from the load's and other rounds'.
+                        let i = (5 << 40) | (r << 20) | (t * per + c);
+                        let start = Instant::now();
+                        engine.write(Commit::Durable, &mut |w| {
+                            w.put(&rng::key(SEED, i), &rng::value(SEED, i))
+                        })?;
+                        latencies.push(start.elapsed());
+                    }
+                    Ok(latencies)
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let results: Vec<Result<Vec<Duration>>> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::new("writer thread", "panicked")))
+            })
+            .collect();
+        (start.elapsed(), results)
+    });
+    let mut latencies = Vec::new();
+    for r in results {
+        latencies.extend(r?);
+    }
+    latencies.sort_unstable();
+    let quantile = |q: f64| {
+        let at = ((latencies.len().saturating_sub(1)) as f64 * q) as usize;
+        latencies
+            .get(at)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e6)
+    };
+    Ok(Round {
+        rate: latencies.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        p50_us: quantile(0.5),
+        p99_us: quantile(0.99),
+    })
+}
+
+/// Loads `rows` rows, then runs and prints `rounds` rounds.
+fn run(engine: &dyn Engine, rows: u64, rounds: u64, threads: u64) -> Result<()> {
+    engine.write(Commit::Durable, &mut |w| {
+        for i in 0..rows {
+            w.put(&rng::key(SEED, i), &rng::value(SEED, i))?;
+        }
+        Ok(())
+    })?;
+    for r in 0..rounds {
+        std::thread::sleep(Duration::from_millis(100));
+        let x = round(engine, r, threads, COMMITS_PER_ROUND / threads)?;
+        println!(
+            "round {r:>3}: {:>8.0} commits/s   p50 {:>6.0} µs   p99 {:>6.0} µs",
+            x.rate, x.p50_us, x.p99_us
+        );
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let mut args = std::env::args().skip(1);
+    let name = args.next().unwrap_or_else(|| "ese-rs".to_string());
+    let mut number = |default: u64| args.next().and_then(|n| n.parse().ok()).unwrap_or(default);
+    let rows = number(20_000);
+    let rounds = number(10);
+    let threads = number(4).clamp(1, COMMITS_PER_ROUND);
+    let Some(spec) = ese_bench::engines().into_iter().find(|s| s.name == name) else {
+        eprintln!("writers: no engine {name}");
+        return std::process::ExitCode::FAILURE;
+    };
+    let dir = std::env::temp_dir().join(format!("ese-bench-writers-{}", std::process::id()));
+    let result = std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::new("writers: create dir", e))
+        .and_then(|()| (spec.open)(&dir))
+        .and_then(|engine| run(engine.as_ref(), rows, rounds, threads));
+    let _ = std::fs::remove_dir_all(&dir);
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("writers: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -70,21 +70,23 @@ impl TrxLog {
 
 impl ese_txn::CommitLog for TrxLog {
     fn log_begin(&self, trx: Trx, level: u8) -> Result<(), ese_txn::LogError> {
+        let rec = LogRecord::BeginTransaction { trx, level };
+        if level > 0 {
+            // A nested begin holds nothing back: the level-0 begin before it already does.
+            self.log.append(&rec)?;
+            return Ok(());
+        }
         // The map is updated under the lock that orders the appends of this record, so a
         // checkpoint computed concurrently either sees the begin or lies before it.
         let mut held = self.held.lock();
-        let at = self
-            .log
-            .append(&LogRecord::BeginTransaction { trx, level })?;
-        if level == 0 {
-            held.insert(
-                trx,
-                Held {
-                    begin: at,
-                    end: None,
-                },
-            );
-        }
+        let at = self.log.append(&rec)?;
+        held.insert(
+            trx,
+            Held {
+                begin: at,
+                end: None,
+            },
+        );
         Ok(())
     }
 
@@ -147,5 +149,41 @@ impl ese_btree::PageLog for TrxLog {
         self.log
             .append(rec)
             .map_err(|e| Box::new(e) as ese_btree::LogError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ese_log::LogConfig;
+    use ese_pageio::MemDirectory;
+    use ese_txn::{CommitLog, CommitMode};
+
+    #[test]
+    fn only_open_level_zero_begins_hold_the_checkpoint_back() {
+        let log = Arc::new(Log::open(LogConfig::test_min(Arc::new(MemDirectory::new()))).unwrap());
+        let t = TrxLog::new(log.clone());
+        assert_eq!(t.checkpoint_limit(), None);
+        let begin = log.head();
+        t.log_begin(Trx(1), 0).unwrap();
+        t.log_begin(Trx(1), 1).unwrap();
+        t.log_begin(Trx(2), 0).unwrap();
+        t.log_begin(Trx(2), 1).unwrap();
+        assert_eq!(t.checkpoint_limit(), Some(begin));
+        // A lazy commit not yet durable still holds it; once durable, the next oldest holds.
+        let at = t.log_commit(Trx(1), Trx(10), CommitMode::Lazy).unwrap();
+        assert_eq!(t.checkpoint_limit(), Some(begin));
+        t.wait_durable(at).unwrap();
+        let second = t.checkpoint_limit().expect("trx 2 is open");
+        assert!(second > begin);
+        t.log_rollback(Trx(2), 1).unwrap();
+        assert_eq!(
+            t.checkpoint_limit(),
+            Some(second),
+            "a nested rollback ends nothing"
+        );
+        t.log_rollback(Trx(2), 0).unwrap();
+        log.flush_all().unwrap();
+        assert_eq!(t.checkpoint_limit(), None);
     }
 }

@@ -156,7 +156,7 @@ pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let (x, y) = (&a[..n], &b[..n]);
     let mut done = 0;
     for (p, q) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
-        let diff = be_word(p) ^ be_word(q);
+        let diff = masked_word(p, 8) ^ masked_word(q, 8);
         if diff != 0 {
             // The first differing byte is the most significant one set in the big-endian xor.
             return done + (diff.leading_zeros() / 8) as usize;
@@ -174,29 +174,60 @@ pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 /// them in place costs less than a call to memcmp.
 #[inline]
 pub fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
-    let n = a.len().min(b.len());
-    let (x, y) = (&a[..n], &b[..n]);
-    let (mut xs, mut ys) = (x.chunks_exact(8), y.chunks_exact(8));
-    for (p, q) in (&mut xs).zip(&mut ys) {
-        let (p, q) = (be_word(p), be_word(q));
-        if p != q {
-            return p.cmp(&q);
-        }
-    }
-    for (p, q) in xs.remainder().iter().zip(ys.remainder()) {
-        if p != q {
-            return p.cmp(q);
-        }
-    }
-    a.len().cmp(&b.len())
+    cmp_tails(a, a.len(), b, b.len())
 }
 
-/// Eight bytes (a chunk of exactly eight) as a big-endian word.
-#[inline]
-fn be_word(chunk: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(chunk);
-    u64::from_be_bytes(w)
+/// The first `len` bytes of `tail` (at most eight) as the high bytes of a big-endian word,
+/// the bytes past `len` zeroed. `tail` may run on past `len` (a suffix read in place runs on
+/// into the rest of the page): reading eight bytes at once and masking is cheaper than
+/// stopping at the end.
+#[inline(always)]
+fn masked_word(tail: &[u8], len: usize) -> u64 {
+    let w = match tail.first_chunk::<8>() {
+        Some(c) => u64::from_be_bytes(*c),
+        // A short tail (a page prefix, a key's end) a byte at a time: fewer instructions
+        // than the call to memcpy a copy into a zeroed word becomes.
+        None => tail
+            .iter()
+            .zip((0..8).rev())
+            .fold(0u64, |w, (&b, at)| w | u64::from(b) << (8 * at)),
+    };
+    w & WORD_MASKS[len.min(8)]
+}
+
+/// `WORD_MASKS[n]` keeps the `n` high bytes of a word.
+const WORD_MASKS: [u64; 9] = {
+    let mut m = [0u64; 9];
+    let mut n = 1;
+    while n < 8 {
+        m[n] = !(u64::MAX >> (8 * n));
+        n += 1;
+    }
+    m[8] = u64::MAX;
+    m
+};
+
+/// Compares the first `la` bytes of `a` with the first `lb` bytes of `b` in memcmp order
+/// (`la <= a.len()` and `lb <= b.len()`), a word at a time. Two masked words that differ
+/// order the strings as memcmp does: their first differing byte is either a real byte of
+/// both, or a zero past the end of the shorter string against a nonzero byte of the longer,
+/// which memcmp also puts after its prefix. Equal words decide by length once either string
+/// ends within them.
+#[inline(always)]
+fn cmp_tails(mut a: &[u8], mut la: usize, mut b: &[u8], mut lb: usize) -> Ordering {
+    loop {
+        let (wa, wb) = (masked_word(a, la), masked_word(b, lb));
+        if wa != wb {
+            return wa.cmp(&wb);
+        }
+        if la <= 8 || lb <= 8 {
+            return la.cmp(&lb);
+        }
+        a = a.get(8..).unwrap_or_default();
+        b = b.get(8..).unwrap_or_default();
+        la -= 8;
+        lb -= 8;
+    }
 }
 
 /// A node read in place from its page.
@@ -372,6 +403,12 @@ impl<'a> RawPage<'a> {
     /// Line `i`, bounds-checked.
     #[inline]
     pub fn line(&self, i: usize) -> Result<&'a [u8]> {
+        Ok(self.line_at(i)?.1)
+    }
+
+    /// Line `i` and where it starts on the page, bounds-checked.
+    #[inline]
+    pub fn line_at(&self, i: usize) -> Result<(usize, &'a [u8])> {
         if i >= self.line_count() {
             return corrupt(self.header.pgno, "a line index is past the tag array");
         }
@@ -379,12 +416,12 @@ impl<'a> RawPage<'a> {
         let offset = raw_u16(self.bytes, at) as usize;
         let size = raw_u16(self.bytes, at + 2) as usize;
         if size == 0 {
-            return Ok(&[]);
+            return Ok((at, &[]));
         }
         if offset < HEADER_BYTES || offset + size > at {
             return corrupt(self.header.pgno, "a line lies outside the data area");
         }
-        Ok(&self.bytes[offset..offset + size])
+        Ok((offset, &self.bytes[offset..offset + size]))
     }
 
     /// Free bytes, holes included.
@@ -399,6 +436,21 @@ impl<'a> RawPage<'a> {
     }
 }
 
+/// A key being searched for on one page, with what [`TreePage::lower_bound`] works out once
+/// for all its probes.
+struct Probe<'k> {
+    /// Where node 0's tag is.
+    first_tag: usize,
+    /// The whole key.
+    key: &'k [u8],
+    /// How many bytes of the page prefix the key begins with.
+    shared: usize,
+    /// The key after those bytes.
+    rest: &'k [u8],
+    /// The first eight bytes of `rest`, as [`masked_word`] reads them.
+    rest_word: u64,
+}
+
 /// A B-tree page read through its lines: the prefix and the nodes.
 #[derive(Clone, Copy, Debug)]
 pub struct TreePage<'a> {
@@ -408,6 +460,8 @@ pub struct TreePage<'a> {
     pub pgno: Pgno,
     /// The page's key prefix (line 0).
     pub prefix: &'a [u8],
+    /// Where the prefix starts on the page (the page runs on past it: its tags follow).
+    prefix_at: usize,
 }
 
 impl<'a> TreePage<'a> {
@@ -420,8 +474,13 @@ impl<'a> TreePage<'a> {
         if view.line_count() == 0 {
             return corrupt(pgno, "a B-tree page has no prefix line");
         }
-        let prefix = view.line(0)?;
-        Ok(TreePage { view, pgno, prefix })
+        let (prefix_at, prefix) = view.line_at(0)?;
+        Ok(TreePage {
+            view,
+            pgno,
+            prefix,
+            prefix_at,
+        })
     }
 
     /// The number of nodes (lines after the prefix).
@@ -444,15 +503,26 @@ impl<'a> TreePage<'a> {
     /// The first node whose key is `>= key` (the count when there is none) and whether its
     /// key equals `key`. On an internal page, the [`NodeFlags::INF`] node compares greater.
     ///
-    /// The key is compared with the page's prefix once; each node then costs one comparison
-    /// of its suffix (or none, when it uses more of the prefix than the key shares).
+    /// The key is compared with the page's prefix once. Most nodes use the whole part of the
+    /// prefix the key shares (a rebuilt page's prefix is its keys' common prefix), so the
+    /// rest of the key is the same for each of them, and its first eight bytes are read as a
+    /// word once: such a node then costs one word of its suffix, read in place, and one
+    /// comparison, unless their first eight bytes agree.
     pub fn lower_bound(&self, key: &[u8]) -> Result<(usize, bool)> {
-        let shared = common_prefix(self.prefix, key);
+        let shared = self.shared_with_prefix(key);
+        let rest = key.get(shared..).unwrap_or_default();
+        let probe = Probe {
+            first_tag: self.view.bytes.len().wrapping_sub(2 * TAG_BYTES),
+            key,
+            shared,
+            rest,
+            rest_word: masked_word(rest, rest.len()),
+        };
         let (mut lo, mut hi) = (0usize, self.count());
         let mut equal_at = None;
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let Some(ord) = self.cmp_node(mid, key, shared) else {
+            let Some(ord) = self.cmp_node(mid, &probe) else {
                 return self.malformed(mid);
             };
             match ord {
@@ -469,22 +539,113 @@ impl<'a> TreePage<'a> {
         Ok((lo, equal_at == Some(lo)))
     }
 
-    /// Compares node `i`'s key with `key`, which shares `shared` bytes with the page prefix;
-    /// `None` when the node is malformed ([`TreePage::malformed`] says how).
+    /// How many bytes of the page prefix `key` begins with. A prefix of at most eight bytes
+    /// (the usual case) against a key of at least eight is one comparison of words, the
+    /// prefix's read in place (the page runs on past the prefix line).
     #[inline(always)]
-    fn cmp_node(&self, i: usize, key: &[u8], shared: usize) -> Option<Ordering> {
-        let (flags, used, suffix) = self.search_parts(i)?;
+    fn shared_with_prefix(&self, key: &[u8]) -> usize {
+        let len = self.prefix.len();
+        let page = self.view.bytes.get(self.prefix_at..).unwrap_or_default();
+        match (page.first_chunk::<8>(), key.first_chunk::<8>()) {
+            (Some(p), Some(k)) if len <= 8 => {
+                let diff = (u64::from_be_bytes(*p) ^ u64::from_be_bytes(*k)) & WORD_MASKS[len];
+                if diff == 0 {
+                    len
+                } else {
+                    (diff.leading_zeros() / 8) as usize
+                }
+            }
+            _ => common_prefix(self.prefix, key),
+        }
+    }
+
+    /// Compares node `i`'s key with the probe's key; `None` when the node is malformed
+    /// ([`TreePage::malformed`] says how). The checks of [`TreePage::node`] are folded
+    /// together, and the suffix is compared where it lies on the page: a search probes many
+    /// nodes and decodes none.
+    #[inline(always)]
+    fn cmp_node(&self, i: usize, probe: &Probe<'_>) -> Option<Ordering> {
+        let bytes = self.view.bytes;
+        // `i` is below the node count (the search's bounds), so the tag lies in the tag
+        // array, which the page's construction checked fits the page; a position that
+        // wrapped would fail the look-up rather than panic.
+        let at = probe.first_tag.wrapping_sub(TAG_BYTES * i);
+        let tag = u32::from_le_bytes(*bytes.get(at..)?.first_chunk::<TAG_BYTES>()?);
+        let (offset, size) = ((tag & 0xffff) as usize, (tag >> 16) as usize);
+        if offset < HEADER_BYTES || offset + size > at {
+            return None;
+        }
+        // The node's header and its suffix's first word, in one look-up: a line of at least
+        // a header ends before the tag at `at`, which leaves eight more bytes of tags.
+        let line = bytes
+            .get(offset..)?
+            .first_chunk::<{ NODE_HEADER_BYTES + 8 }>()?;
+        let head = u64::from_le_bytes(*line.first_chunk::<8>()?);
+        let (flags, used, suffix_len) = (
+            head as u8,
+            usize::from((head >> 8) as u16),
+            usize::from((head >> 24) as u16),
+        );
+        if flags & !NodeFlags::KNOWN != 0 || NODE_HEADER_BYTES + suffix_len > size {
+            return None;
+        }
         if flags & NodeFlags::INF.0 != 0 {
             return Some(Ordering::Greater);
         }
-        if used > shared {
-            // The keys part inside the prefix, at `shared`, or `key` ends there.
-            return Some(match (self.prefix.get(shared), key.get(shared)) {
-                (Some(p), Some(k)) => p.cmp(k),
-                _ => Ordering::Greater,
-            });
+        if used == probe.shared {
+            // The common case: the node's suffix against the rest of the key, whose first
+            // word the search read once (`shared` is within the prefix, so `used` is too).
+            let word = u64::from_be_bytes(*line.last_chunk::<8>()?) & WORD_MASKS[suffix_len.min(8)];
+            if word != probe.rest_word {
+                return Some(word.cmp(&probe.rest_word));
+            }
+            let rest = probe.rest;
+            if suffix_len <= 8 || rest.len() <= 8 {
+                return Some(suffix_len.cmp(&rest.len()));
+            }
+            return self.cmp_suffix(
+                offset + NODE_HEADER_BYTES + 8,
+                suffix_len - 8,
+                rest.get(8..)?,
+            );
         }
-        Some(cmp_bytes(suffix, key.get(used..).unwrap_or_default()))
+        self.cmp_node_slow(offset, used, suffix_len, probe)
+    }
+
+    /// The suffix of `len` bytes at `at` against `rest`, past a first word that agreed.
+    #[inline(never)]
+    fn cmp_suffix(&self, at: usize, len: usize, rest: &[u8]) -> Option<Ordering> {
+        let suffix = self.view.bytes.get(at..)?;
+        if len > suffix.len() {
+            return None;
+        }
+        Some(cmp_tails(suffix, len, rest, rest.len()))
+    }
+
+    /// [`TreePage::cmp_node`] for a node that uses another part of the prefix than the key
+    /// shares.
+    #[inline(never)]
+    fn cmp_node_slow(
+        &self,
+        offset: usize,
+        used: usize,
+        suffix_len: usize,
+        probe: &Probe<'_>,
+    ) -> Option<Ordering> {
+        if used > self.prefix.len() {
+            return None;
+        }
+        if used > probe.shared {
+            // The keys part inside the prefix, at `shared`, or `key` ends there.
+            return Some(
+                match (self.prefix.get(probe.shared), probe.key.get(probe.shared)) {
+                    (Some(p), Some(k)) => p.cmp(k),
+                    _ => Ordering::Greater,
+                },
+            );
+        }
+        let rest = probe.key.get(used..).unwrap_or_default();
+        self.cmp_suffix(offset + NODE_HEADER_BYTES, suffix_len, rest)
     }
 
     /// The error for node `i`, which a search found malformed: the full decode says what.
@@ -492,37 +653,6 @@ impl<'a> TreePage<'a> {
     fn malformed<T>(&self, i: usize) -> Result<T> {
         self.node(i)?;
         corrupt(self.pgno, "a node line is malformed")
-    }
-
-    /// What a search needs of node `i` (its flags, how much of the prefix it uses, its
-    /// suffix), read with the checks of [`TreePage::node`] folded together; `None` when
-    /// any fails.
-    #[inline(always)]
-    fn search_parts(&self, i: usize) -> Option<(u8, usize, &'a [u8])> {
-        let bytes = self.view.bytes;
-        if i + 1 >= self.view.line_count() {
-            return None;
-        }
-        let at = bytes.len().checked_sub(TAG_BYTES * (i + 2))?;
-        let &[o0, o1, s0, s1] = bytes.get(at..at + TAG_BYTES)? else {
-            return None;
-        };
-        let (offset, size) = (
-            usize::from(u16::from_le_bytes([o0, o1])),
-            usize::from(u16::from_le_bytes([s0, s1])),
-        );
-        if offset < HEADER_BYTES || offset + size > at {
-            return None;
-        }
-        let [flags, u0, u1, l0, l1, rest @ ..] = bytes.get(offset..offset + size)? else {
-            return None;
-        };
-        let used = usize::from(u16::from_le_bytes([*u0, *u1]));
-        let suffix_len = usize::from(u16::from_le_bytes([*l0, *l1]));
-        if *flags & !NodeFlags::KNOWN != 0 || used > self.prefix.len() {
-            return None;
-        }
-        Some((*flags, used, rest.get(..suffix_len)?))
     }
 
     /// Every node, owning its bytes.
@@ -764,6 +894,25 @@ mod tests {
             proptest::prop_assert_eq!(common_prefix(&a, &b), shared);
         }
 
+        /// A comparison of strings read in place, with other bytes running on past their
+        /// ends, is memcmp order: across the eight-byte words, at every length, with zero
+        /// bytes (which the masking of a word's tail must not confuse with an end).
+        #[test]
+        fn in_place_comparison_ignores_what_runs_on_past_the_ends(
+            common in proptest::collection::vec(0u8..3, 0..24),
+            a in proptest::collection::vec(0u8..3, 0..12),
+            b in proptest::collection::vec(0u8..3, 0..12),
+            junk_a in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12),
+            junk_b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12),
+        ) {
+            let a = [&common[..], &a[..]].concat();
+            let b = [&common[..], &b[..]].concat();
+            let (ta, tb) = ([&a[..], &junk_a[..]].concat(), [&b[..], &junk_b[..]].concat());
+            proptest::prop_assert_eq!(cmp_tails(&ta, a.len(), &tb, b.len()), a.cmp(&b));
+            proptest::prop_assert_eq!(cmp_tails(&tb, b.len(), &ta, a.len()), b.cmp(&a));
+            proptest::prop_assert_eq!(cmp_tails(&ta, a.len(), &a, a.len()), Ordering::Equal);
+        }
+
         /// The search agrees with a walk of the page's nodes, whatever prefix the page has.
         #[test]
         fn lower_bound_agrees_with_a_linear_walk(
@@ -811,6 +960,45 @@ mod tests {
                     .position(|n| n.flags.contains(NodeFlags::INF) || n.key[..] >= *short)
                     .unwrap_or(nodes.len());
                 proptest::prop_assert_eq!(tp.lower_bound(short).expect("search").0, want);
+            }
+        }
+
+        /// The search agrees with a walk when nodes use different lengths of the page
+        /// prefix (as keys inserted after the page was rebuilt do), keys run across the
+        /// eight-byte words, and keys are prefixes of one another.
+        #[test]
+        fn lower_bound_agrees_with_a_walk_when_nodes_use_less_of_the_prefix(
+            keys in proptest::collection::btree_set(
+                proptest::collection::vec(0u8..3, 0..20), 1..60),
+            uses in proptest::collection::vec(proptest::prelude::any::<u8>(), 60),
+            probes in proptest::collection::vec(proptest::collection::vec(0u8..3, 0..22), 1..30),
+            prefix in proptest::collection::vec(0u8..3, 0..14),
+            internal in proptest::prelude::any::<bool>(),
+        ) {
+            let mut lines = vec![prefix.clone()];
+            for (k, u) in keys.iter().zip(&uses) {
+                let can = common_prefix(&prefix, k);
+                let used = usize::from(*u) % (can + 1);
+                lines.push(encode_line(NodeFlags::NONE, used, &k[used..], &[1, 2, 3, 4]));
+            }
+            if internal {
+                lines.push(encode_line(NodeFlags::INF, 0, &[], &[5; 4]));
+            }
+            let mut page = vec![0u8; 8192];
+            let ops = [crate::redo::LineOp::Format {
+                objid: 2,
+                flags: if internal { PageFlags::NONE } else { PageFlags::LEAF },
+                prev: Pgno::NULL,
+                next: Pgno::NULL,
+                lines,
+            }];
+            crate::redo::apply(&mut page, Pgno(7), &ops, Dbtime(3)).expect("fits");
+            let tp = TreePage::new(&page, Pgno(7)).expect("sound");
+            let sorted: Vec<&Vec<u8>> = keys.iter().collect();
+            for probe in probes.iter().chain(keys.iter()) {
+                let want = sorted.iter().position(|k| *k >= probe).unwrap_or(sorted.len());
+                let equal = sorted.get(want).is_some_and(|k| *k == probe);
+                proptest::prop_assert_eq!(tp.lower_bound(probe).expect("search"), (want, equal));
             }
         }
 

@@ -74,12 +74,11 @@ struct LeafSnap {
 
 impl LeafSnap {
     fn of(tp: &TreePage<'_>, hint: FrameHint) -> LeafSnap {
-        let h = tp.view.header();
         LeafSnap {
             pgno: tp.pgno,
-            dbtime: h.dbtime,
-            prev: h.prev,
-            next: h.next,
+            dbtime: tp.view.dbtime(),
+            prev: tp.view.prev(),
+            next: tp.view.next(),
             hint,
         }
     }

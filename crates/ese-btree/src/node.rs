@@ -339,7 +339,24 @@ pub fn decode_line<'a>(pgno: Pgno, line: &'a [u8], prefix: &'a [u8]) -> Result<N
 #[derive(Clone, Copy, Debug)]
 pub struct RawPage<'a> {
     bytes: &'a [u8],
-    header: PageHeader,
+    /// The header's flags, checked when the page was read.
+    flags: PageFlags,
+    /// The header's line count, checked against the page size.
+    line_count: u16,
+    /// The page number the page was read as (errors name it).
+    pgno: Pgno,
+}
+
+/// The little-endian `u16` at `at` of a header.
+#[inline(always)]
+fn header_u16(h: &[u8; HEADER_BYTES], at: usize) -> u16 {
+    u16::from_le_bytes([h[at], h[at + 1]])
+}
+
+/// The little-endian `u32` at `at` of a header.
+#[inline(always)]
+fn header_u32(h: &[u8; HEADER_BYTES], at: usize) -> u32 {
+    u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]])
 }
 
 fn raw_u16(b: &[u8], at: usize) -> u16 {
@@ -348,7 +365,10 @@ fn raw_u16(b: &[u8], at: usize) -> u16 {
 }
 
 impl<'a> RawPage<'a> {
-    /// Reads the header of `bytes`, checking the size and the line count.
+    /// Reads the header of `bytes`, checking the size, the flags, the line count and the
+    /// free byte count. Only the fields a read needs on every visit are kept; the others
+    /// are read when asked for ([`RawPage::header`]).
+    #[inline]
     pub fn new(bytes: &'a [u8], pgno: Pgno) -> Result<RawPage<'a>> {
         if !ese_core::limits::is_valid_page_size(bytes.len()) {
             return corrupt(pgno, "the page buffer is not a valid page size");
@@ -357,37 +377,87 @@ impl<'a> RawPage<'a> {
         let Some(h) = bytes.first_chunk::<HEADER_BYTES>() else {
             return corrupt(pgno, "the page buffer is not a valid page size");
         };
-        let u16_at = |at: usize| u16::from_le_bytes([h[at], h[at + 1]]);
-        let u32_at = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
-        let Some(flags) = PageFlags::from_bits(u32_at(FLAGS_OFFSET)) else {
+        let Some(flags) = PageFlags::from_bits(header_u32(h, FLAGS_OFFSET)) else {
             return corrupt(pgno, "unknown page flag bits are set");
         };
-        let dbtime =
-            u64::from(u32_at(DBTIME_OFFSET)) | (u64::from(u32_at(DBTIME_OFFSET + 4)) << 32);
-        let header = PageHeader {
-            checksum: u32_at(0),
-            pgno: Pgno(u32_at(PGNO_OFFSET)),
-            dbtime: Dbtime(dbtime),
-            prev: Pgno(u32_at(PREV_OFFSET)),
-            next: Pgno(u32_at(NEXT_OFFSET)),
-            objid: u32_at(OBJID_OFFSET),
-            flags,
-            free_bytes: u16_at(FREE_OFFSET),
-            uncommitted_free_bytes: u16_at(UNCOMMITTED_FREE_OFFSET),
-            data_end: u16_at(DATA_END_OFFSET),
-            line_count: u16_at(LINE_COUNT_OFFSET),
-        };
-        if HEADER_BYTES + TAG_BYTES * header.line_count as usize > bytes.len()
-            || header.free_bytes as usize > bytes.len() - HEADER_BYTES
+        let line_count = header_u16(h, LINE_COUNT_OFFSET);
+        if HEADER_BYTES + TAG_BYTES * line_count as usize > bytes.len()
+            || header_u16(h, FREE_OFFSET) as usize > bytes.len() - HEADER_BYTES
         {
             return corrupt(pgno, "the line count or free byte count is out of range");
         }
-        Ok(RawPage { bytes, header })
+        Ok(RawPage {
+            bytes,
+            flags,
+            line_count,
+            pgno,
+        })
+    }
+
+    /// The fixed-size header (the constructor checked the page holds one).
+    #[inline(always)]
+    fn head(&self) -> &'a [u8; HEADER_BYTES] {
+        self.bytes
+            .first_chunk::<HEADER_BYTES>()
+            .unwrap_or(&[0; HEADER_BYTES])
     }
 
     /// The header fields.
     pub fn header(&self) -> PageHeader {
-        self.header
+        let h = self.head();
+        PageHeader {
+            checksum: header_u32(h, 0),
+            pgno: self.page_pgno(),
+            dbtime: self.dbtime(),
+            prev: self.prev(),
+            next: self.next(),
+            objid: self.objid(),
+            flags: self.flags,
+            free_bytes: header_u16(h, FREE_OFFSET),
+            uncommitted_free_bytes: header_u16(h, UNCOMMITTED_FREE_OFFSET),
+            data_end: header_u16(h, DATA_END_OFFSET),
+            line_count: self.line_count,
+        }
+    }
+
+    /// The header's flags.
+    #[inline]
+    pub fn flags(&self) -> PageFlags {
+        self.flags
+    }
+
+    /// The page number the header holds.
+    #[inline]
+    pub fn page_pgno(&self) -> Pgno {
+        Pgno(header_u32(self.head(), PGNO_OFFSET))
+    }
+
+    /// The header's object id.
+    #[inline]
+    pub fn objid(&self) -> u32 {
+        header_u32(self.head(), OBJID_OFFSET)
+    }
+
+    /// The header's dbtime.
+    #[inline]
+    pub fn dbtime(&self) -> Dbtime {
+        let h = self.head();
+        Dbtime(
+            u64::from(header_u32(h, DBTIME_OFFSET))
+                | (u64::from(header_u32(h, DBTIME_OFFSET + 4)) << 32),
+        )
+    }
+
+    /// The previous page at this level.
+    #[inline]
+    pub fn prev(&self) -> Pgno {
+        Pgno(header_u32(self.head(), PREV_OFFSET))
+    }
+
+    /// The next page at this level.
+    #[inline]
+    pub fn next(&self) -> Pgno {
+        Pgno(header_u32(self.head(), NEXT_OFFSET))
     }
 
     /// The page size.
@@ -396,8 +466,9 @@ impl<'a> RawPage<'a> {
     }
 
     /// The number of lines.
+    #[inline]
     pub fn line_count(&self) -> usize {
-        self.header.line_count as usize
+        usize::from(self.line_count)
     }
 
     /// Line `i`, bounds-checked.
@@ -410,7 +481,7 @@ impl<'a> RawPage<'a> {
     #[inline]
     pub fn line_at(&self, i: usize) -> Result<(usize, &'a [u8])> {
         if i >= self.line_count() {
-            return corrupt(self.header.pgno, "a line index is past the tag array");
+            return corrupt(self.pgno, "a line index is past the tag array");
         }
         let at = self.bytes.len() - TAG_BYTES * (i + 1);
         let offset = raw_u16(self.bytes, at) as usize;
@@ -419,20 +490,22 @@ impl<'a> RawPage<'a> {
             return Ok((at, &[]));
         }
         if offset < HEADER_BYTES || offset + size > at {
-            return corrupt(self.header.pgno, "a line lies outside the data area");
+            return corrupt(self.pgno, "a line lies outside the data area");
         }
         Ok((offset, &self.bytes[offset..offset + size]))
     }
 
     /// Free bytes, holes included.
     pub fn free_bytes(&self) -> usize {
-        self.header.free_bytes as usize
+        usize::from(header_u16(self.head(), FREE_OFFSET))
     }
 
     /// Free bytes an insert may take.
     pub fn available_bytes(&self) -> usize {
-        self.free_bytes()
-            .saturating_sub(self.header.uncommitted_free_bytes as usize)
+        self.free_bytes().saturating_sub(usize::from(header_u16(
+            self.head(),
+            UNCOMMITTED_FREE_OFFSET,
+        )))
     }
 }
 
@@ -468,7 +541,7 @@ impl<'a> TreePage<'a> {
     /// Reads the page's header and its prefix line.
     pub fn new(bytes: &'a [u8], pgno: Pgno) -> Result<TreePage<'a>> {
         let view = RawPage::new(bytes, pgno)?;
-        if view.header().pgno != pgno {
+        if view.page_pgno() != pgno {
             return corrupt(pgno, "the page holds another page number");
         }
         if view.line_count() == 0 {
@@ -497,7 +570,7 @@ impl<'a> TreePage<'a> {
 
     /// Whether the page is a leaf.
     pub fn is_leaf(&self) -> bool {
-        self.view.header().flags.contains(PageFlags::LEAF)
+        self.view.flags().contains(PageFlags::LEAF)
     }
 
     /// The first node whose key is `>= key` (the count when there is none) and whether its

@@ -338,10 +338,10 @@ impl BTree {
 
     pub(crate) fn tree_page<'a>(&self, bytes: &'a [u8], pgno: Pgno) -> Result<TreePage<'a>> {
         let tp = TreePage::new(bytes, pgno)?;
-        if tp.view.header().objid != self.objid {
+        if tp.view.objid() != self.objid {
             return corrupt(pgno, "the page belongs to another object");
         }
-        if tp.view.header().flags.contains(PageFlags::EMPTY) {
+        if tp.view.flags().contains(PageFlags::EMPTY) {
             return corrupt(pgno, "the tree reaches a freed page");
         }
         Ok(tp)
@@ -472,7 +472,7 @@ impl BTree {
             if !tp.is_leaf() {
                 return Ok(None);
             }
-            let at_index = tp.view.header().dbtime == hint.dbtime
+            let at_index = tp.view.dbtime() == hint.dbtime
                 && hint.index < tp.count()
                 && tp.node(hint.index)?.cmp_key(key).is_eq();
             let i = if at_index {

@@ -452,6 +452,12 @@ enum Pinned<'a> {
 pub struct Cache {
     frames: Box<[Frame]>,
     shards: Box<[Shard]>,
+    /// Where pages were last found, direct-mapped by key: a [`Cache::read`] tries the frame
+    /// its slot names before the page table, as [`Cache::read_hinted`] does (a slot is only a
+    /// guess, checked under the frame's latch). A hit this way takes no shard lock and no
+    /// hash look-up; a slot is written only when it changes, so readers of the same pages on
+    /// many threads leave its cache line shared.
+    recent: Box<[SharedHint]>,
     dbs: RwLock<HashMap<DbId, Arc<Db>>>,
     log: Arc<dyn WriteAheadLog>,
     config: CacheConfig,
@@ -487,6 +493,9 @@ impl Cache {
         Self {
             frames: (0..capacity).map(|_| Frame::new()).collect(),
             shards: (0..PAGE_TABLE_SHARDS).map(|_| Shard::default()).collect(),
+            recent: (0..capacity.next_power_of_two())
+                .map(|_| SharedHint::new())
+                .collect(),
             dbs: RwLock::new(HashMap::new()),
             log,
             config,
@@ -584,8 +593,31 @@ impl Cache {
     }
 
     /// Pins page `pgno` of `db` with a shared latch, reading and verifying it on a miss (ESE's
-    /// BFReadLatch).
+    /// BFReadLatch). The frame the page was last found in is tried first, without the page
+    /// table.
+    #[inline]
     pub fn read(&self, db: DbId, pgno: Pgno) -> Result<PageRef<'_>> {
+        let key = pack(db, pgno);
+        let slot = self.recent_slot(key);
+        if let Some(page) = self.read_at(db, pgno, key, slot.get()) {
+            return Ok(page);
+        }
+        let page = self.read_mapped(db, pgno)?;
+        slot.set(page.hint());
+        Ok(page)
+    }
+
+    /// The slot of [`Cache::recent`] for `key`.
+    #[inline]
+    fn recent_slot(&self, key: u64) -> &SharedHint {
+        // The low bits of the mix choose the slot (the shard takes the top ones); the table
+        // is a power of two long and never empty.
+        let mask = self.recent.len().wrapping_sub(1);
+        &self.recent[mix(key) as usize & mask]
+    }
+
+    /// [`Cache::read`] through the page table.
+    fn read_mapped(&self, db: DbId, pgno: Pgno) -> Result<PageRef<'_>> {
         let key = pack(db, pgno);
         loop {
             let (pin, latch) = match self.pin(db, pgno, Mode::Read)? {
@@ -612,20 +644,27 @@ impl Cache {
     /// holds the page, it is pinned and latched without the page-table look-up; otherwise (no
     /// hint, the page evicted or moved) this is [`Cache::read`].
     pub fn read_hinted(&self, db: DbId, pgno: Pgno, hint: FrameHint) -> Result<PageRef<'_>> {
-        let key = pack(db, pgno);
-        if let Some((frame, pin)) = self.pin_hinted(key, hint) {
-            let latch = frame.page.read();
-            if latch.valid && frame.key.load(Ordering::Acquire) == key {
-                self.count_hinted_hit(frame, key);
-                return Ok(PageRef {
-                    latch,
-                    _pin: pin,
-                    db,
-                    pgno,
-                });
-            }
+        match self.read_at(db, pgno, pack(db, pgno), hint) {
+            Some(page) => Ok(page),
+            None => self.read(db, pgno),
         }
-        self.read(db, pgno)
+    }
+
+    /// The page with `key` latched in the frame `hint` names, if that frame holds it.
+    #[inline]
+    fn read_at(&self, db: DbId, pgno: Pgno, key: u64, hint: FrameHint) -> Option<PageRef<'_>> {
+        let (frame, pin) = self.pin_hinted(key, hint)?;
+        let latch = frame.page.read();
+        if latch.valid && frame.key.load(Ordering::Acquire) == key {
+            self.count_hinted_hit(frame, key);
+            return Some(PageRef {
+                latch,
+                _pin: pin,
+                db,
+                pgno,
+            });
+        }
+        None
     }
 
     /// Pins the frame `hint` names when it holds the page with `key`, outside the shard lock:

@@ -616,3 +616,35 @@ fn a_hinted_write_latches_the_page_with_or_without_a_good_hint() {
     }
     assert_eq!(&cache.read(DB, Pgno(1)).unwrap()[BODY], &image(9)[..]);
 }
+
+#[test]
+fn reads_through_the_recent_frame_table_never_return_another_page() {
+    // Four frames for forty pages: the table's slots and the frames they name are reused
+    // all the time, on one thread and on two at once.
+    let (log, cache, _disk) = mem_cache(4);
+    create_pages(&cache, &log, 40);
+    let walk = |seed: u64| {
+        let mut x = seed;
+        for _ in 0..3000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let p = (x >> 33) % 40 + 1;
+            let page = cache.read(DB, Pgno(p as u32)).unwrap();
+            assert_eq!(page.pgno(), Pgno(p as u32));
+            assert_eq!(&page[BODY], &image(p)[..], "page {p}");
+        }
+    };
+    walk(7);
+    std::thread::scope(|s| {
+        s.spawn(|| walk(11));
+        s.spawn(|| walk(13));
+    });
+    // A page read again at once is found through its slot, and counted as a hit.
+    drop(cache.read(DB, Pgno(3)).unwrap());
+    let before = cache.stats();
+    drop(cache.read(DB, Pgno(3)).unwrap());
+    let after = cache.stats();
+    assert_eq!((after.hits, after.misses), (before.hits + 1, before.misses));
+    cache.check_invariants().unwrap();
+}

@@ -32,7 +32,7 @@ use ese_core::{Dbtime, Pgno};
 
 use crate::db::Database;
 use crate::error::{Result, corrupt};
-use crate::node::{Node, NodeFlags, TreePage};
+use crate::node::{Node, NodeFlags, PageShape, TreePage};
 use crate::redo::page_dbtime;
 use crate::tree::{BTree, MAX_DEPTH};
 
@@ -70,6 +70,9 @@ struct LeafSnap {
     next: Pgno,
     /// Where the cache held the leaf, so the next move re-latches it without a look-up.
     hint: FrameHint,
+    /// The leaf's layout, so the next move reads it without parsing it again while its
+    /// dbtime is unchanged.
+    shape: PageShape,
 }
 
 impl LeafSnap {
@@ -80,6 +83,7 @@ impl LeafSnap {
             prev: tp.view.prev(),
             next: tp.view.next(),
             hint,
+            shape: tp.shape(),
         }
     }
 }
@@ -397,18 +401,38 @@ impl<'t> Cursor<'t> {
     }
 
     /// The first node `resolve` accepts at or after `start` on `page`'s level.
+    ///
+    /// `known` is the cursor's snapshot of `page` when its dbtime is unchanged since: the page
+    /// is then read without parsing it again.
     fn forward<'d>(
         &mut self,
         db: &'d Database,
         mut page: PageRef<'d>,
         mut start: usize,
+        mut known: Option<LeafSnap>,
         resolve: ResolveInPlace<'_>,
     ) -> Result<bool> {
         let mut from = None;
         let (mut hops, mut bound) = (0u64, None);
         loop {
-            let tp = self.tree.leaf_page(&page)?;
-            let snap = LeafSnap::of(&tp, page.hint());
+            let again = known.take().and_then(|snap| {
+                let tp = TreePage::again(&page, snap.pgno, &snap.shape)?;
+                Some((
+                    tp,
+                    LeafSnap {
+                        hint: page.hint(),
+                        ..snap
+                    },
+                ))
+            });
+            let (tp, snap) = match again {
+                Some(known) => known,
+                None => {
+                    let tp = self.tree.leaf_page(&page)?;
+                    let snap = LeafSnap::of(&tp, page.hint());
+                    (tp, snap)
+                }
+            };
             if let Some(from) = from
                 && snap.prev != from
             {
@@ -439,18 +463,38 @@ impl<'t> Cursor<'t> {
     }
 
     /// The last node `resolve` accepts before `end` on `page`'s level.
+    ///
+    /// `known` is the cursor's snapshot of `page` when its dbtime is unchanged since: the page
+    /// is then read without parsing it again.
     fn backward<'d>(
         &mut self,
         db: &'d Database,
         mut page: PageRef<'d>,
         mut end: usize,
+        mut known: Option<LeafSnap>,
         resolve: ResolveInPlace<'_>,
     ) -> Result<bool> {
         let mut from = None;
         let (mut hops, mut bound) = (0u64, None);
         loop {
-            let tp = self.tree.leaf_page(&page)?;
-            let snap = LeafSnap::of(&tp, page.hint());
+            let again = known.take().and_then(|snap| {
+                let tp = TreePage::again(&page, snap.pgno, &snap.shape)?;
+                Some((
+                    tp,
+                    LeafSnap {
+                        hint: page.hint(),
+                        ..snap
+                    },
+                ))
+            });
+            let (tp, snap) = match again {
+                Some(known) => known,
+                None => {
+                    let tp = self.tree.leaf_page(&page)?;
+                    let snap = LeafSnap::of(&tp, page.hint());
+                    (tp, snap)
+                }
+            };
             if let Some(from) = from
                 && snap.next != from
             {
@@ -503,7 +547,7 @@ impl<'t> Cursor<'t> {
     fn first_locked(&mut self, db: &Database, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let leaf = self.tree.edge_leaf(false)?;
         let page = db.cache().read(db.id(), leaf)?;
-        self.forward(db, page, 0, resolve)
+        self.forward(db, page, 0, None, resolve)
     }
 
     /// Moves to the last record (ESE's JetMove JET_MoveLast).
@@ -528,7 +572,7 @@ impl<'t> Cursor<'t> {
     fn last_locked(&mut self, db: &Database, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let leaf = self.tree.edge_leaf(true)?;
         let page = db.cache().read(db.id(), leaf)?;
-        self.backward(db, page, usize::MAX, resolve)
+        self.backward(db, page, usize::MAX, None, resolve)
     }
 
     /// Moves to the record `op` finds for `key` (ESE's JetSeek); on `None` the cursor is on
@@ -598,19 +642,26 @@ impl<'t> Cursor<'t> {
         }
         match op {
             SeekOp::Eq => Ok(self.clear()),
-            SeekOp::Ge | SeekOp::Gt => self.forward(db, page, i + usize::from(equal), resolve),
-            SeekOp::Le | SeekOp::Lt => self.backward(db, page, i, resolve),
+            SeekOp::Ge | SeekOp::Gt => {
+                self.forward(db, page, i + usize::from(equal), None, resolve)
+            }
+            SeekOp::Le | SeekOp::Lt => self.backward(db, page, i, None, resolve),
         }
     }
 
     /// The current leaf, read again, when its dbtime is still the one the cursor saw; the
     /// cursor's position on it is then still good.
+    #[inline]
     fn unchanged_leaf<'d>(&mut self, db: &'d Database) -> Result<Option<PageRef<'d>>> {
-        let Some(snap) = self.leaf.take() else {
+        let Some(snap) = self.leaf.as_ref() else {
             return Ok(None);
         };
         let page = db.cache().read_hinted(db.id(), snap.pgno, snap.hint)?;
-        Ok((page_dbtime(&page) == snap.dbtime).then_some(page))
+        if page_dbtime(&page) == snap.dbtime {
+            return Ok(Some(page));
+        }
+        self.leaf = None;
+        Ok(None)
     }
 
     /// Moves to the next record (ESE's JetMove JET_MoveNext); from no record, to the first.
@@ -634,8 +685,8 @@ impl<'t> Cursor<'t> {
             return self.first_locked(&db, resolve);
         }
         if let Some(page) = self.unchanged_leaf(&db)? {
-            let start = self.index + 1;
-            return self.forward(&db, page, start, resolve);
+            let (start, known) = (self.index + 1, self.leaf.take());
+            return self.forward(&db, page, start, known, resolve);
         }
         let cur = self
             .current
@@ -667,8 +718,8 @@ impl<'t> Cursor<'t> {
             return self.last_locked(&db, resolve);
         }
         if let Some(page) = self.unchanged_leaf(&db)? {
-            let end = self.index;
-            return self.backward(&db, page, end, resolve);
+            let (end, known) = (self.index, self.leaf.take());
+            return self.backward(&db, page, end, known, resolve);
         }
         let cur = self
             .current
@@ -697,9 +748,9 @@ impl<'t> Cursor<'t> {
             let i = (scaled.floor() as usize).min(count.saturating_sub(1));
             f = (scaled - i as f64).clamp(0.0, 1.0);
             if tp.is_leaf() {
-                let found = self.forward(&db, page, i, &mut live)? || {
+                let found = self.forward(&db, page, i, None, &mut live)? || {
                     let page = db.cache().read(db.id(), pgno)?;
-                    self.backward(&db, page, i, &mut live)?
+                    self.backward(&db, page, i, None, &mut live)?
                 };
                 return Ok(self.found(found));
             }
@@ -887,6 +938,38 @@ mod tests {
     #[test]
     fn a_backward_walk_sees_changes_made_between_moves() {
         walk_with_changes(false);
+    }
+
+    #[test]
+    fn a_step_sees_a_leaf_changed_in_place_with_as_many_nodes() {
+        // Replacing the next record's data changes the leaf (a new dbtime) but not its node
+        // count: the step must read the leaf afresh, not by the layout it saw before.
+        let env = TestDb::new(4096, 256, 16, false).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        for i in 0..600 {
+            tree.insert(Trx::MIN, &k(i), &[1; 20]).unwrap();
+        }
+        let mut c = tree.cursor();
+        let mut e = c.first().unwrap();
+        let mut n = 0u32;
+        while let Some(x) = e {
+            assert_eq!(x.key, k(n));
+            let want = if n % 2 == 1 {
+                vec![2u8; 30 + n as usize % 7]
+            } else {
+                vec![1; 20]
+            };
+            assert_eq!(x.data, want, "record {n}");
+            let next = n + 1;
+            if next % 2 == 1 && next < 600 {
+                let data = vec![2u8; 30 + next as usize % 7];
+                tree.replace(Trx::MIN, &k(next), &data).unwrap();
+            }
+            n += 1;
+            e = c.move_next().unwrap();
+        }
+        assert_eq!(n, 600);
+        tree.check_invariants().unwrap();
     }
 
     #[test]

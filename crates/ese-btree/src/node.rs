@@ -524,6 +524,17 @@ struct Probe<'k> {
     rest_word: u64,
 }
 
+/// A page's layout as one visit found it ([`TreePage::shape`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PageShape {
+    flags: PageFlags,
+    line_count: u16,
+    objid: u32,
+    // Offsets on a page, which is at most 32 KiB.
+    prefix_at: u16,
+    prefix_len: u16,
+}
+
 /// A B-tree page read through its lines: the prefix and the nodes.
 #[derive(Clone, Copy, Debug)]
 pub struct TreePage<'a> {
@@ -553,6 +564,49 @@ impl<'a> TreePage<'a> {
             pgno,
             prefix,
             prefix_at,
+        })
+    }
+
+    /// What [`TreePage::again`] needs to read this page again without parsing it.
+    pub(crate) fn shape(&self) -> PageShape {
+        PageShape {
+            flags: self.view.flags,
+            line_count: self.view.line_count,
+            objid: self.view.objid(),
+            prefix_at: self.prefix_at as u16,
+            prefix_len: self.prefix.len() as u16,
+        }
+    }
+
+    /// The page `bytes` read as it was when `shape` was taken from it, without the checks
+    /// of [`TreePage::new`]: for a page whose dbtime is unchanged since (every change stamps
+    /// a new one), so its bytes are those the checks passed. The header's flags, line count
+    /// and object id are compared all the same, and the prefix must lie on the page; `None`
+    /// (parse it) when any differs. Every later read of the page is bounds-checked as ever.
+    #[inline]
+    pub(crate) fn again(bytes: &'a [u8], pgno: Pgno, shape: &PageShape) -> Option<TreePage<'a>> {
+        let h = bytes.first_chunk::<HEADER_BYTES>()?;
+        let line_count = usize::from(shape.line_count);
+        if header_u32(h, FLAGS_OFFSET) != shape.flags.bits()
+            || header_u16(h, LINE_COUNT_OFFSET) != shape.line_count
+            || header_u32(h, OBJID_OFFSET) != shape.objid
+            || HEADER_BYTES + TAG_BYTES * line_count > bytes.len()
+            || line_count == 0
+        {
+            return None;
+        }
+        let (at, len) = (usize::from(shape.prefix_at), usize::from(shape.prefix_len));
+        let prefix = bytes.get(at..at + len)?;
+        Some(TreePage {
+            view: RawPage {
+                bytes,
+                flags: shape.flags,
+                line_count: shape.line_count,
+                pgno,
+            },
+            pgno,
+            prefix,
+            prefix_at: at,
         })
     }
 
@@ -1073,6 +1127,65 @@ mod tests {
                 let equal = sorted.get(want).is_some_and(|k| *k == probe);
                 proptest::prop_assert_eq!(tp.lower_bound(probe).expect("search"), (want, equal));
             }
+        }
+
+        /// A page read again by its shape reads as a parse of it does; a page whose flags,
+        /// line count or object id moved on is parsed instead; any bytes under a shape never
+        /// panic.
+        #[test]
+        fn a_page_read_again_by_its_shape_matches_a_parse_and_garbage_never_panics(
+            keys in proptest::collection::btree_set(
+                proptest::collection::vec(0u8..3, 1..12), 2..40),
+            head in proptest::collection::vec(0u8..3, 0..10),
+            probe in proptest::collection::vec(0u8..3, 0..14),
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            junk_at in 0usize..4096,
+        ) {
+            let nodes: Vec<Node> = keys
+                .iter()
+                .map(|k| Node {
+                    flags: NodeFlags::NONE,
+                    key: [&head[..], &k[..]].concat(),
+                    payload: vec![9; 3],
+                })
+                .collect();
+            let format = |nodes: &[Node], objid: u32| {
+                let mut page = vec![0u8; 4096];
+                let ops = [crate::redo::LineOp::Format {
+                    objid,
+                    flags: PageFlags::LEAF,
+                    prev: Pgno::NULL,
+                    next: Pgno::NULL,
+                    lines: page_lines(nodes),
+                }];
+                crate::redo::apply(&mut page, Pgno(7), &ops, Dbtime(3)).expect("fits");
+                page
+            };
+            let page = format(&nodes, 2);
+            let tp = TreePage::new(&page, Pgno(7)).expect("sound");
+            let shape = tp.shape();
+            let again = TreePage::again(&page, Pgno(7), &shape).expect("the same page");
+            proptest::prop_assert_eq!(again.nodes().expect("nodes"), nodes.clone());
+            proptest::prop_assert_eq!(again.prefix, tp.prefix);
+            let probe = [&head[..], &probe[..]].concat();
+            proptest::prop_assert_eq!(
+                again.lower_bound(&probe).expect("search"),
+                tp.lower_bound(&probe).expect("search")
+            );
+            // One node fewer, or another object: the shape no longer fits.
+            proptest::prop_assert!(TreePage::again(&format(&nodes[1..], 2), Pgno(7), &shape).is_none());
+            proptest::prop_assert!(TreePage::again(&format(&nodes, 3), Pgno(7), &shape).is_none());
+            // Junk over the page (header included, sometimes): never a panic.
+            let mut bad = page.clone();
+            for (i, b) in junk.iter().enumerate() {
+                let at = (junk_at + i) % bad.len();
+                bad[at] = *b;
+            }
+            if let Some(tp) = TreePage::again(&bad, Pgno(7), &shape) {
+                let _ = tp.lower_bound(&probe);
+                let _ = tp.nodes();
+            }
+            let _ = TreePage::again(&bad[..64], Pgno(7), &shape);
         }
 
         /// Any bytes as a page: reading its nodes and searching it never panics.

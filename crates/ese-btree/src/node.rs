@@ -550,6 +550,7 @@ pub struct TreePage<'a> {
 
 impl<'a> TreePage<'a> {
     /// Reads the page's header and its prefix line.
+    #[inline]
     pub fn new(bytes: &'a [u8], pgno: Pgno) -> Result<TreePage<'a>> {
         let view = RawPage::new(bytes, pgno)?;
         if view.page_pgno() != pgno {

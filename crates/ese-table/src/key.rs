@@ -711,6 +711,27 @@ impl KeyState {
         let Some(col) = layout.columns.get(self.columns) else {
             return Err(Error::KeyIsMade);
         };
+        // A fixed binary column given exactly its size, with no limit option, room for it
+        // and no cap on its segment, normalizes to the data prefix and its bytes (the fixed
+        // case of `normalize_binary`): appended here in place, as every point read's key is.
+        let plain = MakeKeyGrbit::NEW_KEY.0 | MakeKeyGrbit::KEY_DATA_ZERO_LENGTH.0;
+        if col.is_fixed
+            && col.coltyp.is_binary()
+            && !col.descending
+            && !data.is_empty()
+            && data.len() == col.max_bytes
+            && grbit.0 & !plain == 0
+            && !self.truncated
+            && self.key.len() + data.len() < layout.key_most_bytes
+            && data.len() < layout.effective_var_seg_mac()
+        {
+            self.key.reserve(data.len() + 1);
+            self.key.push(PREFIX_DATA);
+            self.key.extend_from_slice(data);
+            self.columns += 1;
+            self.prepared = true;
+            return Ok(());
+        }
         let padded;
         let given_len = data.len();
         let mut data = layout.legacy_cut(data);

@@ -217,6 +217,22 @@ impl<'a> RowRef<'a> {
             RowRef::Record(r) => r.retrieve(schema, id, itag_sequence, grbit),
         }
     }
+
+    /// [`RowRef::retrieve`] of `col`, a live column of `schema` already looked up.
+    fn retrieve_col(
+        &self,
+        schema: &crate::coltyp::ColumnSet,
+        col: &'a ColumnDef,
+        itag_sequence: u32,
+        grbit: RetrieveGrbit,
+    ) -> Result<Option<ValueRef<'a>>> {
+        match *self {
+            RowRef::Stored(bytes, layout) => {
+                Record::retrieve_stored_col(bytes, layout, schema, col, itag_sequence, grbit)
+            }
+            RowRef::Record(r) => r.retrieve_col(col, itag_sequence, grbit),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -561,7 +561,18 @@ impl Record {
         itag_sequence: u32,
         grbit: RetrieveGrbit,
     ) -> Result<Option<ValueRef<'a>>> {
-        let (col, default) = retrieval(schema, id, itag_sequence, grbit)?;
+        self.retrieve_col(schema.get(id)?, itag_sequence, grbit)
+    }
+
+    /// [`Record::retrieve`] of `col`, a column of the record's schema already looked up.
+    pub fn retrieve_col<'a>(
+        &'a self,
+        col: &'a ColumnDef,
+        itag_sequence: u32,
+        grbit: RetrieveGrbit,
+    ) -> Result<Option<ValueRef<'a>>> {
+        let default = retrieval_default(col, itag_sequence, grbit)?;
+        let id = col.id;
         let fid = usize::from(id.fid());
         Ok(match col.class() {
             ColumnClass::Fixed => match self.fixed.get(fid - 1) {
@@ -875,8 +886,21 @@ impl Record {
         itag_sequence: u32,
         grbit: RetrieveGrbit,
     ) -> Result<Option<ValueRef<'a>>> {
-        let (col, default) = retrieval(schema, id, itag_sequence, grbit)?;
-        let fid = id.fid();
+        Self::retrieve_stored_col(bytes, layout, schema, schema.get(id)?, itag_sequence, grbit)
+    }
+
+    /// [`Record::retrieve_stored`] of `col`, a column of `schema` already looked up (so a
+    /// read that has checked the column does not look it up again).
+    pub fn retrieve_stored_col<'a>(
+        bytes: &'a [u8],
+        layout: &RecordLayout,
+        schema: &ColumnSet,
+        col: &'a ColumnDef,
+        itag_sequence: u32,
+        grbit: RetrieveGrbit,
+    ) -> Result<Option<ValueRef<'a>>> {
+        let default = retrieval_default(col, itag_sequence, grbit)?;
+        let fid = col.id.fid();
         Ok(match col.class() {
             ColumnClass::Fixed => {
                 let i = usize::from(fid).wrapping_sub(1);
@@ -1233,22 +1257,23 @@ pub(crate) fn key_segment(v: ValueRef<'_>) -> Result<SegmentData<'_>> {
 /// checks): the column's definition, and what an absent column reads as, its default for
 /// itagSequence 1 unless [`RetrieveGrbit::IGNORE_DEFAULT`]. itagSequence 0 is
 /// JET_errBadItagSequence.
-fn retrieval<'a>(
-    schema: &'a ColumnSet,
-    id: ColumnId,
+/// The default a read of `col` falls back to (value 1 only, unless
+/// [`RetrieveGrbit::IGNORE_DEFAULT`]); itagSequence 0 is JET_errBadItagSequence.
+fn retrieval_default(
+    col: &ColumnDef,
     itag_sequence: u32,
     grbit: RetrieveGrbit,
-) -> Result<(&'a ColumnDef, Option<ValueRef<'a>>)> {
-    let col = schema.get(id)?;
+) -> Result<Option<ValueRef<'_>>> {
     if itag_sequence == 0 {
         return Err(Error::BadItagSequence);
     }
-    let default = if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
-        col.default.as_deref().map(ValueRef::Intrinsic)
-    } else {
-        None
-    };
-    Ok((col, default))
+    Ok(
+        if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
+            col.default.as_deref().map(ValueRef::Intrinsic)
+        } else {
+            None
+        },
+    )
 }
 
 fn lv_id(slice: &[u8]) -> Result<LvRef> {

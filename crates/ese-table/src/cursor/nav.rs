@@ -364,6 +364,12 @@ impl TableCursor {
         Ok(())
     }
 
+    /// Whether the cursor is on a record already read, so that
+    /// [`TableCursor::load_current`] would change nothing and cannot fail.
+    pub(super) fn is_loaded(&self) -> bool {
+        matches!(self.pos, Position::On(_)) && !matches!(self.current, CurrentRow::None)
+    }
+
     /// The record the cursor is on, decoded, resolving a deferred first entry.
     pub(super) fn current_record(&mut self, session: &Session) -> Result<&Record> {
         self.load_current(session)?;

@@ -815,17 +815,22 @@ impl TableCursor {
         info: RetInfo,
         buf: &mut [u8],
     ) -> Result<Retrieved> {
-        let is_long_value = self.schema.column(id)?.coltyp.is_long_value();
         let inner = RetrieveGrbit(grbit.0 & !(RetrieveGrbit::COPY.0 | RetrieveGrbit::TAG.0));
         let copy = grbit.contains(RetrieveGrbit::COPY) && self.update.is_some();
-        if !copy {
+        if !copy && !self.is_loaded() {
+            // The column is checked before the record is read, as ESE orders the errors.
+            self.schema.column(id)?;
             self.load_current(session)?;
         }
+        // The column is looked up once here and the value read through it (a call per
+        // column of every row of a scan).
+        let col = self.schema.column(id)?;
+        let is_long_value = col.coltyp.is_long_value();
         let row = match &self.update {
             Some(u) if copy => RowRef::Record(&u.record),
             _ => self.loaded_row()?,
         };
-        let value = row.retrieve(&self.schema.columns, id, info.itag_sequence, inner)?;
+        let value = row.retrieve_col(&self.schema.columns, col, info.itag_sequence, inner)?;
         let ib = if is_long_value { info.ib_long_value } else { 0 };
         let total = match value {
             None => {

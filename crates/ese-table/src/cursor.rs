@@ -191,6 +191,12 @@ enum CurrentRow {
     /// The record's bytes as stored, checked, with where their parts are: a read takes
     /// one value from them in place, without decoding the record.
     Stored(Vec<u8>, RecordLayout),
+    /// As `Stored`, the bytes being those of the entry the versioned cursor stands on
+    /// (its own copy, which no change to the page touches), `len` of them: a move or seek
+    /// made in place leaves the row there instead of copying it again. Good only while
+    /// that entry is still the one at the cursor's position (see
+    /// [`TableCursor::load_current`]).
+    InCursor { layout: RecordLayout, len: usize },
     /// The record decoded.
     Record(Record),
 }

@@ -319,16 +319,13 @@ impl TableCursor {
             self.current = CurrentRow::None;
             reuse(&mut self.bm, &e.data);
         } else {
-            let mut data = match std::mem::take(&mut self.current) {
-                CurrentRow::Stored(mut d, _) => {
-                    d.clear();
-                    d
-                }
-                _ => Vec::with_capacity(e.data.len()),
+            // The row stays in the versioned cursor's entry, which is the cursor's own copy:
+            // it is read from there until the cursor moves.
+            let layout = RecordLayout::parse(&e.data, &self.schema.columns)?;
+            self.current = CurrentRow::InCursor {
+                layout,
+                len: e.data.len(),
             };
-            data.extend_from_slice(&e.data);
-            let layout = RecordLayout::parse(&data, &self.schema.columns)?;
-            self.current = CurrentRow::Stored(data, layout);
             reuse(&mut self.bm, &e.key);
         }
         match &mut self.pos {
@@ -355,6 +352,11 @@ impl TableCursor {
             Position::Deleted(_) => return Err(Error::RecordDeleted),
             _ => return Err(Error::NoCurrentRecord),
         }
+        if matches!(self.current, CurrentRow::InCursor { .. }) && self.in_cursor_row().is_none() {
+            // The versioned cursor left the entry (a failed step moved or reset it): the
+            // record is read again by its bookmark.
+            self.current = CurrentRow::None;
+        }
         if matches!(self.current, CurrentRow::None) {
             let bm = self.bm.as_deref().ok_or(Error::NoCurrentRecord)?;
             let data = self.primary.get(session, bm)?.ok_or(Error::RecordDeleted)?;
@@ -367,13 +369,38 @@ impl TableCursor {
     /// Whether the cursor is on a record already read, so that
     /// [`TableCursor::load_current`] would change nothing and cannot fail.
     pub(super) fn is_loaded(&self) -> bool {
-        matches!(self.pos, Position::On(_)) && !matches!(self.current, CurrentRow::None)
+        matches!(self.pos, Position::On(_))
+            && match self.current {
+                CurrentRow::None => false,
+                CurrentRow::InCursor { .. } => self.in_cursor_row().is_some(),
+                CurrentRow::Stored(..) | CurrentRow::Record(_) => true,
+            }
+    }
+
+    /// The bytes of a [`CurrentRow::InCursor`] row: the versioned cursor's entry, while it
+    /// is still the entry at the cursor's position with the length the row was parsed at.
+    fn in_cursor_row(&self) -> Option<&[u8]> {
+        let CurrentRow::InCursor { len, .. } = self.current else {
+            return None;
+        };
+        let Position::On(k) = &self.pos else {
+            return None;
+        };
+        self.vc
+            .current()
+            .filter(|e| e.key == *k && e.data.len() == len)
+            .map(|e| e.data.as_slice())
     }
 
     /// The record the cursor is on, decoded, resolving a deferred first entry.
     pub(super) fn current_record(&mut self, session: &Session) -> Result<&Record> {
         self.load_current(session)?;
-        if let CurrentRow::Stored(data, _) = &self.current {
+        let stored = match &self.current {
+            CurrentRow::Stored(data, _) => Some(data.as_slice()),
+            CurrentRow::InCursor { .. } => self.in_cursor_row(),
+            _ => None,
+        };
+        if let Some(data) = stored {
             let record = self.decode(data)?;
             self.current = CurrentRow::Record(record);
         }
@@ -394,6 +421,10 @@ impl TableCursor {
     pub(super) fn loaded_row(&self) -> Result<RowRef<'_>> {
         match &self.current {
             CurrentRow::Stored(data, layout) => Ok(RowRef::Stored(data, layout)),
+            CurrentRow::InCursor { layout, .. } => match self.in_cursor_row() {
+                Some(data) => Ok(RowRef::Stored(data, layout)),
+                None => Err(Error::NoCurrentRecord),
+            },
             CurrentRow::Record(r) => Ok(RowRef::Record(r)),
             CurrentRow::None => Err(Error::NoCurrentRecord),
         }

@@ -147,3 +147,149 @@ fn committed_ddl_respects_snapshots_then_settles() {
     reader.move_to(&s2, MOVE_FIRST).unwrap();
     assert_eq!(reader.schema().column_id("y"), Err(Error::ColumnNotFound));
 }
+
+/// Table "kv" with a Long primary key "id" and a variable Binary "v"; row `i` of 1..=`rows`
+/// holds [`value_of`]`(i, 0)`. Returns the cursor and the two column ids.
+fn kv_table(
+    stack: &TestStack,
+    s: &mut Session,
+    rows: i32,
+) -> (TableCursor, crate::ColumnId, crate::ColumnId) {
+    let create = TableCreate::new("kv")
+        .column("id", spec(ColumnType::Long))
+        .column("v", spec(ColumnType::Binary))
+        .index(IndexCreate::new("primary", b"+id\0\0", IndexGrbit::PRIMARY));
+    let mut c = stack.catalog.create_table(s, &create).unwrap().0;
+    let id = c.schema().column_id("id").unwrap();
+    let v = c.schema().column_id("v").unwrap();
+    for i in 1..=rows {
+        c.prepare_update(s, Prep::Insert).unwrap();
+        c.set_column(id, &i.to_le_bytes(), SetGrbit::NONE, 1)
+            .unwrap();
+        c.set_column(v, &value_of(i, 0), SetGrbit::NONE, 1).unwrap();
+        c.update(s).unwrap();
+    }
+    (c, id, v)
+}
+
+/// The value of row `i` in generation `g`: lengths differ from row to row and generation
+/// to generation, so a layout read for another row would read the wrong bytes; generation 1
+/// is longer, so that replacing rows with it splits their page.
+fn value_of(i: i32, g: u8) -> Vec<u8> {
+    let len = 20 + (i as usize * 7 + usize::from(g) * 13) % 90 + usize::from(g == 1) * 120;
+    (0..len).map(|b| (b as u8) ^ (i as u8) ^ g).collect()
+}
+
+fn read(c: &mut TableCursor, s: &Session, col: crate::ColumnId, grbit: RetrieveGrbit) -> Vec<u8> {
+    c.retrieve_column(s, col, 1, grbit).unwrap().unwrap()
+}
+
+fn seek_eq(c: &mut TableCursor, s: &Session, i: i32) {
+    c.make_key(&i.to_le_bytes(), crate::MakeKeyGrbit::NEW_KEY)
+        .unwrap();
+    c.seek(s, super::SeekGrbit::EQ).unwrap();
+}
+
+#[test]
+fn a_row_read_in_place_stays_readable_while_other_sessions_change_its_page() {
+    let stack = TestStack::new().unwrap();
+    let mut s = stack.session();
+    let (mut c, id, v) = kv_table(&stack, &mut s, 300);
+    let mut s2 = stack.session();
+    let mut other = stack.catalog.open_table(&s2, "kv").unwrap();
+    stack.begin(&mut s).unwrap();
+    seek_eq(&mut c, &s, 100);
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(100, 0));
+    // Another session replaces the row and its neighbours with longer values (splitting
+    // their page), deletes the next one and appends rows, then commits.
+    stack.begin(&mut s2).unwrap();
+    for i in 60..=140 {
+        seek_eq(&mut other, &s2, i);
+        if i == 101 {
+            other.delete(&mut s2).unwrap();
+            continue;
+        }
+        other.prepare_update(&mut s2, Prep::Replace).unwrap();
+        other
+            .set_column(v, &value_of(i, 1), SetGrbit::NONE, 1)
+            .unwrap();
+        other.update(&mut s2).unwrap();
+    }
+    for i in 1_000i32..1_200 {
+        other.prepare_update(&mut s2, Prep::Insert).unwrap();
+        other
+            .set_column(id, &i.to_le_bytes(), SetGrbit::NONE, 1)
+            .unwrap();
+        other
+            .set_column(v, &value_of(i, 1), SetGrbit::NONE, 1)
+            .unwrap();
+        other.update(&mut s2).unwrap();
+    }
+    stack.commit(&mut s2).unwrap();
+    // The snapshot still reads the row as it was, and every move reads the row it lands on.
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(100, 0));
+    assert_eq!(
+        read(&mut c, &s, id, RetrieveGrbit::NONE),
+        100i32.to_le_bytes()
+    );
+    for i in 101..=110 {
+        c.move_to(&s, MOVE_NEXT).unwrap();
+        assert_eq!(
+            read(&mut c, &s, v, RetrieveGrbit::NONE),
+            value_of(i, 0),
+            "row {i}"
+        );
+        assert_eq!(read(&mut c, &s, id, RetrieveGrbit::NONE), i.to_le_bytes());
+    }
+    c.move_to(&s, super::MOVE_PREVIOUS).unwrap();
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(109, 0));
+    stack.commit(&mut s).unwrap();
+    // A new snapshot sees the other session's rows; the deleted one is skipped.
+    stack.begin(&mut s).unwrap();
+    seek_eq(&mut c, &s, 100);
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(100, 1));
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(
+        read(&mut c, &s, id, RetrieveGrbit::NONE),
+        102i32.to_le_bytes()
+    );
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(102, 1));
+    stack.commit(&mut s).unwrap();
+}
+
+#[test]
+fn a_replace_and_a_failed_move_leave_no_stale_row_behind() {
+    let stack = TestStack::new().unwrap();
+    let mut s = stack.session();
+    let (mut c, _id, v) = kv_table(&stack, &mut s, 50);
+    seek_eq(&mut c, &s, 49);
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(50, 0));
+    // Prepared: the copy buffer takes the new value, the record keeps its own until the
+    // update, which the cursor then reads.
+    c.prepare_update(&mut s, Prep::Replace).unwrap();
+    c.set_column(v, &value_of(50, 2), SetGrbit::NONE, 1)
+        .unwrap();
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::COPY), value_of(50, 2));
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(50, 0));
+    c.update(&mut s).unwrap();
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(50, 2));
+    // Running off the end leaves no record; moving back lands on the last one again.
+    assert_eq!(c.move_to(&s, MOVE_NEXT), Err(Error::NoCurrentRecord));
+    assert_eq!(
+        c.retrieve_column(&s, v, 1, RetrieveGrbit::NONE),
+        Err(Error::NoCurrentRecord)
+    );
+    c.move_to(&s, super::MOVE_PREVIOUS).unwrap();
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(50, 2));
+    c.move_to(&s, super::MOVE_PREVIOUS).unwrap();
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(49, 0));
+    // A delete by this cursor: the row reads as deleted, the next move goes on from it.
+    c.delete(&mut s).unwrap();
+    assert_eq!(
+        c.retrieve_column(&s, v, 1, RetrieveGrbit::NONE),
+        Err(Error::RecordDeleted)
+    );
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(50, 2));
+}

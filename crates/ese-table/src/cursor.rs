@@ -193,9 +193,8 @@ enum CurrentRow {
     Stored(Vec<u8>, RecordLayout),
     /// As `Stored`, the bytes being those of the entry the versioned cursor stands on
     /// (its own copy, which no change to the page touches), `len` of them: a move or seek
-    /// made in place leaves the row there instead of copying it again. Good only while
-    /// that entry is still the one at the cursor's position (see
-    /// [`TableCursor::load_current`]).
+    /// made in place leaves the row there instead of copying it again. Forgotten by any
+    /// later move of the versioned cursor (`TableCursor::vc_mut`).
     InCursor { layout: RecordLayout, len: usize },
     /// The record decoded.
     Record(Record),

@@ -155,6 +155,7 @@ impl TableCursor {
         }
         drop(users);
         self.index = objid;
+        self.vc_mut();
         self.vc = self.index_tree().cursor();
     }
 
@@ -216,7 +217,7 @@ impl TableCursor {
             self.range = None;
             self.key.reset();
             self.set_index_objid(target);
-            let e = to_op_result(self.vc.seek(session, &tree_key, SeekOp::Eq))?;
+            let e = to_op_result(self.vc_mut().seek(session, &tree_key, SeekOp::Eq))?;
             if !self.land(e, Position::BeforeFirst)? {
                 return Err(Error::NoCurrentRecord);
             }
@@ -342,7 +343,7 @@ impl TableCursor {
     /// decoded already), resolving a deferred first entry.
     pub(super) fn load_current(&mut self, session: &Session) -> Result<()> {
         if self.pos == Position::DeferredFirst {
-            let e = to_op_result(self.vc.first(session))?;
+            let e = to_op_result(self.vc_mut().first(session))?;
             if !self.land(e, Position::DeferredFirst)? {
                 return Err(Error::NoCurrentRecord);
             }
@@ -353,8 +354,8 @@ impl TableCursor {
             _ => return Err(Error::NoCurrentRecord),
         }
         if matches!(self.current, CurrentRow::InCursor { .. }) && self.in_cursor_row().is_none() {
-            // The versioned cursor left the entry (a failed step moved or reset it): the
-            // record is read again by its bookmark.
+            // Not reached while every move goes through `vc_mut`; reading the record again
+            // by its bookmark is the safe answer.
             self.current = CurrentRow::None;
         }
         if matches!(self.current, CurrentRow::None) {
@@ -377,19 +378,28 @@ impl TableCursor {
             }
     }
 
-    /// The bytes of a [`CurrentRow::InCursor`] row: the versioned cursor's entry, while it
-    /// is still the entry at the cursor's position with the length the row was parsed at.
+    /// The bytes of a [`CurrentRow::InCursor`] row: the versioned cursor's entry. Every
+    /// move of the versioned cursor goes through [`TableCursor::vc_mut`], which forgets
+    /// such a row first, so while the row is set the entry is the one it was parsed from
+    /// (the length is checked all the same).
     fn in_cursor_row(&self) -> Option<&[u8]> {
         let CurrentRow::InCursor { len, .. } = self.current else {
             return None;
         };
-        let Position::On(k) = &self.pos else {
-            return None;
-        };
         self.vc
             .current()
-            .filter(|e| e.key == *k && e.data.len() == len)
+            .filter(|e| e.data.len() == len)
             .map(|e| e.data.as_slice())
+    }
+
+    /// The versioned cursor, to move it: a row read from its entry is forgotten first, so
+    /// that a move that fails half-way (or does not land) never leaves the row pointing at
+    /// another entry; [`TableCursor::load_current`] then reads the record by its bookmark.
+    pub(super) fn vc_mut(&mut self) -> &mut ese_txn::VersionedCursor {
+        if matches!(self.current, CurrentRow::InCursor { .. }) {
+            self.current = CurrentRow::None;
+        }
+        &mut self.vc
     }
 
     /// The record the cursor is on, decoded, resolving a deferred first entry.
@@ -468,15 +478,15 @@ impl TableCursor {
     fn step_next(&mut self, session: &Session) -> Result<Option<Entry>> {
         match self.pos.clone() {
             Position::DeferredFirst => {
-                if to_op_result(self.vc.first(session))?.is_none() {
+                if to_op_result(self.vc_mut().first(session))?.is_none() {
                     return Ok(None);
                 }
-                to_op_result(self.vc.next(session))
+                to_op_result(self.vc_mut().next(session))
             }
-            Position::BeforeFirst => to_op_result(self.vc.first(session)),
+            Position::BeforeFirst => to_op_result(self.vc_mut().first(session)),
             Position::AfterLast => Ok(None),
             Position::On(k) | Position::Deleted(k) => {
-                to_op_result(self.vc.seek(session, &k, SeekOp::Gt))
+                to_op_result(self.vc_mut().seek(session, &k, SeekOp::Gt))
             }
             Position::Virtual(k) => self.seek_index(session, &k, SeekOp::Ge),
         }
@@ -485,9 +495,9 @@ impl TableCursor {
     fn step_prev(&mut self, session: &Session) -> Result<Option<Entry>> {
         match self.pos.clone() {
             Position::DeferredFirst | Position::BeforeFirst => Ok(None),
-            Position::AfterLast => to_op_result(self.vc.last(session)),
+            Position::AfterLast => to_op_result(self.vc_mut().last(session)),
             Position::On(k) | Position::Deleted(k) => {
-                to_op_result(self.vc.seek(session, &k, SeekOp::Lt))
+                to_op_result(self.vc_mut().seek(session, &k, SeekOp::Lt))
             }
             Position::Virtual(k) => self.seek_index(session, &k, SeekOp::Le),
         }
@@ -519,7 +529,7 @@ impl TableCursor {
         match rows {
             MOVE_FIRST => {
                 self.range = None;
-                let e = to_op_result(self.vc.first(session))?;
+                let e = to_op_result(self.vc_mut().first(session))?;
                 if !self.land(e, Position::BeforeFirst)? {
                     return Err(Error::NoCurrentRecord);
                 }
@@ -527,7 +537,7 @@ impl TableCursor {
             }
             MOVE_LAST => {
                 self.range = None;
-                let e = to_op_result(self.vc.last(session))?;
+                let e = to_op_result(self.vc_mut().last(session))?;
                 if !self.land(e, Position::AfterLast)? {
                     return Err(Error::NoCurrentRecord);
                 }
@@ -541,9 +551,9 @@ impl TableCursor {
                     // place, with no copy of the entry but the row's own.
                     if matches!(&self.pos, Position::On(k) if self.in_sync(k)) {
                         let found = if forward {
-                            self.vc.next_in_place(session)
+                            self.vc_mut().next_in_place(session)
                         } else {
-                            self.vc.prev_in_place(session)
+                            self.vc_mut().prev_in_place(session)
                         }
                         .map_err(Error::from)?;
                         let admitted = found
@@ -603,9 +613,9 @@ impl TableCursor {
     /// Repositions the tree cursor on `e` (after probing past it) and returns it again.
     fn reposition(&mut self, session: &Session, e: Option<Entry>) -> Result<Option<Entry>> {
         match e {
-            Some(e) => to_op_result(self.vc.seek(session, &e.key, SeekOp::Eq)),
+            Some(e) => to_op_result(self.vc_mut().seek(session, &e.key, SeekOp::Eq)),
             None => {
-                self.vc.reset();
+                self.vc_mut().reset();
                 Ok(None)
             }
         }
@@ -621,9 +631,9 @@ impl TableCursor {
         };
         match op {
             SeekOp::Eq | SeekOp::Ge => {
-                let mut e = to_op_result(self.vc.seek(session, sk, SeekOp::Ge))?;
+                let mut e = to_op_result(self.vc_mut().seek(session, sk, SeekOp::Ge))?;
                 while e.as_ref().is_some_and(|x| self.entry_key(x) < sk) {
-                    e = to_op_result(self.vc.next(session))?;
+                    e = to_op_result(self.vc_mut().next(session))?;
                 }
                 if op == SeekOp::Eq && e.as_ref().is_none_or(|x| self.entry_key(x) != sk) {
                     return Ok(None);
@@ -631,12 +641,12 @@ impl TableCursor {
                 Ok(e)
             }
             SeekOp::Gt => {
-                let mut e = to_op_result(self.vc.seek(session, sk, SeekOp::Gt))?;
+                let mut e = to_op_result(self.vc_mut().seek(session, sk, SeekOp::Gt))?;
                 if e.as_ref().is_some_and(|x| self.entry_key(x) == sk) {
-                    e = to_op_result(self.vc.seek(session, &padded(), SeekOp::Gt))?;
+                    e = to_op_result(self.vc_mut().seek(session, &padded(), SeekOp::Gt))?;
                 }
                 while e.as_ref().is_some_and(|x| self.entry_key(x) <= sk) {
-                    e = to_op_result(self.vc.next(session))?;
+                    e = to_op_result(self.vc_mut().next(session))?;
                 }
                 Ok(e)
             }
@@ -646,19 +656,20 @@ impl TableCursor {
                 // Every entry whose tree key is below the search key qualifies; entries
                 // after it qualify only when their key equals the search key (LE) or is a
                 // proper prefix of it.
-                let first = to_op_result(self.vc.seek(session, sk, op))?;
-                let probe = to_op_result(self.vc.seek(session, sk, SeekOp::Ge))?;
+                let first = to_op_result(self.vc_mut().seek(session, sk, op))?;
+                let probe = to_op_result(self.vc_mut().seek(session, sk, SeekOp::Ge))?;
                 match probe {
                     Some(p) if !strict && self.entry_key(&p) == sk => {
-                        let mut e = to_op_result(self.vc.seek(session, &padded(), SeekOp::Le))?;
+                        let mut e =
+                            to_op_result(self.vc_mut().seek(session, &padded(), SeekOp::Le))?;
                         while e.as_ref().is_some_and(|x| self.entry_key(x) > sk) {
-                            e = to_op_result(self.vc.prev(session))?;
+                            e = to_op_result(self.vc_mut().prev(session))?;
                         }
                         Ok(e)
                     }
                     Some(p) if below(self.entry_key(&p)) => {
                         let mut best = p;
-                        while let Some(n) = to_op_result(self.vc.next(session))? {
+                        while let Some(n) = to_op_result(self.vc_mut().next(session))? {
                             if !below(self.entry_key(&n)) {
                                 break;
                             }
@@ -738,7 +749,7 @@ impl TableCursor {
         grbit: SeekGrbit,
     ) -> Result<Option<Warning>> {
         let found = self
-            .vc
+            .vc_mut()
             .seek_in_place(session, &key, op)
             .map_err(Error::from)?;
         let exact = found && self.vc.current().is_some_and(|e| e.key == key);
@@ -832,7 +843,7 @@ impl TableCursor {
                     .ok_or(Error::NoCurrentRecord)?
             }
         };
-        match to_op_result(self.vc.seek(session, &tree_key, SeekOp::Eq))? {
+        match to_op_result(self.vc_mut().seek(session, &tree_key, SeekOp::Eq))? {
             Some(e) => {
                 self.land(Some(e), Position::BeforeFirst)?;
                 Ok(())
@@ -881,7 +892,7 @@ impl TableCursor {
         self.update = None;
         self.range = None;
         self.key.reset();
-        let e = to_op_result(self.vc.seek(session, &tree_key, SeekOp::Eq))?;
+        let e = to_op_result(self.vc_mut().seek(session, &tree_key, SeekOp::Eq))?;
         match e {
             Some(e) if primary_bookmark.is_empty() || e.data == primary_bookmark => {
                 self.land(Some(e), Position::BeforeFirst)?;
@@ -967,9 +978,9 @@ impl TableCursor {
         let target = (u128::from(position.entries_lt) * u128::from(total)
             / u128::from(position.entries_total))
         .min(u128::from(total - 1)) as u64;
-        let mut entry = to_op_result(self.vc.first(session))?;
+        let mut entry = to_op_result(self.vc_mut().first(session))?;
         for _ in 0..target {
-            match to_op_result(self.vc.next(session))? {
+            match to_op_result(self.vc_mut().next(session))? {
                 Some(e) => entry = Some(e),
                 None => break,
             }
@@ -995,7 +1006,7 @@ impl TableCursor {
         match tree_key {
             Some(t) => {
                 // Re-sync the tree cursor lazily: moves re-seek from the key.
-                self.vc.reset();
+                self.vc_mut().reset();
                 self.pos = Position::On(t);
             }
             None => {

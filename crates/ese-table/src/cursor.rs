@@ -25,9 +25,11 @@
 //! Moves, seeks and gotos cancel a prepared update; seeks and gotos also drop the index
 //! range and consume the search key. A cursor reads the record it lands on once and serves
 //! JetRetrieveColumn from that copy until it moves: it keeps the record's bytes as stored
-//! (checked as decoding would check them) and reads each value in place
-//! ([`Record::retrieve_stored`]), decoding the whole record only for the calls that need it
-//! (copies, replaces, enumerations, value counts).
+//! (checked as decoding would check them, with where their parts are) and reads each value
+//! in place ([`Record::retrieve_stored`]), decoding the whole record only for the calls that
+//! need it (copies, replaces, enumerations, value counts). After a move or seek made in
+//! place, the copy is the versioned cursor's own copy of the entry, which later changes to
+//! the page do not touch; any other move of the versioned cursor forgets it first.
 //!
 //! # Transactions
 //!

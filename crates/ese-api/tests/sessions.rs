@@ -662,3 +662,52 @@ fn stop_service_refuses_most_calls() {
     e.end_session(s, 0).unwrap();
     e.term(inst).unwrap();
 }
+
+#[test]
+fn a_session_a_thread_called_last_is_refused_once_it_ends_anywhere() {
+    let dir = TempDir::new("ended-anywhere");
+    let e = engine();
+    let inst = running(&e, "ended-anywhere", dir.path());
+    let (a, b) = (
+        e.begin_session(inst, "", "").unwrap(),
+        e.begin_session(inst, "", "").unwrap(),
+    );
+    // Alternating sessions on one thread: each call reaches its own session.
+    e.begin_transaction(a).unwrap();
+    for _ in 0..3 {
+        assert_eq!(e.transaction_level(a).unwrap(), 1);
+        assert_eq!(e.transaction_level(b).unwrap(), 0);
+    }
+    e.rollback(a, 0).unwrap();
+    // Ended by another thread while this one last called it.
+    assert_eq!(e.transaction_level(a).unwrap(), 0);
+    std::thread::scope(|t| {
+        t.spawn(|| e.end_session(a, 0).unwrap());
+    });
+    assert_eq!(e.transaction_level(a).unwrap_err(), JetErr::INVALID_SESID);
+    assert_eq!(e.begin_transaction(a).unwrap_err(), JetErr::INVALID_SESID);
+    // Ended by this thread, its slot then reused by a new session.
+    assert_eq!(e.transaction_level(b).unwrap(), 0);
+    e.end_session(b, 0).unwrap();
+    let c = e.begin_session(inst, "", "").unwrap();
+    assert_eq!(e.transaction_level(b).unwrap_err(), JetErr::INVALID_SESID);
+    assert_eq!(e.transaction_level(c).unwrap(), 0);
+    // Another engine's session, right after a call to it, is foreign here, and the other
+    // way round.
+    let other = small_logs(Engine::new());
+    let other_inst = running(&other, "ended-anywhere-other", &dir.sub("other"));
+    let foreign = other.begin_session(other_inst, "", "").unwrap();
+    assert_eq!(other.transaction_level(foreign).unwrap(), 0);
+    assert_eq!(e.transaction_level(foreign).unwrap_err(), JetErr::INVALID_SESID);
+    assert_eq!(e.transaction_level(c).unwrap(), 0);
+    assert_eq!(other.transaction_level(c).unwrap_err(), JetErr::INVALID_SESID);
+    // Closed by term: NotInitialized, as for a session no thread remembers.
+    assert_eq!(other.transaction_level(foreign).unwrap(), 0);
+    other.term(other_inst).unwrap();
+    assert_eq!(
+        other.transaction_level(foreign).unwrap_err(),
+        JetErr::NOT_INITIALIZED
+    );
+    e.end_session(c, 0).unwrap();
+    e.term(inst).unwrap();
+}

@@ -698,9 +698,15 @@ fn a_session_a_thread_called_last_is_refused_once_it_ends_anywhere() {
     let other_inst = running(&other, "ended-anywhere-other", &dir.sub("other"));
     let foreign = other.begin_session(other_inst, "", "").unwrap();
     assert_eq!(other.transaction_level(foreign).unwrap(), 0);
-    assert_eq!(e.transaction_level(foreign).unwrap_err(), JetErr::INVALID_SESID);
+    assert_eq!(
+        e.transaction_level(foreign).unwrap_err(),
+        JetErr::INVALID_SESID
+    );
     assert_eq!(e.transaction_level(c).unwrap(), 0);
-    assert_eq!(other.transaction_level(c).unwrap_err(), JetErr::INVALID_SESID);
+    assert_eq!(
+        other.transaction_level(c).unwrap_err(),
+        JetErr::INVALID_SESID
+    );
     // Closed by term: NotInitialized, as for a session no thread remembers.
     assert_eq!(other.transaction_level(foreign).unwrap(), 0);
     other.term(other_inst).unwrap();

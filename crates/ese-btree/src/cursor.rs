@@ -400,6 +400,26 @@ impl<'t> Cursor<'t> {
         u64::from(self.tree.db.page_count()) + 1
     }
 
+    /// `page` read as a leaf, with its snapshot: by the layout `known` recorded when given
+    /// (the cursor's snapshot of this page, whose dbtime is unchanged since) and still
+    /// fitting, else parsed afresh.
+    #[inline]
+    fn leaf_view<'p>(
+        &self,
+        page: &'p PageRef<'_>,
+        known: Option<LeafSnap>,
+    ) -> Result<(TreePage<'p>, LeafSnap)> {
+        if let Some(snap) = known
+            && let Some(tp) = TreePage::again(page, snap.pgno, &snap.shape)
+        {
+            let hint = page.hint();
+            return Ok((tp, LeafSnap { hint, ..snap }));
+        }
+        let tp = self.tree.leaf_page(page)?;
+        let snap = LeafSnap::of(&tp, page.hint());
+        Ok((tp, snap))
+    }
+
     /// The first node `resolve` accepts at or after `start` on `page`'s level.
     ///
     /// `known` is the cursor's snapshot of `page` when its dbtime is unchanged since: the page
@@ -415,24 +435,7 @@ impl<'t> Cursor<'t> {
         let mut from = None;
         let (mut hops, mut bound) = (0u64, None);
         loop {
-            let again = known.take().and_then(|snap| {
-                let tp = TreePage::again(&page, snap.pgno, &snap.shape)?;
-                Some((
-                    tp,
-                    LeafSnap {
-                        hint: page.hint(),
-                        ..snap
-                    },
-                ))
-            });
-            let (tp, snap) = match again {
-                Some(known) => known,
-                None => {
-                    let tp = self.tree.leaf_page(&page)?;
-                    let snap = LeafSnap::of(&tp, page.hint());
-                    (tp, snap)
-                }
-            };
+            let (tp, snap) = self.leaf_view(&page, known.take())?;
             if let Some(from) = from
                 && snap.prev != from
             {
@@ -477,24 +480,7 @@ impl<'t> Cursor<'t> {
         let mut from = None;
         let (mut hops, mut bound) = (0u64, None);
         loop {
-            let again = known.take().and_then(|snap| {
-                let tp = TreePage::again(&page, snap.pgno, &snap.shape)?;
-                Some((
-                    tp,
-                    LeafSnap {
-                        hint: page.hint(),
-                        ..snap
-                    },
-                ))
-            });
-            let (tp, snap) = match again {
-                Some(known) => known,
-                None => {
-                    let tp = self.tree.leaf_page(&page)?;
-                    let snap = LeafSnap::of(&tp, page.hint());
-                    (tp, snap)
-                }
-            };
+            let (tp, snap) = self.leaf_view(&page, known.take())?;
             if let Some(from) = from
                 && snap.next != from
             {

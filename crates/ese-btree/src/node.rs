@@ -908,6 +908,25 @@ pub fn separator(left: &[u8], right: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// A page of `page_bytes` formatted as page 7 of object `objid` with `lines` (the prefix,
+    /// then the nodes), a leaf or an internal page.
+    fn formatted(page_bytes: usize, objid: u32, leaf: bool, lines: Vec<Vec<u8>>) -> Vec<u8> {
+        let mut page = vec![0u8; page_bytes];
+        let ops = [crate::redo::LineOp::Format {
+            objid,
+            flags: if leaf {
+                PageFlags::LEAF
+            } else {
+                PageFlags::NONE
+            },
+            prev: Pgno::NULL,
+            next: Pgno::NULL,
+            lines,
+        }];
+        crate::redo::apply(&mut page, Pgno(7), &ops, Dbtime(3)).expect("fits");
+        page
+    }
+
     #[test]
     fn lines_encoded_into_a_kept_list_match_fresh_ones() {
         let leaf = |k: &[u8], v: &[u8]| Node {
@@ -1061,15 +1080,7 @@ mod tests {
             if internal {
                 nodes.push(Node { flags: NodeFlags::INF, key: Vec::new(), payload: vec![5; 4] });
             }
-            let mut page = vec![0u8; 8192];
-            let ops = [crate::redo::LineOp::Format {
-                objid: 2,
-                flags: if internal { PageFlags::NONE } else { PageFlags::LEAF },
-                prev: Pgno::NULL,
-                next: Pgno::NULL,
-                lines: page_lines(&nodes),
-            }];
-            crate::redo::apply(&mut page, Pgno(7), &ops, Dbtime(3)).expect("fits");
+            let page = formatted(8192, 2, !internal, page_lines(&nodes));
             let tp = TreePage::new(&page, Pgno(7)).expect("sound");
             proptest::prop_assert_eq!(tp.nodes().expect("nodes"), nodes.clone());
             for probe in probes.iter().chain(keys.iter()) {
@@ -1112,15 +1123,7 @@ mod tests {
             if internal {
                 lines.push(encode_line(NodeFlags::INF, 0, &[], &[5; 4]));
             }
-            let mut page = vec![0u8; 8192];
-            let ops = [crate::redo::LineOp::Format {
-                objid: 2,
-                flags: if internal { PageFlags::NONE } else { PageFlags::LEAF },
-                prev: Pgno::NULL,
-                next: Pgno::NULL,
-                lines,
-            }];
-            crate::redo::apply(&mut page, Pgno(7), &ops, Dbtime(3)).expect("fits");
+            let page = formatted(8192, 2, !internal, lines);
             let tp = TreePage::new(&page, Pgno(7)).expect("sound");
             let sorted: Vec<&Vec<u8>> = keys.iter().collect();
             for probe in probes.iter().chain(keys.iter()) {
@@ -1150,18 +1153,7 @@ mod tests {
                     payload: vec![9; 3],
                 })
                 .collect();
-            let format = |nodes: &[Node], objid: u32| {
-                let mut page = vec![0u8; 4096];
-                let ops = [crate::redo::LineOp::Format {
-                    objid,
-                    flags: PageFlags::LEAF,
-                    prev: Pgno::NULL,
-                    next: Pgno::NULL,
-                    lines: page_lines(nodes),
-                }];
-                crate::redo::apply(&mut page, Pgno(7), &ops, Dbtime(3)).expect("fits");
-                page
-            };
+            let format = |nodes: &[Node], objid: u32| formatted(4096, objid, true, page_lines(nodes));
             let page = format(&nodes, 2);
             let tp = TreePage::new(&page, Pgno(7)).expect("sound");
             let shape = tp.shape();

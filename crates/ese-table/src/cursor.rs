@@ -217,12 +217,7 @@ impl<'a> RowRef<'a> {
         itag_sequence: u32,
         grbit: RetrieveGrbit,
     ) -> Result<Option<ValueRef<'a>>> {
-        match *self {
-            RowRef::Stored(bytes, layout) => {
-                Record::retrieve_stored(bytes, layout, schema, id, itag_sequence, grbit)
-            }
-            RowRef::Record(r) => r.retrieve(schema, id, itag_sequence, grbit),
-        }
+        self.retrieve_col(schema, schema.get(id)?, itag_sequence, grbit)
     }
 
     /// [`RowRef::retrieve`] of `col`, a live column of `schema` already looked up.

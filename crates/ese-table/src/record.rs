@@ -1253,12 +1253,9 @@ pub(crate) fn key_segment(v: ValueRef<'_>) -> Result<SegmentData<'_>> {
     }
 }
 
-/// What every read of value `itag_sequence` of column `id` starts with (JetRetrieveColumn's
-/// checks): the column's definition, and what an absent column reads as, its default for
-/// itagSequence 1 unless [`RetrieveGrbit::IGNORE_DEFAULT`]. itagSequence 0 is
-/// JET_errBadItagSequence.
-/// The default a read of `col` falls back to (value 1 only, unless
-/// [`RetrieveGrbit::IGNORE_DEFAULT`]); itagSequence 0 is JET_errBadItagSequence.
+/// What every read of value `itag_sequence` of `col` starts with (JetRetrieveColumn's
+/// checks): what an absent column reads as, its default for itagSequence 1 unless
+/// [`RetrieveGrbit::IGNORE_DEFAULT`]. itagSequence 0 is JET_errBadItagSequence.
 fn retrieval_default(
     col: &ColumnDef,
     itag_sequence: u32,

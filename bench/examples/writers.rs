@@ -10,10 +10,8 @@
 //! strace -f -c -e trace=pwrite64,fdatasync bench/target/release/examples/writers ese-rs 2000 5
 //! ```
 
-use ese_bench::rng;
-use ese_bench::{Commit, Engine, Error, Result};
-use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use ese_bench::{Commit, Engine, Error, Result, rng, workloads};
+use std::time::Duration;
 
 /// Seed of the data, the same as the `phases` example's.
 const SEED: u64 = 0x00E5_E0E5_E0E5_E0E5;
@@ -29,55 +27,17 @@ struct Round {
 }
 
 /// Runs round `r`: `threads` threads making `per` durable single-row commits each, started
-/// together.
+/// together, on keys of their own (apart from the load's and other rounds').
 fn round(engine: &dyn Engine, r: u64, threads: u64, per: u64) -> Result<Round> {
-    let barrier = Barrier::new(threads as usize + 1);
-    let (elapsed, results) = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let barrier = &barrier;
-                s.spawn(move || -> Result<Vec<Duration>> {
-                    let mut latencies = Vec::with_capacity(per as usize);
-                    barrier.wait();
-                    for c in 0..per {
-                        // Keys of their own, apart from the load's and other rounds'.
-                        let i = (5 << 40) | (r << 20) | (t * per + c);
-                        let start = Instant::now();
-                        engine.write(Commit::Durable, &mut |w| {
-                            w.put(&rng::key(SEED, i), &rng::value(SEED, i))
-                        })?;
-                        latencies.push(start.elapsed());
-                    }
-                    Ok(latencies)
-                })
-            })
-            .collect();
-        barrier.wait();
-        let start = Instant::now();
-        let results: Vec<Result<Vec<Duration>>> = handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::new("writer thread", "panicked")))
-            })
-            .collect();
-        (start.elapsed(), results)
-    });
-    let mut latencies = Vec::new();
-    for r in results {
-        latencies.extend(r?);
-    }
+    let (elapsed, mut latencies) =
+        workloads::durable_committers(engine, SEED, threads as usize, per as usize, &|t, c| {
+            (5 << 40) | (r << 20) | (t as u64 * per + c as u64)
+        })?;
     latencies.sort_unstable();
-    let quantile = |q: f64| {
-        let at = ((latencies.len().saturating_sub(1)) as f64 * q) as usize;
-        latencies
-            .get(at)
-            .map_or(0.0, |d| d.as_secs_f64() * 1e6)
-    };
     Ok(Round {
-        rate: latencies.len() as f64 / elapsed.as_secs_f64().max(1e-9),
-        p50_us: quantile(0.5),
-        p99_us: quantile(0.99),
+        rate: workloads::per_sec(latencies.len(), elapsed),
+        p50_us: workloads::quantile_micros(&latencies, 0.5),
+        p99_us: workloads::quantile_micros(&latencies, 0.99),
     })
 }
 

@@ -319,12 +319,12 @@ fn row(region: u64, j: u64) -> u64 {
 }
 
 /// A rate in units per second, guarded against a zero duration.
-fn per_sec(count: usize, elapsed: Duration) -> f64 {
+pub fn per_sec(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
 /// Microseconds at quantile `q` (0..=1) of sorted latencies, nearest rank.
-fn quantile_micros(sorted: &[Duration], q: f64) -> f64 {
+pub fn quantile_micros(sorted: &[Duration], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -673,10 +673,16 @@ fn deletes(engine: &dyn Engine, config: &Config) -> Result<Measurement> {
     })
 }
 
-/// Several threads, each making single-row durable commits as fast as the engine lets it.
-fn concurrent_commits(engine: &dyn Engine, config: &Config) -> Result<Measurement> {
-    let threads = config.writer_threads;
-    let per = config.commits_per_writer;
+/// `threads` threads started together, each making `per` single-row durable commits, commit
+/// `c` of thread `t` writing row `row_of(t, c)` (the data of `seed`): the time from the start
+/// until the last thread ended, and every commit's latency, unsorted.
+pub fn durable_committers(
+    engine: &dyn Engine,
+    seed: u64,
+    threads: usize,
+    per: usize,
+    row_of: &(dyn Fn(usize, usize) -> u64 + Sync),
+) -> Result<(Duration, Vec<Duration>)> {
     let barrier = Barrier::new(threads + 1);
     let (elapsed, results) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -686,8 +692,8 @@ fn concurrent_commits(engine: &dyn Engine, config: &Config) -> Result<Measuremen
                     let mut latencies = Vec::with_capacity(per);
                     barrier.wait();
                     for c in 0..per {
-                        let i = row(REGION_CONCURRENT, (t * per + c) as u64);
-                        let (key, value) = (rng::key(config.seed, i), rng::value(config.seed, i));
+                        let i = row_of(t, c);
+                        let (key, value) = (rng::key(seed, i), rng::value(seed, i));
                         let start = Instant::now();
                         engine.write(Commit::Durable, &mut |w| w.put(&key, &value))?;
                         latencies.push(start.elapsed());
@@ -711,6 +717,16 @@ fn concurrent_commits(engine: &dyn Engine, config: &Config) -> Result<Measuremen
     for r in results {
         latencies.extend(r?);
     }
+    Ok((elapsed, latencies))
+}
+
+/// Several threads, each making single-row durable commits as fast as the engine lets it.
+fn concurrent_commits(engine: &dyn Engine, config: &Config) -> Result<Measurement> {
+    let threads = config.writer_threads;
+    let per = config.commits_per_writer;
+    let (elapsed, mut latencies) = durable_committers(engine, config.seed, threads, per, &|t, c| {
+        row(REGION_CONCURRENT, (t * per + c) as u64)
+    })?;
     latencies.sort_unstable();
     let commits = threads * per;
     verify_present(

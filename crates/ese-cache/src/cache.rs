@@ -14,10 +14,12 @@
 //! A hit takes one shard's read lock just long enough to find the frame and add a pin, then
 //! updates the frame's reference ticks and takes its latch; nothing on that path is global
 //! (the reference clock is only *read* there). A frame changes identity only when it is
-//! unpinned: the evictor takes the shard's write lock, checks the pin count is zero and the
-//! page is clean, and unmaps it. Because a pin is only ever added under the shard lock, a
-//! pinned frame can never be evicted underneath its holder, and a frame with no pins has no
-//! latch holder either (guards release the latch before the pin).
+//! unpinned and unlatched: the evictor takes the shard's write lock, checks the pin count is
+//! zero and the page is clean, takes the frame's exclusive latch without waiting, and unmaps
+//! it. Because a pin added under the shard lock is seen there, a pinned frame can never be
+//! evicted underneath its holder. A read through a frame hint takes no pin at all: it
+//! latches the frame and checks, under the latch, that the frame still names its page, which
+//! no eviction or load can change while the latch is held.
 //!
 //! A dirty victim is written first, under a shared latch, while it is still mapped, so no
 //! other thread can read the page's older image from disk in the meantime. The write obeys
@@ -294,11 +296,18 @@ impl Drop for Pin<'_> {
     }
 }
 
-/// A page pinned with a shared latch (ESE's read latch): many may read it at once.
+/// A page held with a shared latch (ESE's read latch): many may read it at once.
+///
+/// A page found through a frame hint is held by its latch alone: an eviction takes the
+/// frame's exclusive latch before it unmaps the frame (and gives up when the latch is busy),
+/// and a load takes it before it maps a new page there, so the frame keeps this page for as
+/// long as the shared latch is held. A page found through the page table also holds a pin,
+/// taken under the shard's lock before the latch.
 pub struct PageRef<'a> {
     // Field order matters: the latch is released before the pin.
     latch: RwLockReadGuard<'a, PageBuf>,
-    _pin: Pin<'a>,
+    _pin: Option<Pin<'a>>,
+    idx: usize,
     db: DbId,
     pgno: Pgno,
 }
@@ -312,7 +321,7 @@ impl PageRef<'_> {
     /// Where this page is in the cache, for a later [`Cache::read_hinted`].
     pub fn hint(&self) -> FrameHint {
         FrameHint {
-            idx: self._pin.idx,
+            idx: self.idx,
             key: pack(self.db, self.pgno),
         }
     }
@@ -640,7 +649,8 @@ impl Cache {
             if latch.valid && pin.frame.key.load(Ordering::Acquire) == key {
                 return Ok(PageRef {
                     latch,
-                    _pin: pin,
+                    idx: pin.idx,
+                    _pin: Some(pin),
                     db,
                     pgno,
                 });
@@ -661,15 +671,25 @@ impl Cache {
     }
 
     /// The page with `key` latched in the frame `hint` names, if that frame holds it.
+    ///
+    /// No pin is taken: the shared latch alone keeps the frame's page (see [`PageRef`]). The
+    /// latch is taken first and the frame's key checked under it; a load maps a frame only
+    /// under its exclusive latch with the buffer marked not valid, and an eviction unmaps it
+    /// only under that latch, so a frame that is valid and names the page while the latch is
+    /// held holds that page's bytes.
     #[inline]
     fn read_at(&self, db: DbId, pgno: Pgno, key: u64, hint: FrameHint) -> Option<PageRef<'_>> {
-        let (frame, pin) = self.pin_hinted(key, hint)?;
+        if hint.key != key || key == KEY_NONE {
+            return None;
+        }
+        let frame = self.frames.get(hint.idx)?;
         let latch = frame.page.read();
         if latch.valid && frame.key.load(Ordering::Acquire) == key {
             self.count_hinted_hit(frame);
             return Some(PageRef {
                 latch,
-                _pin: pin,
+                _pin: None,
+                idx: hint.idx,
                 db,
                 pgno,
             });
@@ -1211,7 +1231,9 @@ impl Cache {
             for i in 0..n {
                 let idx = (start + i) % n;
                 let frame = &self.frames[idx];
-                if frame.pins.load(Ordering::Acquire) != 0 {
+                // A latched frame is in use even without a pin (a hinted read holds only
+                // the latch), and its eviction would give up.
+                if frame.pins.load(Ordering::Acquire) != 0 || frame.page.is_locked() {
                     continue;
                 }
                 if frame.key.load(Ordering::Acquire) == KEY_NONE {

@@ -569,6 +569,70 @@ fn a_page_held_through_a_hint_is_not_evicted() {
 }
 
 #[test]
+fn a_page_held_through_a_hint_keeps_its_database_attached_and_its_frame() {
+    // A hinted read holds its latch and no pin: detach and eviction must still see it in use.
+    let (log, cache, _disk) = mem_cache(2);
+    create_pages(&cache, &log, 4);
+    let hint = cache.read(DB, Pgno(1)).unwrap().hint();
+    let held = cache.read_hinted(DB, Pgno(1), hint).unwrap();
+    assert!(matches!(cache.detach(DB), Err(Error::DatabaseInUse(DB))));
+    // The other frame is taken in turn by every other page; the held one never is.
+    for p in [2, 3, 4, 2, 3, 4] {
+        assert_eq!(
+            &cache.read(DB, Pgno(p)).unwrap()[BODY],
+            &image(u64::from(p))[..]
+        );
+        assert_eq!(held.hint(), hint);
+        assert_eq!(&held[BODY], &image(1)[..]);
+    }
+    // With the held frame and a second hinted hold, no frame is free for another page.
+    let hint3 = cache.read(DB, Pgno(3)).unwrap().hint();
+    let held3 = cache.read_hinted(DB, Pgno(3), hint3).unwrap();
+    assert!(matches!(
+        cache.read(DB, Pgno(2)),
+        Err(Error::OutOfBuffers { capacity_pages: 2 })
+    ));
+    drop((held, held3));
+    assert_eq!(&cache.read(DB, Pgno(2)).unwrap()[BODY], &image(2)[..]);
+    cache.check_invariants().unwrap();
+    cache.detach(DB).unwrap();
+}
+
+#[test]
+fn a_page_held_through_a_hint_keeps_its_bytes_while_another_thread_churns_the_frames() {
+    let (log, cache, _disk) = mem_cache(3);
+    create_pages(&cache, &log, 30);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut x = 5u64;
+            for _ in 0..4000 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let p = (x >> 33) % 30 + 1;
+                // A miss may find every frame held for a moment; that is not a wrong page.
+                if let Ok(page) = cache.read(DB, Pgno(p as u32)) {
+                    assert_eq!(&page[BODY], &image(p)[..], "page {p}");
+                }
+            }
+        });
+        for round in 0..2000u64 {
+            let p = round % 30 + 1;
+            let Ok(first) = cache.read(DB, Pgno(p as u32)) else {
+                continue;
+            };
+            let hint = first.hint();
+            drop(first);
+            let Ok(held) = cache.read_hinted(DB, Pgno(p as u32), hint) else {
+                continue;
+            };
+            assert_eq!(&held[BODY], &image(p)[..], "page {p}");
+            std::thread::yield_now();
+            assert_eq!(&held[BODY], &image(p)[..], "page {p} after a yield");
+        }
+    });
+    cache.check_invariants().unwrap();
+}
+
+#[test]
 fn swapped_bytes_become_the_page_and_an_unfilled_new_page_keeps_the_frame_bytes() {
     let (log, cache, _disk) = mem_cache(1);
     let mut page = cache.new_page(DB, Pgno(1)).unwrap();

@@ -348,8 +348,19 @@ impl<T> HandleTable<T> {
 /// address every index below [`SLOTS_MAX`].
 const SEGMENTS: usize = INDEX_BITS as usize + 1;
 
-/// One slot of a [`HandleDirectory`]: the handle it was filled for, and the value.
-type DirSlot<T> = Mutex<Option<(u64, Arc<T>)>>;
+/// One slot of a [`HandleDirectory`]: the handle it was filled for, and the value, on a
+/// cache line of its own, so that threads calling on neighbouring handles (two sessions made
+/// one after the other) do not pass one line between their cores at every call.
+#[repr(align(64))]
+struct DirSlot<T>(Mutex<Option<(u64, Arc<T>)>>);
+
+impl<T> std::ops::Deref for DirSlot<T> {
+    type Target = Mutex<Option<(u64, Arc<T>)>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
 
 /// A copy of a [`HandleTable`]'s live entries that is read without the table's lock.
 ///
@@ -412,7 +423,7 @@ impl<T> HandleDirectory<T> {
         };
         // Segment k covers indexes 2^k - 1 .. 2^(k+1) - 1, cut at the last one a handle names.
         let len = (1usize << k).min(SLOTS_MAX + 1 - (1 << k));
-        let slots = segment.get_or_init(|| (0..len).map(|_| Mutex::new(None)).collect());
+        let slots = segment.get_or_init(|| (0..len).map(|_| DirSlot(Mutex::new(None))).collect());
         if let Some(slot) = slots.get(off) {
             *slot.lock() = Some((handle, value));
         }

@@ -102,7 +102,9 @@ pub(crate) struct SessionEntry {
     pub(crate) shared: Arc<SessionShared>,
 }
 
-/// A session's state, shared by the table and the calls inside it.
+/// A session's state, shared by the table and the calls inside it. Aligned to a cache line,
+/// so that one session's reference count and locks never share a line with another's.
+#[repr(align(64))]
 pub(crate) struct SessionShared {
     /// The session's instance.
     pub(crate) inst: Arc<Inst>,

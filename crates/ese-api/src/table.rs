@@ -194,24 +194,9 @@ impl<'a> RetrieveColumn<'a> {
     }
 }
 
-/// JET_SETINFO: where [`Engine::set_column_ex`] writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SetInfo {
-    /// ibLongValue: the offset for JET_bitSetOverwriteLV.
-    pub ib_long_value: u64,
-    /// itagSequence: the 1-based value of a multi-valued column; 0 or past the last appends.
-    pub itag_sequence: u32,
-}
-
-impl Default for SetInfo {
-    /// What a NULL JET_SETINFO means: ibLongValue 0, itagSequence 1.
-    fn default() -> Self {
-        SetInfo {
-            ib_long_value: 0,
-            itag_sequence: 1,
-        }
-    }
-}
+/// JET_SETINFO: where [`Engine::set_column_ex`] writes (ibLongValue, itagSequence; its
+/// default is what a NULL JET_SETINFO means). The table layer's own type, as it is.
+pub use ese_table::SetInfo;
 
 /// JET_RETINFO: what [`Engine::retrieve_column_ex`] reads, and what it reports back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -529,10 +514,6 @@ impl Engine {
         setinfo: Option<&SetInfo>,
     ) -> Result<Option<Warning>> {
         let info = setinfo.copied().unwrap_or_default();
-        let info = ese_table::SetInfo {
-            ib_long_value: info.ib_long_value,
-            itag_sequence: info.itag_sequence,
-        };
         self.with_cursor(sesid, tableid, |c, txn| {
             c.set_column_ex(txn, columnid, data, SetGrbit(grbit), info)
         })
@@ -550,7 +531,7 @@ impl Engine {
     ) -> Result<()> {
         self.with_cursor(sesid, tableid, |c, txn| {
             for col in columns.iter_mut() {
-                let info = ese_table::SetInfo {
+                let info = SetInfo {
                     ib_long_value: col.ib_long_value,
                     itag_sequence: col.itag_sequence,
                 };

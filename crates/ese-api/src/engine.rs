@@ -368,6 +368,8 @@ pub struct Engine {
     pub(crate) session_dir: HandleDirectory<crate::session::SessionShared>,
     /// The engine's tag, which its table ids carry.
     tag: u16,
+    /// A number no other engine of the process has (tags may come round again).
+    pub(crate) serial: u64,
     /// The serial number of the next table id.
     next_cursor: std::sync::atomic::AtomicU64,
 }
@@ -408,9 +410,11 @@ impl Engine {
     /// crash storage in tests). Not an ESE call.
     pub fn with_file_system(fs: Arc<dyn FileSystem>) -> Engine {
         let tag = next_tag();
+        static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Engine {
             fs,
             tag,
+            serial: NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             next_cursor: std::sync::atomic::AtomicU64::new(0),
             session_dir: HandleDirectory::default(),
             process: Mutex::new(Process {
@@ -1192,6 +1196,30 @@ impl Engine {
         let inst = self.resolve_instance(instance)?;
         inst.restoring.store(restoring, Ordering::Release);
         Ok(())
+    }
+}
+
+impl Drop for Engine {
+    /// The end of the process: every session is abandoned and every instance still running
+    /// stops here, as a crash (nothing is flushed; see [`Runtime`]'s drop). Done explicitly
+    /// because a thread may still remember one of this engine's sessions (see
+    /// `Engine::enter`), and neither that session's cursors nor its instance may keep files
+    /// open or threads running behind it.
+    fn drop(&mut self) {
+        crate::session::forget_last_session(self.serial);
+        let p = self.process.get_mut();
+        // Sessions first, as when they go with the engine's tables: a remembered one keeps
+        // only its emptied state.
+        for (_, entry) in p.sessions.iter() {
+            entry.shared.abandon();
+        }
+        let instances: Vec<Arc<Inst>> = p.instances.iter().map(|(_, i)| Arc::clone(i)).collect();
+        for inst in instances {
+            // Taken out under the gate and dropped after it, since stopping the background
+            // threads waits for them.
+            let state = std::mem::replace(&mut *inst.gate.write(), InstState::Ended);
+            drop(state);
+        }
     }
 }
 

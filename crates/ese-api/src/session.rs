@@ -50,6 +50,7 @@
 //! every B-tree node the rolled-back levels changed. `end_session` closes the session's
 //! cursors and databases and rolls back every open level.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
@@ -192,6 +193,15 @@ impl SessionShared {
             .map_or(0, ese_txn::Session::level)
     }
 
+    /// Ends the session as the process ends (its engine dropped): its cursors and databases
+    /// close, its transaction is abandoned with the version store, nothing is rolled back.
+    pub(crate) fn abandon(&self) {
+        self.ended.store(true, Ordering::Release);
+        let mut core = self.core.lock();
+        core.close_all();
+        drop(core.txn.take());
+    }
+
     /// Closes the session as its instance terminates. A clean term has checked that no
     /// transaction is open; a dirty one abandons them (their versions die with the store).
     pub(crate) fn close(&self, dirty: bool, trees: &ese_txn::Trees) {
@@ -230,6 +240,39 @@ thread_local! {
     /// The calling thread's id, read once per thread rather than through a thread handle
     /// (a reference-counted clone) on every call.
     static THREAD_ID: ThreadId = std::thread::current().id();
+}
+
+thread_local! {
+    /// The session this thread entered last (see [`Engine::enter`]).
+    static LAST_SESSION: RefCell<Option<LastSession>> = const { RefCell::new(None) };
+}
+
+/// A session a thread entered, remembered so that its next call on the same handle reaches
+/// the session's state without the directory's slot lock and without a reference count
+/// taken and dropped around the call.
+struct LastSession {
+    /// [`Engine::serial`] of the engine whose handle this is.
+    engine: u64,
+    /// The handle's raw value.
+    handle: u64,
+    shared: Arc<SessionShared>,
+}
+
+/// Forgets the session this thread remembers if it belongs to the engine `serial`.
+pub(crate) fn forget_last_session(serial: u64) {
+    let stale = LAST_SESSION
+        .try_with(|last| {
+            let mut last = last.try_borrow_mut().ok()?;
+            if last.as_ref().is_some_and(|l| l.engine == serial) {
+                last.take()
+            } else {
+                None
+            }
+        })
+        .ok()
+        .flatten();
+    // Dropped outside the thread-local's borrow.
+    drop(stale);
 }
 
 fn current_thread() -> ThreadId {
@@ -279,7 +322,59 @@ impl Engine {
         check_binding: bool,
         f: impl FnOnce(&Entered<'_>, &mut SessionCore) -> Result<R>,
     ) -> Result<R> {
+        // The session this thread called last, if `sesid` names it and it has not ended: a
+        // session that ended (by JetEndSession or term, on any thread) is left to the look-up
+        // below, which answers with the error its handle now gets. An end that races with
+        // this call is caught under the session's lock, as on the look-up's path.
+        let mut f = Some(f);
+        let remembered = LAST_SESSION
+            .try_with(|last| {
+                let last = last.try_borrow().ok()?;
+                let last = last.as_ref()?;
+                if last.engine != self.serial
+                    || last.handle != sesid.raw()
+                    || last.shared.ended.load(Ordering::Acquire)
+                {
+                    return None;
+                }
+                Some(self.enter_shared(&last.shared, admit, check_binding, f.take()?))
+            })
+            .ok()
+            .flatten();
+        if let Some(result) = remembered {
+            return result;
+        }
         let shared = self.resolve_session(sesid)?;
+        // Not remembered while an outer call of this thread is inside the one it remembers.
+        let replaced = LAST_SESSION
+            .try_with(|last| {
+                let mut last = last.try_borrow_mut().ok()?;
+                last.replace(LastSession {
+                    engine: self.serial,
+                    handle: sesid.raw(),
+                    shared: Arc::clone(&shared),
+                })
+            })
+            .ok()
+            .flatten();
+        // Dropped outside the thread-local's borrow.
+        drop(replaced);
+        match f.take() {
+            Some(f) => self.enter_shared(&shared, admit, check_binding, f),
+            // The remembered path takes `f` only once it runs the call, and then returns.
+            None => fail(JetErr::INTERNAL_ERROR),
+        }
+    }
+
+    /// [`Engine::enter`] once the session is found.
+    #[inline]
+    fn enter_shared<R>(
+        &self,
+        shared: &SessionShared,
+        admit: Admit,
+        check_binding: bool,
+        f: impl FnOnce(&Entered<'_>, &mut SessionCore) -> Result<R>,
+    ) -> Result<R> {
         let inst = &shared.inst;
         let gate = inst.gate.read_recursive();
         let rt = inst.admit(&gate, admit)?;

@@ -717,3 +717,62 @@ fn a_session_a_thread_called_last_is_refused_once_it_ends_anywhere() {
     e.end_session(c, 0).unwrap();
     e.term(inst).unwrap();
 }
+
+/// The files under `dir` this process holds open, read from /proc/self/fd.
+#[cfg(target_os = "linux")]
+fn open_files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let dir = std::fs::canonicalize(dir).expect("the test folder");
+    std::fs::read_dir("/proc/self/fd")
+        .expect("the process's open files")
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter(|target| target.starts_with(&dir))
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_engine_dropped_while_a_live_thread_remembers_its_session_leaves_nothing_running() {
+    let dir = TempDir::new("dropped-remembered");
+    let e = Arc::new(engine());
+    let inst = running(&e, "dropped-remembered", dir.path());
+    let s = e.begin_session(inst, "", "").unwrap();
+    let file = with_table(&e, s, dir.path());
+    e.begin_transaction(s).unwrap();
+    insert_key(&e, s, &file, b"kept").unwrap();
+    e.commit_transaction(s, 0).unwrap();
+    // A cursor stays open on the database and a transaction stays open, so the session
+    // holds the database and the version store.
+    let dbid = e.open_database(s, &file, None, 0).unwrap();
+    let _t = e.open_table(s, dbid, "t", None, 0).unwrap();
+    e.begin_transaction(s).unwrap();
+    insert_key(&e, s, &file, b"lost").unwrap();
+    assert!(!open_files_under(dir.path()).is_empty());
+    let (called, dropped) = (Barrier::new(2), Barrier::new(2));
+    std::thread::scope(|t| {
+        let worker = Arc::clone(&e);
+        let (called, dropped) = (&called, &dropped);
+        t.spawn(move || {
+            // This thread's last call is to `s`; it lets go of the engine, not of that memory.
+            assert_eq!(worker.transaction_level(s).unwrap(), 1);
+            drop(worker);
+            called.wait();
+            dropped.wait();
+        });
+        called.wait();
+        // The last reference: the engine ends here, like the process, while the worker lives.
+        let e = Arc::into_inner(e).expect("the worker let go");
+        drop(e);
+        let open = open_files_under(dir.path());
+        dropped.wait();
+        assert_eq!(open, Vec::<std::path::PathBuf>::new());
+    });
+    // The files recover as after a crash: the committed key is there, the open one is not.
+    let e = engine();
+    let inst = running(&e, "dropped-remembered", dir.path());
+    let s = e.begin_session(inst, "", "").unwrap();
+    e.attach_database(s, &file, 0).unwrap();
+    assert!(sees_key(&e, s, &file, b"kept"));
+    assert!(!sees_key(&e, s, &file, b"lost"));
+    e.end_session(s, 0).unwrap();
+    e.term(inst).unwrap();
+}

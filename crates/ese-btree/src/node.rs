@@ -282,6 +282,7 @@ impl NodeRef<'_> {
 
     /// Copies the node into `out`, reusing its buffers (a scan decodes every node it passes
     /// into one [`Node`] without allocating for each).
+    #[inline]
     pub fn copy_into(&self, out: &mut Node) {
         out.flags = self.flags;
         out.key.clear();
@@ -617,9 +618,58 @@ impl<'a> TreePage<'a> {
     }
 
     /// Node `i`.
+    ///
+    /// The checks of [`RawPage::line`] and [`decode_line`] are folded together (one read of
+    /// the tag, one of the node's header); a node that fails any of them is decoded again the
+    /// long way, which says what is wrong with it.
     #[inline]
     pub fn node(&self, i: usize) -> Result<NodeRef<'a>> {
-        let line = self.view.line(i + 1)?;
+        match self.node_quick(i) {
+            Some(n) => Ok(n),
+            None => self.node_checked(i),
+        }
+    }
+
+    /// Node `i` if it is sound, by the checks [`TreePage::node_checked`] makes.
+    #[inline(always)]
+    fn node_quick(&self, i: usize) -> Option<NodeRef<'a>> {
+        let bytes = self.view.bytes;
+        // Line `i + 1`; the construction checked the tag array fits the page.
+        let line_no = i.checked_add(1)?;
+        if line_no >= self.view.line_count() {
+            return None;
+        }
+        let at = bytes.len().checked_sub(TAG_BYTES * (line_no + 1))?;
+        let tag = u32::from_le_bytes(*bytes.get(at..)?.first_chunk::<TAG_BYTES>()?);
+        let (offset, size) = ((tag & 0xffff) as usize, (tag >> 16) as usize);
+        // An empty line (size 0) is too short for a node's header as well.
+        if size < NODE_HEADER_BYTES || offset < HEADER_BYTES || offset + size > at {
+            return None;
+        }
+        let line = bytes.get(offset..offset + size)?;
+        let (head, rest) = line.split_first_chunk::<NODE_HEADER_BYTES>()?;
+        let flags = head[0];
+        let used = usize::from(u16::from_le_bytes([head[1], head[2]]));
+        let suffix_len = usize::from(u16::from_le_bytes([head[3], head[4]]));
+        if flags & !NodeFlags::KNOWN != 0 || suffix_len > rest.len() {
+            return None;
+        }
+        let prefix = self.prefix.get(..used)?;
+        let (suffix, payload) = rest.split_at_checked(suffix_len)?;
+        Some(NodeRef {
+            flags: NodeFlags(flags),
+            prefix,
+            suffix,
+            payload,
+        })
+    }
+
+    /// Node `i`, each check made in turn so that a failure says which.
+    #[cold]
+    #[inline(never)]
+    fn node_checked(&self, i: usize) -> Result<NodeRef<'a>> {
+        // Past every line, whatever `i` is (`usize::MAX + 1` would read the prefix line).
+        let line = self.view.line(i.saturating_add(1))?;
         decode_line(self.pgno, line, self.prefix)
     }
 
@@ -636,6 +686,7 @@ impl<'a> TreePage<'a> {
     /// rest of the key is the same for each of them, and its first eight bytes are read as a
     /// word once: such a node then costs one word of its suffix, read in place, and one
     /// comparison, unless their first eight bytes agree.
+    #[inline(always)]
     pub fn lower_bound(&self, key: &[u8]) -> Result<(usize, bool)> {
         let shared = self.shared_with_prefix(key);
         let rest = key.get(shared..).unwrap_or_default();
@@ -927,6 +978,81 @@ mod tests {
         page
     }
 
+    /// A node's flags, prefix, suffix and payload.
+    type Parts = (NodeFlags, Vec<u8>, Vec<u8>, Vec<u8>);
+
+    /// A node's parts, to compare two reads of it.
+    fn parts(n: Option<NodeRef<'_>>) -> Option<Parts> {
+        n.map(|n| {
+            (
+                n.flags,
+                n.prefix.to_vec(),
+                n.suffix.to_vec(),
+                n.payload.to_vec(),
+            )
+        })
+    }
+
+    #[test]
+    fn a_node_read_in_one_pass_matches_one_checked_step_by_step() {
+        // Every way a node line can be wrong, one at a time, on a sound page.
+        let nodes: Vec<Node> = (0..4u8)
+            .map(|i| Node {
+                flags: NodeFlags::NONE,
+                key: vec![b'p', b'q', i],
+                payload: vec![i; 6],
+            })
+            .collect();
+        let page = formatted(4096, 2, true, page_lines(&nodes));
+        let tag_of = |i: usize| page.len() - TAG_BYTES * (i + 2);
+        let line_of = |page: &[u8], i: usize| {
+            let at = tag_of(i);
+            usize::from(u16::from_le_bytes([page[at], page[at + 1]]))
+        };
+        type Damage = fn(&mut [u8], usize, usize);
+        let cases: [(&str, Damage); 7] = [
+            ("empty line", |p, t, _| {
+                p[t + 2..t + 4].copy_from_slice(&0u16.to_le_bytes())
+            }),
+            ("short line", |p, t, _| {
+                p[t + 2..t + 4].copy_from_slice(&4u16.to_le_bytes())
+            }),
+            ("in the header", |p, t, _| {
+                p[t..t + 2].copy_from_slice(&8u16.to_le_bytes())
+            }),
+            ("over the tags", |p, t, _| {
+                p[t..t + 2].copy_from_slice(&4090u16.to_le_bytes())
+            }),
+            ("unknown flag", |p, _, l| p[l] = 0x40),
+            ("too much prefix", |p, _, l| {
+                p[l + 1..l + 3].copy_from_slice(&9u16.to_le_bytes())
+            }),
+            ("long suffix", |p, _, l| {
+                p[l + 3..l + 5].copy_from_slice(&60u16.to_le_bytes())
+            }),
+        ];
+        for (what, damage) in cases {
+            for i in 0..nodes.len() {
+                let mut bad = page.clone();
+                let line = line_of(&bad, i);
+                damage(&mut bad, tag_of(i), line);
+                let tp = TreePage::new(&bad, Pgno(7)).expect("the header is sound");
+                assert!(tp.node_quick(i).is_none(), "{what}, node {i}");
+                assert!(tp.node_checked(i).is_err(), "{what}, node {i}");
+                assert!(
+                    matches!(tp.node(i), Err(crate::Error::Corrupt { .. })),
+                    "{what}"
+                );
+                for j in (0..nodes.len()).filter(|&j| j != i) {
+                    assert_eq!(tp.node(j).expect("sound").to_node(), nodes[j], "{what}");
+                }
+            }
+        }
+        let tp = TreePage::new(&page, Pgno(7)).expect("sound");
+        assert!(tp.node_quick(nodes.len()).is_none());
+        assert!(tp.node(usize::MAX).is_err());
+    }
+
     #[test]
     fn lines_encoded_into_a_kept_list_match_fresh_ones() {
         let leaf = |k: &[u8], v: &[u8]| Node {
@@ -1177,6 +1303,9 @@ mod tests {
             if let Some(tp) = TreePage::again(&bad, Pgno(7), &shape) {
                 let _ = tp.lower_bound(&probe);
                 let _ = tp.nodes();
+                for i in 0..tp.count() + 2 {
+                    proptest::prop_assert_eq!(parts(tp.node_quick(i)), parts(tp.node_checked(i).ok()));
+                }
             }
             let _ = TreePage::again(&bad[..64], Pgno(7), &shape);
         }
@@ -1207,6 +1336,8 @@ mod tests {
                     if let Ok(n) = tp.node(i) {
                         let _ = n.cmp_key(&probe);
                     }
+                    // The folded checks accept exactly the nodes the step-by-step ones do.
+                    proptest::prop_assert_eq!(parts(tp.node_quick(i)), parts(tp.node_checked(i).ok()));
                 }
             }
         }

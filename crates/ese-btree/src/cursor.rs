@@ -170,7 +170,23 @@ fn empty_node() -> Node {
     }
 }
 
+/// Where a move that stepped along the cursor's own leaf ended ([`Cursor::step_on_leaf`]).
+enum OnLeaf {
+    /// On a node `resolve` accepted: the cursor stands on it.
+    Found,
+    /// Past the leaf's last (or first) node: the move goes on from the leaf's neighbour.
+    Passed {
+        /// The leaf that was walked.
+        pgno: Pgno,
+        /// Its neighbour the move's way.
+        beside: Pgno,
+    },
+    /// The leaf no longer reads by the cursor's layout of it: the move parses it.
+    Unknown,
+}
+
 /// Decodes node `i` of `tp` into `scratch` and asks `resolve` whether the caller sees it.
+#[inline]
 fn visit(
     tp: &TreePage<'_>,
     i: usize,
@@ -400,21 +416,9 @@ impl<'t> Cursor<'t> {
         u64::from(self.tree.db.page_count()) + 1
     }
 
-    /// `page` read as a leaf, with its snapshot: by the layout `known` recorded when given
-    /// (the cursor's snapshot of this page, whose dbtime is unchanged since) and still
-    /// fitting, else parsed afresh.
+    /// `page` read as a leaf, with its snapshot.
     #[inline]
-    fn leaf_view<'p>(
-        &self,
-        page: &'p PageRef<'_>,
-        known: Option<LeafSnap>,
-    ) -> Result<(TreePage<'p>, LeafSnap)> {
-        if let Some(snap) = known
-            && let Some(tp) = TreePage::again(page, snap.pgno, &snap.shape)
-        {
-            let hint = page.hint();
-            return Ok((tp, LeafSnap { hint, ..snap }));
-        }
+    fn leaf_view<'p>(&self, page: &'p PageRef<'_>) -> Result<(TreePage<'p>, LeafSnap)> {
         let tp = self.tree.leaf_page(page)?;
         let snap = LeafSnap::of(&tp, page.hint());
         Ok((tp, snap))
@@ -422,20 +426,19 @@ impl<'t> Cursor<'t> {
 
     /// The first node `resolve` accepts at or after `start` on `page`'s level.
     ///
-    /// `known` is the cursor's snapshot of `page` when its dbtime is unchanged since: the page
-    /// is then read without parsing it again.
+    /// `from` is the leaf the move came from, when it left one already: `page`'s prev link
+    /// must name it.
     fn forward<'d>(
         &mut self,
         db: &'d Database,
         mut page: PageRef<'d>,
         mut start: usize,
-        mut known: Option<LeafSnap>,
+        mut from: Option<Pgno>,
         resolve: ResolveInPlace<'_>,
     ) -> Result<bool> {
-        let mut from = None;
-        let (mut hops, mut bound) = (0u64, None);
+        let (mut hops, mut bound) = (u64::from(from.is_some()), None);
         loop {
-            let (tp, snap) = self.leaf_view(&page, known.take())?;
+            let (tp, snap) = self.leaf_view(&page)?;
             if let Some(from) = from
                 && snap.prev != from
             {
@@ -467,20 +470,19 @@ impl<'t> Cursor<'t> {
 
     /// The last node `resolve` accepts before `end` on `page`'s level.
     ///
-    /// `known` is the cursor's snapshot of `page` when its dbtime is unchanged since: the page
-    /// is then read without parsing it again.
+    /// `from` is the leaf the move came from, when it left one already: `page`'s next link
+    /// must name it.
     fn backward<'d>(
         &mut self,
         db: &'d Database,
         mut page: PageRef<'d>,
         mut end: usize,
-        mut known: Option<LeafSnap>,
+        mut from: Option<Pgno>,
         resolve: ResolveInPlace<'_>,
     ) -> Result<bool> {
-        let mut from = None;
-        let (mut hops, mut bound) = (0u64, None);
+        let (mut hops, mut bound) = (u64::from(from.is_some()), None);
         loop {
-            let (tp, snap) = self.leaf_view(&page, known.take())?;
+            let (tp, snap) = self.leaf_view(&page)?;
             if let Some(from) = from
                 && snap.next != from
             {
@@ -635,6 +637,67 @@ impl<'t> Cursor<'t> {
         }
     }
 
+    /// One move along the cursor's leaf `page`, unchanged since the cursor's snapshot of it
+    /// (its dbtime is the one the snapshot holds): the nodes after the cursor's (`forward`) or
+    /// before it are shown to `resolve` in turn, read by the snapshot's layout, and the cursor
+    /// stops on the first it accepts. The snapshot itself is kept as it is (only the frame
+    /// that held the leaf is updated), so a step costs the nodes it decodes and no more.
+    /// Past the leaf's end, or when the leaf no longer fits the layout, the cursor holds no
+    /// snapshot any more and the caller goes on (see [`OnLeaf`]); so it does on an error.
+    #[inline]
+    fn step_on_leaf(
+        &mut self,
+        page: &PageRef<'_>,
+        forward: bool,
+        resolve: ResolveInPlace<'_>,
+    ) -> Result<OnLeaf> {
+        let Some(snap) = self.leaf.as_mut() else {
+            return Ok(OnLeaf::Unknown);
+        };
+        let Some(tp) = TreePage::again(page, snap.pgno, &snap.shape) else {
+            self.leaf = None;
+            return Ok(OnLeaf::Unknown);
+        };
+        snap.hint = page.hint();
+        let (pgno, beside) = (snap.pgno, if forward { snap.next } else { snap.prev });
+        let count = tp.count();
+        let mut i = self.index;
+        loop {
+            if forward {
+                i = i.saturating_add(1);
+                if i >= count {
+                    break;
+                }
+            } else {
+                let top = i.min(count);
+                if top == 0 {
+                    break;
+                }
+                i = top - 1;
+            }
+            let node = match tp.node(i) {
+                Ok(node) => node,
+                Err(e) => {
+                    self.leaf = None;
+                    return Err(e);
+                }
+            };
+            node.copy_into(&mut self.scratch);
+            if resolve(&mut self.scratch) {
+                self.index = i;
+                let cur = self.current.get_or_insert_with(|| Entry {
+                    key: Vec::new(),
+                    data: Vec::new(),
+                });
+                std::mem::swap(&mut cur.key, &mut self.scratch.key);
+                std::mem::swap(&mut cur.data, &mut self.scratch.payload);
+                return Ok(OnLeaf::Found);
+            }
+        }
+        self.leaf = None;
+        Ok(OnLeaf::Passed { pgno, beside })
+    }
+
     /// The current leaf, read again, when its dbtime is still the one the cursor saw; the
     /// cursor's position on it is then still good.
     #[inline]
@@ -671,8 +734,19 @@ impl<'t> Cursor<'t> {
             return self.first_locked(&db, resolve);
         }
         if let Some(page) = self.unchanged_leaf(&db)? {
-            let (start, known) = (self.index + 1, self.leaf.take());
-            return self.forward(&db, page, start, known, resolve);
+            match self.step_on_leaf(&page, true, resolve)? {
+                OnLeaf::Found => return Ok(true),
+                OnLeaf::Passed { beside, .. } if beside.is_null() => return Ok(self.clear()),
+                OnLeaf::Passed { pgno, beside } => {
+                    drop(page);
+                    let page = db.cache().read(db.id(), beside)?;
+                    return self.forward(&db, page, 0, Some(pgno), resolve);
+                }
+                OnLeaf::Unknown => {
+                    let start = self.index + 1;
+                    return self.forward(&db, page, start, None, resolve);
+                }
+            }
         }
         let cur = self
             .current
@@ -704,8 +778,19 @@ impl<'t> Cursor<'t> {
             return self.last_locked(&db, resolve);
         }
         if let Some(page) = self.unchanged_leaf(&db)? {
-            let (end, known) = (self.index, self.leaf.take());
-            return self.backward(&db, page, end, known, resolve);
+            match self.step_on_leaf(&page, false, resolve)? {
+                OnLeaf::Found => return Ok(true),
+                OnLeaf::Passed { beside, .. } if beside.is_null() => return Ok(self.clear()),
+                OnLeaf::Passed { pgno, beside } => {
+                    drop(page);
+                    let page = db.cache().read(db.id(), beside)?;
+                    return self.backward(&db, page, usize::MAX, Some(pgno), resolve);
+                }
+                OnLeaf::Unknown => {
+                    let end = self.index;
+                    return self.backward(&db, page, end, None, resolve);
+                }
+            }
         }
         let cur = self
             .current
@@ -756,8 +841,10 @@ mod tests {
 
     use ese_core::Trx;
     use ese_pageio::PageFlags;
+    use ese_pageio::page::{LINE_COUNT_OFFSET, NEXT_OFFSET, PREV_OFFSET, TAG_BYTES};
 
     use super::*;
+    use crate::error::Error;
     use crate::testing::TestDb;
 
     fn k(i: u32) -> Vec<u8> {
@@ -956,6 +1043,218 @@ mod tests {
         }
         assert_eq!(n, 600);
         tree.check_invariants().unwrap();
+    }
+
+    /// A tree of 600 records over several leaves, and the keys at which a forward walk
+    /// stands on the last node of its leaf (the leaf, the key, the next key).
+    fn leaf_ends(env: &TestDb) -> (BTree, Vec<(Pgno, u32)>) {
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        for i in 0..600 {
+            tree.insert(Trx::MIN, &k(i), &[5; 40]).unwrap();
+        }
+        let mut c = tree.cursor();
+        let mut ends = Vec::new();
+        let mut e = c.first().unwrap();
+        let mut at: Option<(Pgno, u32)> = None;
+        while let Some(x) = e {
+            let leaf = c.node_hint().unwrap().pgno();
+            let n = u32::from_be_bytes(x.key[..].try_into().unwrap());
+            if let Some((p, m)) = at
+                && p != leaf
+            {
+                ends.push((p, m));
+            }
+            at = Some((leaf, n));
+            e = c.move_next().unwrap();
+        }
+        assert!(ends.len() >= 3, "the tree has {} leaves", ends.len() + 1);
+        (tree, ends)
+    }
+
+    /// Damages page `pgno` in the cache in place, its dbtime left as it is: what a cursor's
+    /// layout of the page must not be trusted past.
+    fn damage(env: &TestDb, pgno: Pgno, f: impl FnOnce(&mut [u8])) {
+        let mut page = env.db.cache().write(env.db.id(), pgno).unwrap();
+        f(&mut page);
+        page.mark_dirty_unlogged();
+    }
+
+    fn line_count(page: &[u8]) -> u16 {
+        u16::from_le_bytes([page[LINE_COUNT_OFFSET], page[LINE_COUNT_OFFSET + 1]])
+    }
+
+    #[test]
+    fn a_step_reads_a_leaf_afresh_when_its_header_no_longer_fits_the_layout() {
+        let env = TestDb::new(4096, 256, 16, false).unwrap();
+        let (tree, ends) = leaf_ends(&env);
+        let (leaf, last) = ends[1];
+        // The cursor stands on the node before the leaf's last; the leaf then loses its last
+        // line from its header, its dbtime unchanged. A step by the old layout would still
+        // see the last node; read afresh, the leaf ends where the cursor stands.
+        let mut c = tree.cursor();
+        assert!(c.seek(&k(last - 1), SeekOp::Eq).unwrap().is_some());
+        let dbtime = {
+            let page = env.db.cache().read(env.db.id(), leaf).unwrap();
+            page_dbtime(&page)
+        };
+        damage(&env, leaf, |page| {
+            let n = line_count(page) - 1;
+            page[LINE_COUNT_OFFSET..LINE_COUNT_OFFSET + 2].copy_from_slice(&n.to_le_bytes());
+        });
+        let page = env.db.cache().read(env.db.id(), leaf).unwrap();
+        assert_eq!(page_dbtime(&page), dbtime);
+        drop(page);
+        let next = c.move_next().unwrap().map(|x| x.key);
+        assert_eq!(next, Some(k(last + 1)));
+        // Backward over the same leaf, from the next leaf's first node: the lost node stays
+        // lost, and the walk goes on to the node before it.
+        let prev = c.move_prev().unwrap().map(|x| x.key);
+        assert_eq!(prev, Some(k(last - 1)));
+    }
+
+    #[test]
+    fn a_step_onto_a_damaged_node_of_an_unchanged_leaf_fails_as_corruption() {
+        for forward in [true, false] {
+            let env = TestDb::new(4096, 256, 16, false).unwrap();
+            let (tree, ends) = leaf_ends(&env);
+            let (leaf, last) = ends[1];
+            let mut c = tree.cursor();
+            // Forward: from the node before the last onto the last. Backward: from the last
+            // onto the one before it.
+            let (from, onto) = if forward {
+                (last - 1, last)
+            } else {
+                (last, last - 1)
+            };
+            assert!(c.seek(&k(from), SeekOp::Eq).unwrap().is_some());
+            let index = {
+                let page = env.db.cache().read(env.db.id(), leaf).unwrap();
+                let tp = tree.leaf_page(&page).unwrap();
+                let (i, found) = tp.lower_bound(&k(onto)).unwrap();
+                assert!(found);
+                i
+            };
+            // The node's tag now points at the header.
+            damage(&env, leaf, |page| {
+                let at = page.len() - TAG_BYTES * (index + 2);
+                page[at..at + 2].copy_from_slice(&8u16.to_le_bytes());
+            });
+            let got = if forward {
+                c.move_next()
+            } else {
+                c.move_prev()
+            };
+            match got {
+                Err(Error::Corrupt { pgno, .. }) => assert_eq!(pgno, leaf),
+                other => panic!("forward {forward}: {other:?}"),
+            }
+            // The cursor keeps its record but trusts its layout of the leaf no more: the next
+            // move seeks from the record's key, and meets the damage again.
+            assert_eq!(c.entry().map(|e| e.key.clone()), Some(k(from)));
+            assert!(c.leaf.is_none());
+            let again = if forward {
+                c.move_next()
+            } else {
+                c.move_prev()
+            };
+            assert!(matches!(again, Err(Error::Corrupt { .. })), "{again:?}");
+        }
+    }
+
+    #[test]
+    fn a_step_off_an_unchanged_leaf_checks_the_neighbour_links_back() {
+        for forward in [true, false] {
+            let env = TestDb::new(4096, 256, 16, false).unwrap();
+            let (tree, ends) = leaf_ends(&env);
+            let (leaf, last) = ends[1];
+            let (from, beside, offset) = if forward {
+                (last, ends[2].0, PREV_OFFSET)
+            } else {
+                (last + 1, leaf, NEXT_OFFSET)
+            };
+            let mut c = tree.cursor();
+            assert!(c.seek(&k(from), SeekOp::Eq).unwrap().is_some());
+            // The neighbour the step goes to names another page as the one beside it.
+            damage(&env, beside, |page| {
+                page[offset..offset + 4].copy_from_slice(&tree.root().0.to_le_bytes());
+            });
+            let got = if forward {
+                c.move_next()
+            } else {
+                c.move_prev()
+            };
+            match got {
+                Err(Error::Corrupt { pgno, what }) => {
+                    assert_eq!(pgno, beside);
+                    assert!(what.contains("link"), "{what}");
+                }
+                other => panic!("forward {forward}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn steps_on_one_leaf_see_changes_made_between_them_both_ways() {
+        // Every step changes the leaf under the cursor (a new dbtime): the node after (or
+        // before) it is rewritten, one is inserted beside it, or one is removed.
+        for forward in [true, false] {
+            let env = TestDb::new(4096, 256, 16, false).unwrap();
+            let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+            let mut model = BTreeMap::new();
+            for i in (0..40).map(|i| i * 4) {
+                tree.insert(Trx::MIN, &k(i), &[1; 8]).unwrap();
+                model.insert(i, vec![1u8; 8]);
+            }
+            let mut c = tree.cursor();
+            let mut e = if forward { c.first() } else { c.last() }.unwrap();
+            let mut step = 0u32;
+            while let Some(x) = e {
+                let at = u32::from_be_bytes(x.key[..].try_into().unwrap());
+                assert_eq!(model.get(&at), Some(&x.data), "at {at}");
+                let beyond: Vec<u32> = if forward {
+                    model.range(at + 1..).map(|(k, _)| *k).take(1).collect()
+                } else {
+                    model.range(..at).rev().map(|(k, _)| *k).take(1).collect()
+                };
+                match (step % 3, beyond.first()) {
+                    (0, Some(&n)) => {
+                        let data = vec![step as u8; 8 + step as usize % 5];
+                        tree.replace(Trx::MIN, &k(n), &data).unwrap();
+                        model.insert(n, data);
+                    }
+                    (1, _) => {
+                        let n = if forward { at + 1 } else { at.wrapping_sub(1) };
+                        if n < 160 && !model.contains_key(&n) {
+                            tree.insert(Trx::MIN, &k(n), &[9; 8]).unwrap();
+                            model.insert(n, vec![9; 8]);
+                        }
+                    }
+                    (2, Some(&n)) => {
+                        tree.delete_now(Trx::MIN, &k(n)).unwrap();
+                        model.remove(&n);
+                    }
+                    _ => {}
+                }
+                let want = if forward {
+                    model.range(at + 1..).next()
+                } else {
+                    model.range(..at).next_back()
+                }
+                .map(|(k, _)| *k);
+                e = if forward {
+                    c.move_next()
+                } else {
+                    c.move_prev()
+                }
+                .unwrap();
+                let got = e
+                    .as_ref()
+                    .map(|x| u32::from_be_bytes(x.key[..].try_into().unwrap()));
+                assert_eq!(got, want, "after {at}, step {step}");
+                step += 1;
+            }
+            assert!(step > 20, "the walk took {step} steps");
+        }
     }
 
     #[test]

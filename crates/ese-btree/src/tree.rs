@@ -400,7 +400,7 @@ impl BTree {
         at_leaf: impl FnOnce(&TreePage<'_>) -> Result<T>,
     ) -> Result<(P, T)> {
         let mut pgno = self.root;
-        for _ in 0..=MAX_DEPTH + 1 {
+        for _ in 0..MAX_DEPTH + 2 {
             let page = read(pgno)?;
             let tp = self.tree_page(&page, pgno)?;
             if tp.is_leaf() {

@@ -391,6 +391,11 @@ impl<'t> Cursor<'t> {
     /// become the current entry, and the entry's old buffers become the scratch node's.
     fn settle(&mut self, snap: LeafSnap, index: usize) -> bool {
         self.leaf = Some(snap);
+        self.stand(index)
+    }
+
+    /// [`Cursor::settle`] on the leaf the cursor's snapshot already describes.
+    fn stand(&mut self, index: usize) -> bool {
         self.index = index;
         let cur = self.current.get_or_insert_with(|| Entry {
             key: Vec::new(),
@@ -604,7 +609,7 @@ impl<'t> Cursor<'t> {
     ) -> Result<bool> {
         // Only the inclusive seeks can stop on the node equal to `key`.
         let inclusive = matches!(op, SeekOp::Eq | SeekOp::Ge | SeekOp::Le);
-        let scratch = &mut self.scratch;
+        let (scratch, leaf) = (&mut self.scratch, &mut self.leaf);
         let (root, root_hint) = (self.tree.root, &self.root_hint);
         // Under the read lock no call is in progress, so the cache holds every page as is.
         let read = |p: Pgno| -> Result<PageRef<'_>> {
@@ -617,16 +622,29 @@ impl<'t> Cursor<'t> {
         };
         let (page, (i, equal, found)) = self.tree.descend_then(key, None, read, |tp| {
             let (i, equal) = tp.lower_bound(key)?;
-            let found = if equal && inclusive && visit(tp, i, scratch, &mut *resolve)? {
-                Some(LeafSnap::of(tp, FrameHint::NONE))
-            } else {
-                None
-            };
+            if !(equal && inclusive) {
+                return Ok((i, equal, false));
+            }
+            // The node's key is `key`: copied from there in one piece, not from the page's
+            // prefix and the node's suffix.
+            let node = tp.node(i)?;
+            scratch.flags = node.flags;
+            scratch.key.clear();
+            scratch.key.extend_from_slice(key);
+            scratch.payload.clear();
+            scratch.payload.extend_from_slice(node.payload);
+            let found = resolve(scratch);
+            if found {
+                // Recorded here, where the leaf's header is at hand.
+                *leaf = Some(LeafSnap::of(&tp, FrameHint::NONE));
+            }
             Ok((i, equal, found))
         })?;
-        if let Some(mut snap) = found {
-            snap.hint = page.hint();
-            return Ok(self.settle(snap, i));
+        if found {
+            if let Some(snap) = self.leaf.as_mut() {
+                snap.hint = page.hint();
+            }
+            return Ok(self.stand(i));
         }
         match op {
             SeekOp::Eq => Ok(self.clear()),
@@ -684,13 +702,7 @@ impl<'t> Cursor<'t> {
             };
             node.copy_into(&mut self.scratch);
             if resolve(&mut self.scratch) {
-                self.index = i;
-                let cur = self.current.get_or_insert_with(|| Entry {
-                    key: Vec::new(),
-                    data: Vec::new(),
-                });
-                std::mem::swap(&mut cur.key, &mut self.scratch.key);
-                std::mem::swap(&mut cur.data, &mut self.scratch.payload);
+                self.stand(i);
                 return Ok(OnLeaf::Found);
             }
         }
@@ -1255,6 +1267,46 @@ mod tests {
             }
             assert!(step > 20, "the walk took {step} steps");
         }
+    }
+
+    #[test]
+    fn an_exact_seek_shows_and_returns_the_whole_key_on_pages_with_a_prefix() {
+        // Long keys sharing most of their bytes: every page keeps a long prefix, and a node
+        // holds only the rest of its key.
+        let env = TestDb::new(4096, 256, 16, false).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        let key = |i: u32| [&[7u8; 30][..], &i.to_be_bytes()].concat();
+        for i in 0..1500 {
+            tree.insert(Trx::MIN, &key(i), &k(i * 3)).unwrap();
+        }
+        let mut c = tree.cursor();
+        for i in (0..1500).step_by(37) {
+            let mut shown = Vec::new();
+            let found = c
+                .seek_in_place(&key(i), SeekOp::Eq, &mut |n: &mut Node| {
+                    shown.push(n.key.clone());
+                    true
+                })
+                .unwrap();
+            assert!(found);
+            assert_eq!(shown, vec![key(i)]);
+            assert_eq!(
+                c.entry().map(|e| (e.key.clone(), e.data.clone())),
+                Some((key(i), k(i * 3)))
+            );
+            // The position the seek recorded is the node's: a read through it finds the key
+            // at the hinted index, and the next move goes on from there.
+            let hint = c.node_hint().unwrap();
+            let (_, at, node) = tree.locate_hinted(&key(i), &hint).unwrap();
+            assert_eq!((at, node.key), (hint.index, key(i)));
+            assert_eq!(c.move_next().unwrap().map(|e| e.key), Some(key(i + 1)));
+        }
+        // A key of the page's prefix alone, or one longer than a stored key: no exact match.
+        assert_eq!(c.seek(&[7u8; 30], SeekOp::Eq).unwrap(), None);
+        assert_eq!(
+            c.seek(&[&key(5)[..], &[0]].concat(), SeekOp::Eq).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -348,6 +348,17 @@ pub struct RawPage<'a> {
     pgno: Pgno,
 }
 
+/// Whether `len` is one of the page sizes a database may use (as
+/// [`ese_core::limits::is_valid_page_size`] says): the sizes are the powers of two between the
+/// smallest and the largest, which two comparisons tell apart more cheaply than a match of
+/// each, on every page a read visits.
+#[inline(always)]
+fn is_page_size(len: usize) -> bool {
+    use ese_core::limits::{PAGE_SIZE_MAX_BYTES, PAGE_SIZE_MIN_BYTES};
+    len & len.wrapping_sub(1) == 0
+        && len.wrapping_sub(PAGE_SIZE_MIN_BYTES) <= PAGE_SIZE_MAX_BYTES - PAGE_SIZE_MIN_BYTES
+}
+
 /// The little-endian `u16` at `at` of a header.
 #[inline(always)]
 fn header_u16(h: &[u8; HEADER_BYTES], at: usize) -> u16 {
@@ -371,7 +382,7 @@ impl<'a> RawPage<'a> {
     /// are read when asked for ([`RawPage::header`]).
     #[inline]
     pub fn new(bytes: &'a [u8], pgno: Pgno) -> Result<RawPage<'a>> {
-        if !ese_core::limits::is_valid_page_size(bytes.len()) {
+        if !is_page_size(bytes.len()) {
             return corrupt(pgno, "the page buffer is not a valid page size");
         }
         // Every field at a fixed offset of one fixed-size header: no bounds check each.
@@ -782,54 +793,20 @@ impl<'a> TreePage<'a> {
             if suffix_len <= 8 || rest.len() <= 8 {
                 return Some(suffix_len.cmp(&rest.len()));
             }
-            return self.cmp_suffix(
+            return cmp_suffix(
+                bytes,
                 offset + NODE_HEADER_BYTES + 8,
                 suffix_len - 8,
                 rest.get(8..)?,
             );
         }
-        self.cmp_node_slow(offset, used, suffix_len, probe)
-    }
-
-    /// The suffix of `len` bytes at `at` against `rest`, past a first word that agreed.
-    #[inline(never)]
-    fn cmp_suffix(&self, at: usize, len: usize, rest: &[u8]) -> Option<Ordering> {
-        let suffix = self.view.bytes.get(at..)?;
-        if len > suffix.len() {
-            return None;
-        }
-        Some(cmp_tails(suffix, len, rest, rest.len()))
-    }
-
-    /// [`TreePage::cmp_node`] for a node that uses another part of the prefix than the key
-    /// shares.
-    #[inline(never)]
-    fn cmp_node_slow(
-        &self,
-        offset: usize,
-        used: usize,
-        suffix_len: usize,
-        probe: &Probe<'_>,
-    ) -> Option<Ordering> {
-        if used > self.prefix.len() {
-            return None;
-        }
-        if used > probe.shared {
-            // The keys part inside the prefix, at `shared`, or `key` ends there.
-            return Some(
-                match (self.prefix.get(probe.shared), probe.key.get(probe.shared)) {
-                    (Some(p), Some(k)) => p.cmp(k),
-                    _ => Ordering::Greater,
-                },
-            );
-        }
-        let rest = probe.key.get(used..).unwrap_or_default();
-        self.cmp_suffix(offset + NODE_HEADER_BYTES, suffix_len, rest)
+        cmp_node_slow(bytes, self.prefix, offset, used, suffix_len, probe)
     }
 
     /// The error for node `i`, which a search found malformed: the full decode says what.
     #[cold]
-    fn malformed<T>(&self, i: usize) -> Result<T> {
+    #[inline(never)]
+    fn malformed<T>(self, i: usize) -> Result<T> {
         self.node(i)?;
         corrupt(self.pgno, "a node line is malformed")
     }
@@ -845,6 +822,45 @@ impl<'a> TreePage<'a> {
     pub fn used_bytes(&self) -> usize {
         self.view.page_size() - HEADER_BYTES - self.view.free_bytes()
     }
+}
+
+/// The suffix of `len` bytes at `at` of page `bytes` against `rest`, past a first word that
+/// agreed. Given the page's bytes rather than its [`TreePage`], so a search that inlines
+/// [`TreePage::lower_bound`] keeps the page in registers instead of spilling it for this call.
+#[inline(never)]
+fn cmp_suffix(bytes: &[u8], at: usize, len: usize, rest: &[u8]) -> Option<Ordering> {
+    let suffix = bytes.get(at..)?;
+    if len > suffix.len() {
+        return None;
+    }
+    Some(cmp_tails(suffix, len, rest, rest.len()))
+}
+
+/// [`TreePage::cmp_node`] for a node of page `bytes` (whose prefix is `prefix`) that uses
+/// another part of the prefix than the key shares.
+#[inline(never)]
+fn cmp_node_slow(
+    bytes: &[u8],
+    prefix: &[u8],
+    offset: usize,
+    used: usize,
+    suffix_len: usize,
+    probe: &Probe<'_>,
+) -> Option<Ordering> {
+    if used > prefix.len() {
+        return None;
+    }
+    if used > probe.shared {
+        // The keys part inside the prefix, at `shared`, or `key` ends there.
+        return Some(
+            match (prefix.get(probe.shared), probe.key.get(probe.shared)) {
+                (Some(p), Some(k)) => p.cmp(k),
+                _ => Ordering::Greater,
+            },
+        );
+    }
+    let rest = probe.key.get(used..).unwrap_or_default();
+    cmp_suffix(bytes, offset + NODE_HEADER_BYTES, suffix_len, rest)
 }
 
 /// The bytes a group of nodes takes on a rebuilt page (prefix line included), with the prefix
@@ -1071,6 +1087,17 @@ mod tests {
             page_lines_into(&small, inf_last, &mut kept);
             assert_eq!(kept, page_lines_of(&small, inf_last), "inf_last {inf_last}");
             assert_eq!(kept[0], b"ab".to_vec(), "the prefix line comes first");
+        }
+    }
+
+    #[test]
+    fn page_sizes_are_those_the_limits_allow() {
+        for len in (0..=70_000).chain([usize::MAX, usize::MAX / 2 + 1, 1 << 40]) {
+            assert_eq!(
+                is_page_size(len),
+                ese_core::limits::is_valid_page_size(len),
+                "{len}"
+            );
         }
     }
 

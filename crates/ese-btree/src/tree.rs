@@ -397,14 +397,16 @@ impl BTree {
         key: &[u8],
         mut path: Option<&mut Path>,
         read: impl Fn(Pgno) -> Result<P>,
-        at_leaf: impl FnOnce(&TreePage<'_>) -> Result<T>,
+        at_leaf: impl FnOnce(TreePage<'_>) -> Result<T>,
     ) -> Result<(P, T)> {
         let mut pgno = self.root;
         for _ in 0..MAX_DEPTH + 2 {
             let page = read(pgno)?;
             let tp = self.tree_page(&page, pgno)?;
             if tp.is_leaf() {
-                let t = at_leaf(&tp)?;
+                // Handed over by value: a reference would make every level's page struct
+                // live in memory rather than in registers.
+                let t = at_leaf(tp)?;
                 return Ok((page, t));
             }
             let (i, _) = tp.lower_bound(key)?;

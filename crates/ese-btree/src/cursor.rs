@@ -662,7 +662,7 @@ impl<'t> Cursor<'t> {
     /// that held the leaf is updated), so a step costs the nodes it decodes and no more.
     /// Past the leaf's end, or when the leaf no longer fits the layout, the cursor holds no
     /// snapshot any more and the caller goes on (see [`OnLeaf`]); so it does on an error.
-    #[inline]
+    #[inline(always)]
     fn step_on_leaf(
         &mut self,
         page: &PageRef<'_>,

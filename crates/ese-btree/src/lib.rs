@@ -43,6 +43,7 @@ mod edit;
 pub mod error;
 pub mod escrow;
 pub mod fuzz;
+pub mod latch;
 pub mod node;
 pub mod redo;
 pub mod testing;

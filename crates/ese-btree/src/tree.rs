@@ -63,11 +63,11 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::latch::{TreeReadGuard, TreeWriteGuard};
 use ese_core::limits::key_most_bytes;
 use ese_core::{Pgno, Trx};
 use ese_pageio::page::HEADER_BYTES;
 use ese_pageio::{PageFlags, PageHeader};
-use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 
 use crate::db::{Database, FIRST_TREE_OBJID, RecKind};
 use crate::error::{Error, Result, corrupt};
@@ -207,7 +207,7 @@ pub trait Latch {
 /// The tree latch of a database held shared.
 pub struct ReadLatch<'a> {
     db: &'a Database,
-    _guard: RwLockReadGuard<'a, ()>,
+    _guard: TreeReadGuard<'a>,
 }
 
 impl<'a> ReadLatch<'a> {
@@ -238,7 +238,7 @@ impl std::fmt::Debug for ReadLatch<'_> {
 /// held, only the `_latched` operations may be used on the database's trees.
 pub struct WriteLatch<'a> {
     db: &'a Database,
-    _guard: RwLockWriteGuard<'a, ()>,
+    _guard: TreeWriteGuard<'a>,
 }
 
 impl<'a> WriteLatch<'a> {

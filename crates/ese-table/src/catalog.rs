@@ -530,6 +530,7 @@ impl TableSchema {
 
     /// The live column `id`: JET_errBadColumnId outside every range, JET_errColumnNotFound
     /// when absent or deleted.
+    #[inline]
     pub fn column(&self, id: ColumnId) -> Result<&ColumnDef> {
         let def = self.columns.get(id)?;
         if self.deleted.contains(&id) {

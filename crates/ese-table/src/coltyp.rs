@@ -271,18 +271,24 @@ impl ColumnId {
     }
 
     /// The class the id's range gives, or `None` outside every range.
+    #[inline]
     pub fn class(self) -> Option<ColumnClass> {
-        let fid = u32::from(self.fid());
+        // Asked for every value read: one match on constant ranges, which compiles to a
+        // few comparisons (`RangeInclusive::contains` does not fold as well).
+        const FIXED_FIRST: u32 = *FIXED_COLUMN_IDS.start();
+        const FIXED_LAST: u32 = *FIXED_COLUMN_IDS.end();
+        const VARIABLE_FIRST: u32 = *VARIABLE_COLUMN_IDS.start();
+        const VARIABLE_LAST: u32 = *VARIABLE_COLUMN_IDS.end();
+        const TAGGED_FIRST: u32 = *TAGGED_COLUMN_IDS.start();
+        const TAGGED_LAST: u32 = *TAGGED_COLUMN_IDS.end();
         if self.0 & !(0xFFFF | ese_core::limits::COLUMN_ID_TEMPLATE_BIT) != 0 {
-            None
-        } else if FIXED_COLUMN_IDS.contains(&fid) {
-            Some(ColumnClass::Fixed)
-        } else if VARIABLE_COLUMN_IDS.contains(&fid) {
-            Some(ColumnClass::Variable)
-        } else if TAGGED_COLUMN_IDS.contains(&fid) {
-            Some(ColumnClass::Tagged)
-        } else {
-            None
+            return None;
+        }
+        match u32::from(self.fid()) {
+            FIXED_FIRST..=FIXED_LAST => Some(ColumnClass::Fixed),
+            VARIABLE_FIRST..=VARIABLE_LAST => Some(ColumnClass::Variable),
+            TAGGED_FIRST..=TAGGED_LAST => Some(ColumnClass::Tagged),
+            _ => None,
         }
     }
 
@@ -572,6 +578,13 @@ impl ColumnDef {
     }
 }
 
+// `ColumnSet::get` finds fixed and variable ids by their place from id 1.
+const _: () = assert!(
+    *FIXED_COLUMN_IDS.start() == 1
+        && *VARIABLE_COLUMN_IDS.start() == *FIXED_COLUMN_IDS.end() + 1
+        && *TAGGED_COLUMN_IDS.start() == *VARIABLE_COLUMN_IDS.end() + 1
+);
+
 /// A table's columns: the schema records are read and written against.
 ///
 /// It enforces the rules that involve several columns: distinct ids, at most one version
@@ -594,6 +607,13 @@ pub struct ColumnSet {
     /// them starts NULL: no fixed or variable column (deleted ones included) has a default,
     /// and fixed ids run unbroken from 1. `None` otherwise.
     plain_insert: Option<(usize, usize)>,
+    /// Copies of the fixed columns' definitions, fixed id `i + 1` at `i` (`None` for an id
+    /// not in the set), and of the variable columns', variable id `128 + i` at `i`: a read
+    /// finds a column of these classes, the ones records hold first, without a map search.
+    /// Kept by every change of `columns`.
+    fixed_defs: Vec<Option<ColumnDef>>,
+    /// See `fixed_defs`.
+    variable_defs: Vec<Option<ColumnDef>>,
 }
 
 impl ColumnSet {
@@ -606,6 +626,8 @@ impl ColumnSet {
             fixed_ends: Vec::new(),
             grbits: 0,
             plain_insert: Some((0, 0)),
+            fixed_defs: Vec::new(),
+            variable_defs: Vec::new(),
         }
     }
 
@@ -687,8 +709,30 @@ impl ColumnSet {
         Ok(())
     }
 
-    /// Recomputes [`ColumnSet::fixed_ends`] and [`ColumnSet::plain_insert`] from the columns.
+    /// Recomputes [`ColumnSet::fixed_ends`], [`ColumnSet::plain_insert`] and the dense
+    /// copies of the fixed and variable definitions from the columns.
     fn index_fixed(&mut self) {
+        self.fixed_defs.clear();
+        self.variable_defs.clear();
+        for c in self.columns.values() {
+            let (defs, first) = match c.id.class() {
+                Some(ColumnClass::Fixed) if c.id.0 <= *FIXED_COLUMN_IDS.end() => {
+                    (&mut self.fixed_defs, *FIXED_COLUMN_IDS.start())
+                }
+                Some(ColumnClass::Variable) if c.id.0 <= *VARIABLE_COLUMN_IDS.end() => {
+                    (&mut self.variable_defs, *VARIABLE_COLUMN_IDS.start())
+                }
+                // Tagged ids, and ids carrying the template bit, stay with the map.
+                _ => continue,
+            };
+            let Ok(i) = usize::try_from(c.id.0 - first) else {
+                continue;
+            };
+            if defs.len() <= i {
+                defs.resize(i + 1, None);
+            }
+            defs[i] = Some(c.clone());
+        }
         self.fixed_ends.clear();
         let mut end = 0usize;
         // Fixed ids come first in id order; the run stops at the first gap or non-fixed id.
@@ -747,7 +791,27 @@ impl ColumnSet {
 
     /// The column with `id`: JET_errBadColumnId outside every id range,
     /// JET_errColumnNotFound when no such column exists.
+    #[inline]
     pub fn get(&self, id: ColumnId) -> Result<&ColumnDef> {
+        // Fixed and variable ids (without the template bit) index the dense copies; the
+        // answer is the map's, which they mirror.
+        let dense = match id.0 {
+            0 => return Err(Error::BadColumnId(id.0)),
+            raw if raw <= *FIXED_COLUMN_IDS.end() => {
+                Some((&self.fixed_defs, raw - *FIXED_COLUMN_IDS.start()))
+            }
+            raw if raw <= *VARIABLE_COLUMN_IDS.end() => {
+                Some((&self.variable_defs, raw - *VARIABLE_COLUMN_IDS.start()))
+            }
+            _ => None,
+        };
+        if let Some((defs, i)) = dense {
+            return usize::try_from(i)
+                .ok()
+                .and_then(|i| defs.get(i))
+                .and_then(Option::as_ref)
+                .ok_or(Error::ColumnNotFound);
+        }
         if id.class().is_none() {
             return Err(Error::BadColumnId(id.0));
         }
@@ -996,6 +1060,75 @@ mod tests {
             let def = c.with_id(ColumnId::first_of(class)).unwrap();
             assert_eq!(def.max_bytes, max, "{s:?}");
             assert_eq!(def.code_page, cp, "{s:?}");
+        }
+    }
+
+    /// What `ColumnSet::get` answers from the map alone.
+    fn get_by_map(set: &ColumnSet, id: ColumnId) -> Result<&ColumnDef> {
+        if id.class().is_none() {
+            return Err(Error::BadColumnId(id.0));
+        }
+        set.columns.get(&id).ok_or(Error::ColumnNotFound)
+    }
+
+    #[test]
+    fn dense_lookups_answer_as_the_map() {
+        let template = ese_core::limits::COLUMN_ID_TEMPLATE_BIT;
+        let mut set = ColumnSet::new(ese_core::limits::record_most_bytes(4096));
+        let fixed = spec(ColumnType::Long.raw(), 0);
+        let variable = spec(ColumnType::Binary.raw(), 0);
+        let tagged = spec(ColumnType::Binary.raw(), ColumnGrbit::TAGGED.0);
+        // Gaps in both classes, a template-bit id, and tagged columns.
+        let ids = [
+            (1, &fixed),
+            (2, &fixed),
+            (7, &fixed),
+            (127, &fixed),
+            (128, &variable),
+            (131, &variable),
+            (255, &variable),
+            (256, &tagged),
+            (300, &tagged),
+            (template | 3, &fixed),
+            (template | 140, &variable),
+        ];
+        let probes: Vec<u32> = (0..=310)
+            .chain([0xFEE0, 0xFEE1, 0xFFFF, 0x1_0001])
+            .flat_map(|raw| [raw, raw | template])
+            .collect();
+        for (raw, spec) in ids {
+            set.insert(ColumnDef::new(ColumnId(raw), spec).unwrap())
+                .unwrap();
+            for &probe in &probes {
+                let id = ColumnId(probe);
+                assert_eq!(set.get(id), get_by_map(&set, id), "id {probe:#x}");
+            }
+        }
+        assert_eq!(set.get(ColumnId(7)).map(|c| c.id), Ok(ColumnId(7)));
+        assert_eq!(set.get(ColumnId(8)), Err(Error::ColumnNotFound));
+        assert_eq!(set.get(ColumnId(0)), Err(Error::BadColumnId(0)));
+    }
+
+    #[test]
+    fn id_ranges_give_the_class() {
+        let template = ese_core::limits::COLUMN_ID_TEMPLATE_BIT;
+        let cases = [
+            (0, None),
+            (1, Some(ColumnClass::Fixed)),
+            (127, Some(ColumnClass::Fixed)),
+            (128, Some(ColumnClass::Variable)),
+            (255, Some(ColumnClass::Variable)),
+            (256, Some(ColumnClass::Tagged)),
+            (0xFEE0, Some(ColumnClass::Tagged)),
+            (0xFEE1, None),
+            (0xFFFF, None),
+            (template | 5, Some(ColumnClass::Fixed)),
+            (template | 300, Some(ColumnClass::Tagged)),
+            (0x1_0001, None),
+            (0x4000_0080, None),
+        ];
+        for (raw, class) in cases {
+            assert_eq!(ColumnId(raw).class(), class, "id {raw:#x}");
         }
     }
 

@@ -571,24 +571,25 @@ impl Record {
         itag_sequence: u32,
         grbit: RetrieveGrbit,
     ) -> Result<Option<ValueRef<'a>>> {
-        let default = retrieval_default(col, itag_sequence, grbit)?;
+        check_itag(itag_sequence)?;
+        let default = || absent_value(col, itag_sequence, grbit);
         let id = col.id;
         let fid = usize::from(id.fid());
         Ok(match col.class() {
             ColumnClass::Fixed => match self.fixed.get(fid - 1) {
                 Some(slot) if itag_sequence == 1 => slot.value.as_deref().map(ValueRef::Intrinsic),
                 Some(_) => None,
-                None => default,
+                None => default(),
             },
             ColumnClass::Variable => {
                 match self.variable.get(fid - usize::from(FIRST_VARIABLE_FID)) {
                     Some(v) if itag_sequence == 1 => v.as_deref().map(ValueRef::Intrinsic),
                     Some(_) => None,
-                    None => default,
+                    None => default(),
                 }
             }
             ColumnClass::Tagged => match self.tagged.get(&id.fid()) {
-                None => default,
+                None => default(),
                 Some(Tagged::Null) => None,
                 Some(Tagged::Values(values)) => {
                     let index = usize::try_from(itag_sequence - 1).unwrap_or(usize::MAX);
@@ -852,24 +853,24 @@ impl Record {
     pub fn decode(bytes: &[u8], schema: &ColumnSet) -> Result<Record> {
         let layout = RecordLayout::parse(bytes, schema)?;
         let mut record = Record::new();
-        record.fixed.reserve_exact(layout.fixed_count);
-        for i in 0..layout.fixed_count {
+        record.fixed.reserve_exact(layout.fixed_count());
+        for i in 0..layout.fixed_count() {
             let (start, width) = schema
                 .fixed_span(i)
                 .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
-            let data = slice_at(bytes, layout.fixed_data + start, width)?;
+            let data = slice_at(bytes, layout.fixed_data() + start, width)?;
             record.fixed.push(FixedSlot {
                 width,
                 value: (!layout.fixed_is_null(bytes, i)).then(|| data.to_vec()),
             });
         }
-        record.variable.reserve_exact(layout.var_count);
-        for index in 0..layout.var_count {
+        record.variable.reserve_exact(layout.var_count());
+        for index in 0..layout.var_count() {
             record
                 .variable
                 .push(layout.variable(bytes, index)?.map(<[u8]>::to_vec));
         }
-        for i in 0..layout.tagged_count {
+        for i in 0..layout.tagged_count() {
             let (fid, flags, slice) = layout.tagged_entry(bytes, i)?;
             record.tagged.insert(fid, tagged_value(flags, slice)?);
         }
@@ -891,6 +892,7 @@ impl Record {
 
     /// [`Record::retrieve_stored`] of `col`, a column of `schema` already looked up (so a
     /// read that has checked the column does not look it up again).
+    #[inline(always)]
     pub fn retrieve_stored_col<'a>(
         bytes: &'a [u8],
         layout: &RecordLayout,
@@ -899,49 +901,64 @@ impl Record {
         itag_sequence: u32,
         grbit: RetrieveGrbit,
     ) -> Result<Option<ValueRef<'a>>> {
-        let default = retrieval_default(col, itag_sequence, grbit)?;
+        check_itag(itag_sequence)?;
+        // Fixed and variable columns, a read per column of every row of a scan, are read
+        // here (inlined into the caller); tagged columns take a call of their own.
         let fid = col.id.fid();
-        Ok(match col.class() {
+        match col.class() {
             ColumnClass::Fixed => {
                 let i = usize::from(fid).wrapping_sub(1);
-                if i >= layout.fixed_count {
-                    default
-                } else if itag_sequence != 1 || layout.fixed_is_null(bytes, i) {
-                    None
-                } else {
-                    let (start, width) = schema
-                        .fixed_span(i)
-                        .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
-                    Some(ValueRef::Intrinsic(slice_at(
-                        bytes,
-                        layout.fixed_data + start,
-                        width,
-                    )?))
+                if i >= layout.fixed_count() {
+                    return Ok(absent_value(col, itag_sequence, grbit));
                 }
+                if itag_sequence != 1 || layout.fixed_is_null(bytes, i) {
+                    return Ok(None);
+                }
+                let (start, width) = schema
+                    .fixed_span(i)
+                    .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
+                Ok(Some(ValueRef::Intrinsic(slice_at(
+                    bytes,
+                    layout.fixed_data() + start,
+                    width,
+                )?)))
             }
             ColumnClass::Variable => {
                 let index = usize::from(fid.wrapping_sub(FIRST_VARIABLE_FID));
-                if index >= layout.var_count {
-                    default
-                } else if itag_sequence != 1 {
-                    None
-                } else {
-                    layout.variable(bytes, index)?.map(ValueRef::Intrinsic)
+                if index >= layout.var_count() {
+                    return Ok(absent_value(col, itag_sequence, grbit));
+                }
+                if itag_sequence != 1 {
+                    return Ok(None);
+                }
+                Ok(layout.variable(bytes, index)?.map(ValueRef::Intrinsic))
+            }
+            ColumnClass::Tagged => {
+                Self::retrieve_stored_tagged(bytes, layout, col, itag_sequence, grbit)
+            }
+        }
+    }
+
+    /// [`Record::retrieve_stored_col`] of a tagged column (`itag_sequence` checked).
+    fn retrieve_stored_tagged<'a>(
+        bytes: &'a [u8],
+        layout: &RecordLayout,
+        col: &'a ColumnDef,
+        itag_sequence: u32,
+        grbit: RetrieveGrbit,
+    ) -> Result<Option<ValueRef<'a>>> {
+        Ok(match layout.find_tagged(bytes, col.id.fid())? {
+            None => absent_value(col, itag_sequence, grbit),
+            Some((flags, slice)) => {
+                let index = usize::try_from(itag_sequence - 1).unwrap_or(usize::MAX);
+                match flags {
+                    FLAG_NULL => None,
+                    FLAG_MULTI => multi_value(slice, index)?,
+                    _ if index != 0 => None,
+                    FLAG_SEPARATED => Some(ValueRef::Separated(lv_id(slice)?)),
+                    _ => Some(ValueRef::Intrinsic(slice)),
                 }
             }
-            ColumnClass::Tagged => match layout.find_tagged(bytes, fid)? {
-                None => default,
-                Some((flags, slice)) => {
-                    let index = usize::try_from(itag_sequence - 1).unwrap_or(usize::MAX);
-                    match flags {
-                        FLAG_NULL => None,
-                        FLAG_MULTI => multi_value(slice, index)?,
-                        _ if index != 0 => None,
-                        FLAG_SEPARATED => Some(ValueRef::Separated(lv_id(slice)?)),
-                        _ => Some(ValueRef::Intrinsic(slice)),
-                    }
-                }
-            },
         })
     }
 
@@ -1253,24 +1270,25 @@ pub(crate) fn key_segment(v: ValueRef<'_>) -> Result<SegmentData<'_>> {
     }
 }
 
-/// What every read of value `itag_sequence` of `col` starts with (JetRetrieveColumn's
-/// checks): what an absent column reads as, its default for itagSequence 1 unless
-/// [`RetrieveGrbit::IGNORE_DEFAULT`]. itagSequence 0 is JET_errBadItagSequence.
-fn retrieval_default(
-    col: &ColumnDef,
-    itag_sequence: u32,
-    grbit: RetrieveGrbit,
-) -> Result<Option<ValueRef<'_>>> {
+/// What every read of value `itag_sequence` starts with (JetRetrieveColumn's check):
+/// itagSequence 0 is JET_errBadItagSequence.
+#[inline]
+fn check_itag(itag_sequence: u32) -> Result<()> {
     if itag_sequence == 0 {
         return Err(Error::BadItagSequence);
     }
-    Ok(
-        if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
-            col.default.as_deref().map(ValueRef::Intrinsic)
-        } else {
-            None
-        },
-    )
+    Ok(())
+}
+
+/// What value `itag_sequence` of `col` reads as when the record does not store the column:
+/// its default for itagSequence 1 unless [`RetrieveGrbit::IGNORE_DEFAULT`]. Worked out only
+/// on that path, as most reads find the column stored.
+fn absent_value(col: &ColumnDef, itag_sequence: u32, grbit: RetrieveGrbit) -> Option<ValueRef<'_>> {
+    if itag_sequence == 1 && !grbit.contains(RetrieveGrbit::IGNORE_DEFAULT) {
+        col.default.as_deref().map(ValueRef::Intrinsic)
+    } else {
+        None
+    }
 }
 
 fn lv_id(slice: &[u8]) -> Result<LvRef> {
@@ -1318,26 +1336,177 @@ fn decode_multi(slice: &[u8]) -> Result<Vec<StoredValue>> {
         .collect()
 }
 
+/// Whether a multi-valued slice passes every check of `decode_multi`, without building
+/// its values.
+fn is_valid_multi(slice: &[u8]) -> bool {
+    let Some((&[c0, c1], rest)) = slice.split_first_chunk() else {
+        return false;
+    };
+    let count = usize::from(u16::from_le_bytes([c0, c1]));
+    let Some(offsets) = rest.get(..2 * count) else {
+        return false;
+    };
+    if count < 2 {
+        return false;
+    }
+    let mut prev = 0usize;
+    for raw in offsets.chunks_exact(2) {
+        let raw = u16::from_le_bytes([raw[0], raw[1]]);
+        let end = usize::from(raw & !NULL_BIT);
+        if end < prev || (raw & NULL_BIT != 0 && end - prev != LV_REF_BYTES) {
+            return false;
+        }
+        prev = end;
+    }
+    rest.len() == 2 * count + prev
+}
+
 /// Where the parts of a record's bytes start, found by [`RecordLayout::parse`] with every
 /// check [`Record::decode`] makes: what reading one value in place
 /// ([`Record::retrieve_stored`]) needs, without decoding the whole record.
+///
+/// Eight bytes, so that a cursor keeps one per row it lands on and passes it around in a
+/// register: the counts from the header and the two offsets that depend on the data (every
+/// other start follows from them), each at most [`FORMAT_MOST_BYTES`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RecordLayout {
-    fixed_count: usize,
-    fixed_data: usize,
-    var_count: usize,
-    var_offsets: usize,
-    var_data: usize,
-    tagged_count: usize,
-    tagged_dir: usize,
-    tagged_data: usize,
+    fixed_count: u8,
+    var_count: u8,
+    tagged_count: u16,
+    var_offsets: u16,
+    tagged_dir: u16,
 }
+
+// The counts and offsets fit the layout's fields.
+const _: () = assert!(FORMAT_MOST_BYTES <= u16::MAX as usize);
 
 impl RecordLayout {
     /// Checks a record written by [`Record::encode`] (`schema` gives the fixed columns'
     /// widths) and returns where its parts are. Malformed bytes are [`Error::Corrupt`],
     /// exactly as [`Record::decode`] reports them; this never panics.
+    ///
+    /// A cursor parses every record it lands on, so the checks run first in one pass that
+    /// only says yes or no ([`RecordLayout::parse_valid`]); bytes it turns down are parsed
+    /// again step by step ([`RecordLayout::parse_checked`]), which names the first fault.
+    #[inline]
     pub fn parse(bytes: &[u8], schema: &ColumnSet) -> Result<RecordLayout> {
+        match Self::parse_valid(bytes, schema) {
+            Some(layout) => Ok(layout),
+            None => Self::parse_checked(bytes, schema),
+        }
+    }
+
+    /// [`RecordLayout::parse`] of well-formed bytes in one pass: every check of
+    /// [`RecordLayout::parse_checked`], made without naming the fault. `None` means the
+    /// bytes failed a check (and `parse_checked` says which); `Some` is exactly what
+    /// `parse_checked` returns.
+    #[inline]
+    fn parse_valid(bytes: &[u8], schema: &ColumnSet) -> Option<RecordLayout> {
+        let (&[format, fixed_byte, var_byte, reserved, t0, t1], _) = bytes.split_first_chunk()?;
+        // Every offset below is bounded by the record's length, so none can overflow.
+        if bytes.len() > FORMAT_MOST_BYTES || format != FORMAT_VERSION || reserved != 0 {
+            return None;
+        }
+        let (fixed_count, var_count) = (usize::from(fixed_byte), usize::from(var_byte));
+        let tagged_raw = u16::from_le_bytes([t0, t1]);
+        let tagged_count = usize::from(tagged_raw);
+        if fixed_count > FIXED_COLUMNS_MAX || var_count > VARIABLE_COLUMNS_MAX {
+            return None;
+        }
+        let fixed_data = HEADER_BYTES + fixed_count.div_ceil(8);
+        let var_offsets = fixed_data + schema.fixed_area_width(fixed_count)?;
+        let var_data = var_offsets + 2 * var_count;
+        let offsets = bytes.get(var_offsets..var_data)?;
+        let bitmap = bytes.get(HEADER_BYTES..fixed_data)?;
+        if fixed_count % 8 != 0 && bitmap.last().is_some_and(|b| b >> (fixed_count % 8) != 0) {
+            return None;
+        }
+        if bitmap.iter().any(|b| *b != 0)
+            && !Self::nulls_are_zero(bitmap, bytes, fixed_data, schema)
+        {
+            return None;
+        }
+        let mut prev = 0usize;
+        for raw in offsets.chunks_exact(2) {
+            let raw = u16::from_le_bytes([raw[0], raw[1]]);
+            let end = usize::from(raw & !NULL_BIT);
+            if end < prev || (raw & NULL_BIT != 0 && end != prev) {
+                return None;
+            }
+            prev = end;
+        }
+        let tagged_dir = var_data + prev;
+        let tagged_end = if tagged_count == 0 {
+            tagged_dir
+        } else {
+            Self::valid_tagged_end(bytes, tagged_dir, tagged_count)?
+        };
+        if tagged_end != bytes.len() {
+            return None;
+        }
+        // Both offsets are below the record's length, checked against FORMAT_MOST_BYTES.
+        Some(RecordLayout {
+            fixed_count: fixed_byte,
+            var_count: var_byte,
+            tagged_count: tagged_raw,
+            var_offsets: u16::try_from(var_offsets).ok()?,
+            tagged_dir: u16::try_from(tagged_dir).ok()?,
+        })
+    }
+
+    /// Whether every fixed column `bitmap` marks NULL holds only zero bytes in `bytes`
+    /// (whose fixed data starts at `fixed_data`). Kept out of [`RecordLayout::parse_valid`]:
+    /// most records have no NULL fixed column.
+    #[cold]
+    fn nulls_are_zero(bitmap: &[u8], bytes: &[u8], fixed_data: usize, schema: &ColumnSet) -> bool {
+        for (byte_index, &bits) in bitmap.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let i = byte_index * 8 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some((start, width)) = schema.fixed_span(i)
+                    && bytes
+                        .get(fixed_data + start..fixed_data + start + width)
+                        .is_some_and(|d| d.iter().any(|b| *b != 0))
+                {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// [`RecordLayout::parse_valid`]'s checks of a tagged directory of `count` entries at
+    /// `dir` and of each entry's data: where the tagged data ends, or `None`.
+    fn valid_tagged_end(bytes: &[u8], dir: usize, count: usize) -> Option<usize> {
+        let data = dir + TAGGED_ENTRY_BYTES * count;
+        let entries = bytes.get(dir..data)?;
+        let (mut prev_fid, mut prev) = (0u16, 0usize);
+        for entry in entries.chunks_exact(TAGGED_ENTRY_BYTES) {
+            let fid = u16::from_le_bytes([entry[0], entry[1]]);
+            let end = usize::from(u16::from_le_bytes([entry[3], entry[4]]));
+            if !TAGGED_COLUMN_IDS.contains(&u32::from(fid)) || fid <= prev_fid || end < prev {
+                return None;
+            }
+            let slice = bytes.get(data + prev..data + end)?;
+            let valid = match entry[2] {
+                FLAG_NULL => slice.is_empty(),
+                0 => true,
+                FLAG_SEPARATED => slice.len() == LV_REF_BYTES,
+                FLAG_MULTI => is_valid_multi(slice),
+                _ => false,
+            };
+            if !valid {
+                return None;
+            }
+            prev_fid = fid;
+            prev = end;
+        }
+        Some(data + prev)
+    }
+
+    /// [`RecordLayout::parse`] step by step, naming the first fault it finds.
+    fn parse_checked(bytes: &[u8], schema: &ColumnSet) -> Result<RecordLayout> {
         if bytes.len() > FORMAT_MOST_BYTES {
             return Err(Error::Corrupt("record longer than the format allows"));
         }
@@ -1345,12 +1514,14 @@ impl RecordLayout {
         if r.u8()? != FORMAT_VERSION {
             return Err(Error::Corrupt("unknown record format"));
         }
-        let fixed_count = usize::from(r.u8()?);
-        let var_count = usize::from(r.u8()?);
+        let fixed_count_byte = r.u8()?;
+        let var_count_byte = r.u8()?;
+        let (fixed_count, var_count) = (usize::from(fixed_count_byte), usize::from(var_count_byte));
         if r.u8()? != 0 {
             return Err(Error::Corrupt("reserved header byte is not zero"));
         }
-        let tagged_count = usize::from(r.u16()?);
+        let tagged_count_raw = r.u16()?;
+        let tagged_count = usize::from(tagged_count_raw);
         if fixed_count > FIXED_COLUMNS_MAX || var_count > VARIABLE_COLUMNS_MAX {
             return Err(Error::Corrupt("column count out of range"));
         }
@@ -1415,16 +1586,20 @@ impl RecordLayout {
         if r.pos != bytes.len() {
             return Err(Error::Corrupt("trailing bytes after the record"));
         }
-        let layout = RecordLayout {
-            fixed_count,
-            fixed_data,
-            var_count,
-            var_offsets,
-            var_data,
-            tagged_count,
-            tagged_dir,
-            tagged_data,
+        let offset = |at: usize| {
+            u16::try_from(at).map_err(|_| Error::Corrupt("record longer than the format allows"))
         };
+        let layout = RecordLayout {
+            fixed_count: fixed_count_byte,
+            var_count: var_count_byte,
+            tagged_count: tagged_count_raw,
+            var_offsets: offset(var_offsets)?,
+            tagged_dir: offset(tagged_dir)?,
+        };
+        debug_assert_eq!(
+            (layout.fixed_data(), layout.var_data(), layout.tagged_data()),
+            (fixed_data, var_data, tagged_data)
+        );
         for i in 0..tagged_count {
             let (_, flags, slice) = layout.tagged_entry(bytes, i)?;
             match flags {
@@ -1442,6 +1617,54 @@ impl RecordLayout {
         Ok(layout)
     }
 
+    /// How many fixed columns the record stores.
+    #[inline]
+    fn fixed_count(&self) -> usize {
+        usize::from(self.fixed_count)
+    }
+
+    /// How many variable columns the record stores.
+    #[inline]
+    fn var_count(&self) -> usize {
+        usize::from(self.var_count)
+    }
+
+    /// How many tagged columns the record stores.
+    #[inline]
+    fn tagged_count(&self) -> usize {
+        usize::from(self.tagged_count)
+    }
+
+    /// Where the fixed data starts: after the header and the null bitmap.
+    #[inline]
+    fn fixed_data(&self) -> usize {
+        HEADER_BYTES + self.fixed_count().div_ceil(8)
+    }
+
+    /// Where the variable end offsets start.
+    #[inline]
+    fn var_offsets(&self) -> usize {
+        usize::from(self.var_offsets)
+    }
+
+    /// Where the variable data starts.
+    #[inline]
+    fn var_data(&self) -> usize {
+        self.var_offsets() + 2 * self.var_count()
+    }
+
+    /// Where the tagged directory starts.
+    #[inline]
+    fn tagged_dir(&self) -> usize {
+        usize::from(self.tagged_dir)
+    }
+
+    /// Where the tagged data starts.
+    #[inline]
+    fn tagged_data(&self) -> usize {
+        self.tagged_dir() + TAGGED_ENTRY_BYTES * self.tagged_count()
+    }
+
     /// Whether fixed column `i` (0-based) is NULL.
     fn fixed_is_null(&self, bytes: &[u8], i: usize) -> bool {
         bytes
@@ -1450,25 +1673,26 @@ impl RecordLayout {
     }
 
     /// Variable column `index` (0-based): `None` is NULL.
+    #[inline]
     fn variable<'a>(&self, bytes: &'a [u8], index: usize) -> Result<Option<&'a [u8]>> {
-        let raw = u16_at(bytes, self.var_offsets + 2 * index)?;
+        let raw = u16_at(bytes, self.var_offsets() + 2 * index)?;
         if raw & NULL_BIT != 0 {
             return Ok(None);
         }
         let start = match index {
             0 => 0,
-            _ => usize::from(u16_at(bytes, self.var_offsets + 2 * (index - 1))? & !NULL_BIT),
+            _ => usize::from(u16_at(bytes, self.var_offsets() + 2 * (index - 1))? & !NULL_BIT),
         };
         let end = usize::from(raw);
         let len = end
             .checked_sub(start)
             .ok_or(Error::Corrupt("variable offsets out of order"))?;
-        slice_at(bytes, self.var_data + start, len).map(Some)
+        slice_at(bytes, self.var_data() + start, len).map(Some)
     }
 
     /// Tagged directory entry `i`: its fid, flags and slice of tagged data.
     fn tagged_entry<'a>(&self, bytes: &'a [u8], i: usize) -> Result<(u16, u8, &'a [u8])> {
-        let at = self.tagged_dir + TAGGED_ENTRY_BYTES * i;
+        let at = self.tagged_dir() + TAGGED_ENTRY_BYTES * i;
         let fid = u16_at(bytes, at)?;
         let flags = *bytes
             .get(at + 2)
@@ -1481,16 +1705,20 @@ impl RecordLayout {
         let len = end
             .checked_sub(start)
             .ok_or(Error::Corrupt("tagged offsets out of order"))?;
-        Ok((fid, flags, slice_at(bytes, self.tagged_data + start, len)?))
+        Ok((
+            fid,
+            flags,
+            slice_at(bytes, self.tagged_data() + start, len)?,
+        ))
     }
 
     /// The flags and slice of tagged column `fid`, if the record stores it.
     fn find_tagged<'a>(&self, bytes: &'a [u8], fid: u16) -> Result<Option<(u8, &'a [u8])>> {
         // Ids are strictly ascending (checked by `parse`): a binary search finds `fid`.
-        let (mut lo, mut hi) = (0usize, self.tagged_count);
+        let (mut lo, mut hi) = (0usize, self.tagged_count());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let at = u16_at(bytes, self.tagged_dir + TAGGED_ENTRY_BYTES * mid)?;
+            let at = u16_at(bytes, self.tagged_dir() + TAGGED_ENTRY_BYTES * mid)?;
             match at.cmp(&fid) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -1505,6 +1733,7 @@ impl RecordLayout {
 }
 
 /// `len` bytes of `bytes` from `pos`, or [`Error::Corrupt`].
+#[inline]
 fn slice_at(bytes: &[u8], pos: usize, len: usize) -> Result<&[u8]> {
     pos.checked_add(len)
         .and_then(|end| bytes.get(pos..end))
@@ -1512,6 +1741,7 @@ fn slice_at(bytes: &[u8], pos: usize, len: usize) -> Result<&[u8]> {
 }
 
 /// The little-endian u16 at `pos`, or [`Error::Corrupt`].
+#[inline]
 fn u16_at(bytes: &[u8], pos: usize) -> Result<u16> {
     let s = slice_at(bytes, pos, 2)?;
     Ok(u16::from_le_bytes([s[0], s[1]]))

@@ -650,6 +650,24 @@ fn wider_model_schema() -> ColumnSet {
     set
 }
 
+/// The one-pass parse accepts exactly what the step-by-step parse accepts, with the same
+/// layout: a record `encode` wrote (`intact`) must take the one pass.
+fn check_one_pass_parse(
+    bytes: &[u8],
+    s: &ColumnSet,
+    intact: bool,
+) -> std::result::Result<(), TestCaseError> {
+    let checked = RecordLayout::parse_checked(bytes, s);
+    match RecordLayout::parse_valid(bytes, s) {
+        Some(layout) => prop_assert_eq!(Ok(layout), checked),
+        None => {
+            prop_assert!(checked.is_err(), "one pass refused {:?}", bytes);
+            prop_assert!(!intact, "one pass refused an encoded record");
+        }
+    }
+    Ok(())
+}
+
 /// Every read `retrieve_stored` makes of `bytes` equals the decoded record's.
 fn check_in_place_reads(bytes: &[u8], s: &ColumnSet) -> std::result::Result<(), TestCaseError> {
     let layout = RecordLayout::parse(bytes, s);
@@ -695,13 +713,75 @@ proptest! {
             let _ = apply_real(&mut r, &s, op);
         }
         let mut bytes = r.encode();
+        check_one_pass_parse(&bytes, &s, true)?;
+        let intact = damage.is_empty();
         for (at, byte) in damage {
             if !bytes.is_empty() {
                 let i = at.index(bytes.len());
                 bytes[i] ^= byte | 1;
             }
         }
+        check_one_pass_parse(&bytes, &s, intact)?;
+        check_one_pass_parse(&bytes, &wider_model_schema(), intact)?;
         check_in_place_reads(&bytes, &s)?;
         check_in_place_reads(&bytes, &wider_model_schema())?;
+    }
+}
+
+/// Records of the model schema with every part the format has: NULL and set fixed columns,
+/// NULL and set variable columns, and tagged columns with one value, several values, a
+/// separated value among several and alone, and an explicit NULL.
+fn varied_records() -> Vec<Vec<u8>> {
+    let s = model_schema();
+    let set = |r: &mut Record, id: u32, itag: u32, v: &[u8]| {
+        r.set(&s, ColumnId(id), itag, v, SetGrbit::NONE).unwrap();
+    };
+    let mut full = Record::new();
+    set(&mut full, 1, 1, &7i32.to_le_bytes());
+    set(&mut full, 3, 1, &3i16.to_le_bytes());
+    set(&mut full, 128, 1, b"variable");
+    set(&mut full, 130, 1, b"x");
+    set(&mut full, 256, 1, b"first");
+    set(&mut full, 256, 2, b"second");
+    full.set_separated(&s, ColumnId(256), 3, LvRef(9)).unwrap();
+    set(&mut full, 257, 1, b"tagged");
+    full.set_separated(&s, ColumnId(259), 1, LvRef(0x0102_0304))
+        .unwrap();
+    let mut nulls = Record::new();
+    set(&mut nulls, 2, 1, b"abcde");
+    set(&mut nulls, 129, 1, b"t");
+    set(&mut nulls, 258, 1, &5i32.to_le_bytes());
+    set(&mut nulls, 257, 1, b"gone");
+    nulls
+        .set(&s, ColumnId(257), 1, &[], SetGrbit::NONE)
+        .unwrap();
+    let mut multi = Record::new();
+    multi.set_separated(&s, ColumnId(256), 1, LvRef(1)).unwrap();
+    multi.set_separated(&s, ColumnId(256), 2, LvRef(2)).unwrap();
+    set(&mut multi, 258, 1, &1i32.to_le_bytes());
+    vec![
+        Record::new().encode(),
+        Record::new_insert(&s).unwrap().encode(),
+        full.encode(),
+        nulls.encode(),
+        multi.encode(),
+    ]
+}
+
+#[test]
+fn the_one_pass_parse_refuses_every_damage_the_checked_parse_refuses() {
+    let s = model_schema();
+    for record in varied_records() {
+        check_one_pass_parse(&record, &s, true).unwrap();
+        for at in 0..record.len() {
+            for mask in [1u8, 2, 4, 8, 0x10, 0x20, 0x40, 0x80, 0xFF, 0x03] {
+                let mut bytes = record.clone();
+                bytes[at] ^= mask;
+                check_one_pass_parse(&bytes, &s, false).unwrap();
+            }
+        }
+        for len in 0..record.len() {
+            check_one_pass_parse(&record[..len], &s, false).unwrap();
+        }
     }
 }

@@ -221,6 +221,7 @@ impl<'a> RowRef<'a> {
     }
 
     /// [`RowRef::retrieve`] of `col`, a live column of `schema` already looked up.
+    #[inline]
     fn retrieve_col(
         &self,
         schema: &crate::coltyp::ColumnSet,
@@ -289,7 +290,9 @@ pub struct TableCursor {
     update: Option<Update>,
     /// The current secondary index's objid; `None` for the clustered index.
     index: Option<u32>,
-    /// The bookmark of the entry the cursor is on (with `Position::On`).
+    /// The bookmark of the entry the cursor is on (with `Position::On`) on a secondary
+    /// index, or after a replace; `None` on the clustered index, whose entry's key in `pos`
+    /// is the bookmark ([`TableCursor::bookmark`]).
     bm: Option<Vec<u8>>,
     /// A temporary table's shared state ([`crate::temp`]).
     pub(crate) temp: Option<Arc<crate::temp::TempShared>>,

@@ -296,7 +296,8 @@ impl TableCursor {
                 } else {
                     let layout = RecordLayout::parse(&e.data, &self.schema.columns)?;
                     self.current = CurrentRow::Stored(e.data, layout);
-                    reuse(&mut self.bm, &e.key);
+                    // The entry's key is the bookmark (`TableCursor::bookmark`).
+                    self.bm = None;
                 }
                 self.pos = Position::On(e.key);
                 Ok(true)
@@ -327,7 +328,8 @@ impl TableCursor {
                 layout,
                 len: e.data.len(),
             };
-            reuse(&mut self.bm, &e.key);
+            // The entry's key is the bookmark (`TableCursor::bookmark`): no copy of it.
+            self.bm = None;
         }
         match &mut self.pos {
             Position::On(k) => {
@@ -359,7 +361,7 @@ impl TableCursor {
             self.current = CurrentRow::None;
         }
         if matches!(self.current, CurrentRow::None) {
-            let bm = self.bm.as_deref().ok_or(Error::NoCurrentRecord)?;
+            let bm = self.bookmark().ok_or(Error::NoCurrentRecord)?;
             let data = self.primary.get(session, bm)?.ok_or(Error::RecordDeleted)?;
             let layout = RecordLayout::parse(&data, &self.schema.columns)?;
             self.current = CurrentRow::Stored(data, layout);
@@ -367,15 +369,21 @@ impl TableCursor {
         Ok(())
     }
 
-    /// Whether the cursor is on a record already read, so that
-    /// [`TableCursor::load_current`] would change nothing and cannot fail.
-    pub(super) fn is_loaded(&self) -> bool {
-        matches!(self.pos, Position::On(_))
-            && match self.current {
-                CurrentRow::None => false,
-                CurrentRow::InCursor { .. } => self.in_cursor_row().is_some(),
-                CurrentRow::Stored(..) | CurrentRow::Record(_) => true,
-            }
+    /// The record the cursor is on, for reading values, when it has been read already, so
+    /// that [`TableCursor::load_current`] would change nothing and cannot fail (what
+    /// [`TableCursor::loaded_row`] then returns); `None` when `load_current` must run first.
+    pub(super) fn ready_row(&self) -> Option<RowRef<'_>> {
+        if !matches!(self.pos, Position::On(_)) {
+            return None;
+        }
+        match &self.current {
+            CurrentRow::InCursor { layout, .. } => self
+                .in_cursor_row()
+                .map(|data| RowRef::Stored(data, layout)),
+            CurrentRow::Stored(data, layout) => Some(RowRef::Stored(data, layout)),
+            CurrentRow::Record(r) => Some(RowRef::Record(r)),
+            CurrentRow::None => None,
+        }
     }
 
     /// The bytes of a [`CurrentRow::InCursor`] row: the versioned cursor's entry. Every
@@ -440,16 +448,29 @@ impl TableCursor {
         }
     }
 
+    /// The bookmark (primary key) of the record the cursor is on, with `Position::On`: the
+    /// one kept in `bm` (a secondary index's entry holds it; a replace sets it), else, on
+    /// the clustered index, the entry's key, which is the record's primary key.
+    pub(super) fn bookmark(&self) -> Option<&[u8]> {
+        match (&self.bm, &self.pos) {
+            (Some(bm), _) => Some(bm),
+            (None, Position::On(key)) if self.index.is_none() => Some(key),
+            _ => None,
+        }
+    }
+
     /// The bookmark (primary key) of the current record.
     pub(super) fn current_key(&mut self, session: &Session) -> Result<Vec<u8>> {
         self.load_current(session)?;
-        self.bm.clone().ok_or(Error::NoCurrentRecord)
+        self.bookmark()
+            .map(<[u8]>::to_vec)
+            .ok_or(Error::NoCurrentRecord)
     }
 
     /// The tree key and index key of the current entry.
     fn current_entry(&mut self, session: &Session) -> Result<(Vec<u8>, Vec<u8>)> {
         self.load_current(session)?;
-        let (Position::On(t), Some(bm)) = (&self.pos, &self.bm) else {
+        let (Position::On(t), Some(bm)) = (&self.pos, self.bookmark()) else {
             return Err(Error::NoCurrentRecord);
         };
         let key = if self.suffix_bookmarks() {
@@ -863,7 +884,10 @@ impl TableCursor {
         let (_, key) = self.current_entry(session)?;
         Ok(SecondaryBookmark {
             secondary_key: key,
-            primary_bookmark: self.bm.clone().ok_or(Error::NoCurrentRecord)?,
+            primary_bookmark: self
+                .bookmark()
+                .map(<[u8]>::to_vec)
+                .ok_or(Error::NoCurrentRecord)?,
         })
     }
 

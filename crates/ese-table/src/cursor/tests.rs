@@ -12,6 +12,9 @@ use crate::testing::TestStack;
 
 use super::{MOVE_FIRST, MOVE_NEXT, Prep, TableCursor};
 
+/// A move back past the first row.
+const MOVE_PREVIOUS_ALL: i32 = -1000;
+
 fn spec(t: ColumnType) -> ColumnSpec {
     ColumnSpec::new(t, ColumnGrbit::NONE)
 }
@@ -292,4 +295,144 @@ fn a_replace_and_a_failed_move_leave_no_stale_row_behind() {
     );
     c.move_to(&s, MOVE_NEXT).unwrap();
     assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(50, 2));
+}
+
+/// JetRetrieveColumn into a buffer of `room` bytes, as the API calls it: the bytes that
+/// fit, cbActual and the warning.
+fn read_into(
+    c: &mut TableCursor,
+    s: &Session,
+    col: crate::ColumnId,
+    grbit: RetrieveGrbit,
+    room: usize,
+) -> Result<(Vec<u8>, usize, Option<crate::Warning>), Error> {
+    let mut buf = vec![0u8; room];
+    let r = c.retrieve_column_ex(s, col, grbit, super::RetInfo::default(), &mut buf)?;
+    buf.truncate(r.actual_bytes.min(room));
+    Ok((buf, r.actual_bytes, r.warning))
+}
+
+/// The bookmark of row `i`: its normalized primary key, as the search key makes it.
+fn bookmark_of(c: &mut TableCursor, s: &Session, i: i32) -> Vec<u8> {
+    c.make_key(&i.to_le_bytes(), crate::MakeKeyGrbit::NEW_KEY)
+        .unwrap();
+    c.retrieve_key(s, true).unwrap()
+}
+
+/// What [`read_into`] gives for `value` read whole.
+fn whole(value: Vec<u8>) -> Result<(Vec<u8>, usize, Option<crate::Warning>), Error> {
+    let len = value.len();
+    Ok((value, len, None))
+}
+
+#[test]
+fn reads_into_buffers_follow_the_row_through_moves_seeks_and_changes() {
+    let stack = TestStack::new().unwrap();
+    let mut s = stack.session();
+    let (mut c, id, v) = kv_table(&stack, &mut s, 40);
+    let none = RetrieveGrbit::NONE;
+    stack.begin(&mut s).unwrap();
+    seek_eq(&mut c, &s, 10);
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(10, 0)));
+    assert_eq!(c.get_bookmark(&s).unwrap(), bookmark_of(&mut c, &s, 10));
+    // Every move and seek reads the row it lands on, key and value, and its bookmark.
+    for (step, row) in [(MOVE_NEXT, 11), (MOVE_NEXT, 12), (super::MOVE_PREVIOUS, 11)] {
+        c.move_to(&s, step).unwrap();
+        assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(row, 0)));
+        assert_eq!(
+            read_into(&mut c, &s, id, none, 4),
+            whole(row.to_le_bytes().to_vec())
+        );
+        assert_eq!(c.get_bookmark(&s).unwrap(), bookmark_of(&mut c, &s, row));
+    }
+    seek_eq(&mut c, &s, 30);
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(30, 0)));
+    assert_eq!(c.get_bookmark(&s).unwrap(), bookmark_of(&mut c, &s, 30));
+    // A short buffer gets what fits, the full size and JET_wrnBufferTruncated.
+    let full = value_of(30, 0);
+    assert_eq!(
+        read_into(&mut c, &s, v, none, 5),
+        Ok((
+            full[..5].to_vec(),
+            full.len(),
+            Some(crate::Warning::BufferTruncated)
+        ))
+    );
+    // A replace in the same transaction: the copy buffer has the new value until the
+    // update, the record the old; after it the record has the new one.
+    c.prepare_update(&mut s, Prep::Replace).unwrap();
+    c.set_column(v, &value_of(30, 2), SetGrbit::NONE, 1)
+        .unwrap();
+    let copy = RetrieveGrbit::COPY;
+    assert_eq!(read_into(&mut c, &s, v, copy, 300), whole(value_of(30, 2)));
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(30, 0)));
+    c.update(&mut s).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(30, 2)));
+    assert_eq!(c.get_bookmark(&s).unwrap(), bookmark_of(&mut c, &s, 30));
+    // Set to NULL and updated: JET_wrnColumnNull, size 0.
+    c.prepare_update(&mut s, Prep::Replace).unwrap();
+    c.set_column(v, &[], SetGrbit::NONE, 1).unwrap();
+    c.update(&mut s).unwrap();
+    assert_eq!(
+        read_into(&mut c, &s, v, none, 300),
+        Ok((Vec::new(), 0, Some(crate::Warning::ColumnNull)))
+    );
+    // Moves after the replace read the neighbours, and back the replaced row.
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(31, 0)));
+    c.move_to(&s, super::MOVE_PREVIOUS).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 1).map(|r| r.1), Ok(0));
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(31, 0)));
+    // A delete: the row reads as deleted; the next move goes on from it.
+    c.delete(&mut s).unwrap();
+    assert_eq!(
+        read_into(&mut c, &s, v, none, 300),
+        Err(Error::RecordDeleted)
+    );
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(32, 0)));
+    assert_eq!(c.get_bookmark(&s).unwrap(), bookmark_of(&mut c, &s, 32));
+}
+
+#[test]
+fn reads_into_buffers_give_the_column_errors() {
+    let stack = TestStack::new().unwrap();
+    let mut s = stack.session();
+    let (mut c, _id, v) = kv_table(&stack, &mut s, 3);
+    let none = RetrieveGrbit::NONE;
+    let (extra, _) = c
+        .add_column(&mut s, "extra", &spec(ColumnType::Binary))
+        .unwrap();
+    let (gone, _) = c
+        .add_column(&mut s, "gone", &spec(ColumnType::Long))
+        .unwrap();
+    c.delete_column(&mut s, "gone").unwrap();
+    c.move_to(&s, MOVE_FIRST).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(1, 0)));
+    let cases = [
+        // A column added after the row was written reads NULL (it has no default).
+        (extra, Ok((Vec::new(), 0, Some(crate::Warning::ColumnNull)))),
+        (gone, Err(Error::ColumnNotFound)),
+        (crate::ColumnId(140), Err(Error::ColumnNotFound)),
+        (crate::ColumnId(0), Err(Error::BadColumnId(0))),
+        (crate::ColumnId(0xFFFF), Err(Error::BadColumnId(0xFFFF))),
+    ];
+    for (col, expected) in cases {
+        assert_eq!(read_into(&mut c, &s, col, none, 8), expected, "{col:?}");
+    }
+    // The column is checked before the record: a bad column off a record is still
+    // JET_errColumnNotFound, a good one JET_errNoCurrentRecord.
+    assert_eq!(
+        c.move_to(&s, MOVE_PREVIOUS_ALL),
+        Err(Error::NoCurrentRecord)
+    );
+    assert_eq!(
+        read_into(&mut c, &s, gone, none, 8),
+        Err(Error::ColumnNotFound)
+    );
+    assert_eq!(
+        read_into(&mut c, &s, v, none, 8),
+        Err(Error::NoCurrentRecord)
+    );
 }

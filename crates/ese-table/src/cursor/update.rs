@@ -816,20 +816,24 @@ impl TableCursor {
         buf: &mut [u8],
     ) -> Result<Retrieved> {
         let inner = RetrieveGrbit(grbit.0 & !(RetrieveGrbit::COPY.0 | RetrieveGrbit::TAG.0));
-        let copy = grbit.contains(RetrieveGrbit::COPY) && self.update.is_some();
-        if !copy && !self.is_loaded() {
-            // The column is checked before the record is read, as ESE orders the errors.
-            self.schema.column(id)?;
-            self.load_current(session)?;
-        }
-        // The column is looked up once here and the value read through it (a call per
-        // column of every row of a scan).
+        let row = match &self.update {
+            Some(u) if grbit.contains(RetrieveGrbit::COPY) => RowRef::Record(&u.record),
+            // A call per column of every row of a scan: the row read when the cursor landed
+            // is found in one look, and read only when there is none.
+            _ => match self.ready_row() {
+                Some(row) => row,
+                None => {
+                    // The column is checked before the record is read, as ESE orders the
+                    // errors.
+                    self.schema.column(id)?;
+                    self.load_current(session)?;
+                    self.loaded_row()?
+                }
+            },
+        };
+        // The column is looked up once here and the value read through it.
         let col = self.schema.column(id)?;
         let is_long_value = col.coltyp.is_long_value();
-        let row = match &self.update {
-            Some(u) if copy => RowRef::Record(&u.record),
-            _ => self.loaded_row()?,
-        };
         let value = row.retrieve_col(&self.schema.columns, col, info.itag_sequence, inner)?;
         let ib = if is_long_value { info.ib_long_value } else { 0 };
         let total = match value {

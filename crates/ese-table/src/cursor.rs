@@ -284,6 +284,9 @@ pub struct TableCursor {
     pos: Position,
     /// The current record as read when the cursor landed on it.
     current: CurrentRow,
+    /// The database's dbtime when `current` was read
+    /// ([`TableCursor::row_is_current`](nav)).
+    row_dbtime: u64,
     key: KeyState,
     sequential_layout: KeyLayout,
     range: Option<Range>,
@@ -353,6 +356,7 @@ impl TableCursor {
             vc,
             pos: Position::DeferredFirst,
             current: CurrentRow::None,
+            row_dbtime: 0,
             key: KeyState::new(),
             sequential_layout: KeyLayout::new(Vec::new()),
             range: None,

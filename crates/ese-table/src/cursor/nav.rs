@@ -222,6 +222,7 @@ impl TableCursor {
                 return Err(Error::NoCurrentRecord);
             }
             self.current = CurrentRow::Record(record);
+            self.stamp_row();
             return Ok(());
         }
         self.update = None;
@@ -296,6 +297,7 @@ impl TableCursor {
                 } else {
                     let layout = RecordLayout::parse(&e.data, &self.schema.columns)?;
                     self.current = CurrentRow::Stored(e.data, layout);
+                    self.stamp_row();
                     // The entry's key is the bookmark (`TableCursor::bookmark`).
                     self.bm = None;
                 }
@@ -328,6 +330,7 @@ impl TableCursor {
                 layout,
                 len: e.data.len(),
             };
+            self.row_dbtime = self.catalog.database().dbtime_last().0;
             // The entry's key is the bookmark (`TableCursor::bookmark`): no copy of it.
             self.bm = None;
         }
@@ -360,20 +363,46 @@ impl TableCursor {
             // by its bookmark is the safe answer.
             self.current = CurrentRow::None;
         }
+        if !self.row_is_current() {
+            // A page of the database changed since the row was read: it may have been this
+            // session's change to the row, through another cursor, or the rollback of one.
+            self.current = CurrentRow::None;
+        }
         if matches!(self.current, CurrentRow::None) {
             let bm = self.bookmark().ok_or(Error::NoCurrentRecord)?;
             let data = self.primary.get(session, bm)?.ok_or(Error::RecordDeleted)?;
             let layout = RecordLayout::parse(&data, &self.schema.columns)?;
             self.current = CurrentRow::Stored(data, layout);
+            self.stamp_row();
         }
         Ok(())
+    }
+
+    /// Notes that `self.current` was read now: [`TableCursor::row_is_current`] holds until
+    /// a page of the database changes.
+    pub(super) fn stamp_row(&mut self) {
+        self.row_dbtime = self.catalog.database().dbtime_last().0;
+    }
+
+    /// Whether the row read into `self.current` is still the one the session sees.
+    ///
+    /// Other sessions' changes are not the question: the session's snapshot does not see
+    /// them (and at level 0 a call sees the row as it was when the cursor landed, as ESE's
+    /// copy would). This session's own are: a change through another cursor on the table, or
+    /// a rollback undoing a change (which reaches the trees, not the cursors). Each writes a
+    /// page, and every page write advances the database's dbtime, so a row read at the
+    /// dbtime still current cannot have changed; a later write anywhere makes the next read
+    /// fetch the row again by its bookmark.
+    #[inline]
+    pub(super) fn row_is_current(&self) -> bool {
+        self.row_dbtime == self.catalog.database().dbtime_last().0
     }
 
     /// The record the cursor is on, for reading values, when it has been read already, so
     /// that [`TableCursor::load_current`] would change nothing and cannot fail (what
     /// [`TableCursor::loaded_row`] then returns); `None` when `load_current` must run first.
     pub(super) fn ready_row(&self) -> Option<RowRef<'_>> {
-        if !matches!(self.pos, Position::On(_)) {
+        if !matches!(self.pos, Position::On(_)) || !self.row_is_current() {
             return None;
         }
         match &self.current {
@@ -1042,6 +1071,7 @@ impl TableCursor {
         let _ = session;
         self.bm = Some(bookmark.to_vec());
         self.current = CurrentRow::Record(record);
+        self.stamp_row();
     }
 
     /// Where a delete leaves the cursor: on the deleted entry (module doc).

@@ -396,6 +396,52 @@ fn reads_into_buffers_follow_the_row_through_moves_seeks_and_changes() {
 }
 
 #[test]
+fn a_row_read_in_place_shows_the_sessions_own_changes_through_other_cursors_and_rollbacks() {
+    let stack = TestStack::new().unwrap();
+    let mut s = stack.session();
+    let (mut c, id, v) = kv_table(&stack, &mut s, 20);
+    let mut other = stack.catalog.open_table(&s, "kv").unwrap();
+    let none = RetrieveGrbit::NONE;
+    stack.begin(&mut s).unwrap();
+    seek_eq(&mut c, &s, 5);
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(6, 0)));
+    // Another cursor of the session replaces the row `c` stands on: `c` reads the new value.
+    seek_eq(&mut other, &s, 6);
+    other.prepare_update(&mut s, Prep::Replace).unwrap();
+    other
+        .set_column(v, &value_of(6, 1), SetGrbit::NONE, 1)
+        .unwrap();
+    other.update(&mut s).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(6, 1)));
+    assert_eq!(read(&mut c, &s, v, none), value_of(6, 1));
+    // A save point with a replace of `c`'s own, rolled back: the value before it.
+    stack.begin(&mut s).unwrap();
+    c.prepare_update(&mut s, Prep::Replace).unwrap();
+    c.set_column(v, &value_of(6, 2), SetGrbit::NONE, 1).unwrap();
+    c.update(&mut s).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(6, 2)));
+    stack.rollback(&mut s).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(6, 1)));
+    assert_eq!(read(&mut c, &s, v, none), value_of(6, 1));
+    // The other cursor deletes the row: `c` reads it as deleted; the rollback of the whole
+    // transaction brings back the row as committed.
+    other.delete(&mut s).unwrap();
+    assert_eq!(
+        read_into(&mut c, &s, v, none, 300),
+        Err(Error::RecordDeleted)
+    );
+    stack.rollback(&mut s).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(6, 0)));
+    assert_eq!(
+        read_into(&mut c, &s, id, none, 4),
+        whole(6i32.to_le_bytes().to_vec())
+    );
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(read_into(&mut c, &s, v, none, 300), whole(value_of(7, 0)));
+}
+
+#[test]
 fn reads_into_buffers_give_the_column_errors() {
     let stack = TestStack::new().unwrap();
     let mut s = stack.session();

@@ -30,6 +30,9 @@
 //! need it (copies, replaces, enumerations, value counts). After a move or seek made in
 //! place, the copy is the versioned cursor's own copy of the entry, which later changes to
 //! the page do not touch; any other move of the versioned cursor forgets it first.
+//! The copy is trusted only while the database's dbtime is the one it was read at: this
+//! session's own change to the row through another cursor, or a rollback undoing one,
+//! writes a page, and the next read then fetches the row again by its bookmark.
 //!
 //! # Transactions
 //!

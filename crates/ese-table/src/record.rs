@@ -1386,8 +1386,8 @@ impl RecordLayout {
     /// exactly as [`Record::decode`] reports them; this never panics.
     ///
     /// A cursor parses every record it lands on, so the checks run first in one pass that
-    /// only says yes or no ([`RecordLayout::parse_valid`]); bytes it turns down are parsed
-    /// again step by step ([`RecordLayout::parse_checked`]), which names the first fault.
+    /// only says yes or no; bytes it turns down are parsed again step by step, which names
+    /// the first fault.
     #[inline]
     pub fn parse(bytes: &[u8], schema: &ColumnSet) -> Result<RecordLayout> {
         match Self::parse_valid(bytes, schema) {

@@ -939,6 +939,42 @@ impl Record {
         }
     }
 
+    /// The first value of `col`, a fixed or variable column of `schema`, read in place when
+    /// the record stores the column: `Some(None)` is NULL. `None` leaves the answer to
+    /// [`Record::retrieve_stored_col`]: a tagged column, a column the record ends before
+    /// (its default), or bytes that fail a check (its error). Where both answer, they agree.
+    #[inline(always)]
+    pub(crate) fn stored_plain<'a>(
+        bytes: &'a [u8],
+        layout: &RecordLayout,
+        schema: &ColumnSet,
+        col: &ColumnDef,
+    ) -> Option<Option<&'a [u8]>> {
+        let fid = usize::from(col.id.fid());
+        match col.class() {
+            ColumnClass::Fixed => {
+                let i = fid.wrapping_sub(1);
+                if i >= layout.fixed_count() {
+                    return None;
+                }
+                if layout.fixed_is_null(bytes, i) {
+                    return Some(None);
+                }
+                let (start, width) = schema.fixed_span(i)?;
+                let at = layout.fixed_data() + start;
+                bytes.get(at..at + width).map(Some)
+            }
+            ColumnClass::Variable => {
+                let index = fid.wrapping_sub(usize::from(FIRST_VARIABLE_FID));
+                if index >= layout.var_count() {
+                    return None;
+                }
+                layout.variable(bytes, index).ok()
+            }
+            ColumnClass::Tagged => None,
+        }
+    }
+
     /// [`Record::retrieve_stored_col`] of a tagged column (`itag_sequence` checked).
     fn retrieve_stored_tagged<'a>(
         bytes: &'a [u8],
@@ -1400,7 +1436,7 @@ impl RecordLayout {
     /// [`RecordLayout::parse_checked`], made without naming the fault. `None` means the
     /// bytes failed a check (and `parse_checked` says which); `Some` is exactly what
     /// `parse_checked` returns.
-    #[inline]
+    #[inline(always)]
     fn parse_valid(bytes: &[u8], schema: &ColumnSet) -> Option<RecordLayout> {
         let (&[format, fixed_byte, var_byte, reserved, t0, t1], _) = bytes.split_first_chunk()?;
         // Every offset below is bounded by the record's length, so none can overflow.

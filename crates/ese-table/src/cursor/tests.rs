@@ -482,3 +482,132 @@ fn reads_into_buffers_give_the_column_errors() {
         Err(Error::NoCurrentRecord)
     );
 }
+
+#[test]
+fn reads_into_buffers_answer_as_whole_value_reads_for_every_kind_of_column() {
+    let stack = TestStack::new().unwrap();
+    let mut s = stack.session();
+    let with_default = |t: ColumnType, grbit: ColumnGrbit, default: &[u8]| ColumnSpec {
+        default: default.to_vec(),
+        ..ColumnSpec::new(t, grbit)
+    };
+    let create = TableCreate::new("mix")
+        .column("id", spec(ColumnType::Long))
+        .column("short", spec(ColumnType::Short))
+        .column("var", spec(ColumnType::Binary))
+        .column(
+            "tags",
+            ColumnSpec::new(
+                ColumnType::Binary,
+                ColumnGrbit::TAGGED | ColumnGrbit::MULTI_VALUED,
+            ),
+        )
+        .index(IndexCreate::new("primary", b"+id\0\0", IndexGrbit::PRIMARY));
+    let mut c = stack.catalog.create_table(&mut s, &create).unwrap().0;
+    let col = |c: &TableCursor, name: &str| c.schema().column_id(name).unwrap();
+    let (id, short, var, tags) = (
+        col(&c, "id"),
+        col(&c, "short"),
+        col(&c, "var"),
+        col(&c, "tags"),
+    );
+    // Rows with every mix of NULL and set values, an empty variable value, and zero to
+    // three tagged values.
+    for i in 0..12i32 {
+        c.prepare_update(&mut s, Prep::Insert).unwrap();
+        c.set_column(id, &i.to_le_bytes(), SetGrbit::NONE, 1)
+            .unwrap();
+        if i % 2 == 0 {
+            c.set_column(short, &(i as i16 * 3).to_le_bytes(), SetGrbit::NONE, 1)
+                .unwrap();
+        }
+        match i % 3 {
+            0 => {}
+            1 => {
+                c.set_column(var, &[], SetGrbit::ZERO_LENGTH, 1).unwrap();
+            }
+            _ => {
+                c.set_column(var, &value_of(i, 0), SetGrbit::NONE, 1)
+                    .unwrap();
+            }
+        }
+        for t in 0..(i % 4) {
+            c.set_column(tags, &value_of(i + t, 3), SetGrbit::NONE, 0)
+                .unwrap();
+        }
+        c.update(&mut s).unwrap();
+    }
+    // Columns the rows were written before: they read their defaults.
+    let (late_fixed, _) = c
+        .add_column(
+            &mut s,
+            "late_fixed",
+            &with_default(ColumnType::Long, ColumnGrbit::NONE, &77i32.to_le_bytes()),
+        )
+        .unwrap();
+    let (late_var, _) = c
+        .add_column(
+            &mut s,
+            "late_var",
+            &with_default(ColumnType::Binary, ColumnGrbit::NONE, b"late"),
+        )
+        .unwrap();
+    let columns = [
+        id,
+        short,
+        var,
+        tags,
+        late_fixed,
+        late_var,
+        crate::ColumnId(9),
+        crate::ColumnId(200),
+        crate::ColumnId(0),
+    ];
+    let grbits = [
+        RetrieveGrbit::NONE,
+        RetrieveGrbit::IGNORE_DEFAULT,
+        RetrieveGrbit::TAG,
+        RetrieveGrbit::NULL,
+        RetrieveGrbit::COPY,
+    ];
+    c.move_to(&s, MOVE_FIRST).unwrap();
+    let mut rows = 0;
+    loop {
+        for col in columns {
+            for grbit in grbits {
+                for itag in 1..=3 {
+                    let whole = c.retrieve_column(&s, col, itag, grbit);
+                    for room in [0usize, 2, 300] {
+                        let expected = whole.clone().map(|v| match v {
+                            None => (Vec::new(), 0, Some(crate::Warning::ColumnNull)),
+                            Some(v) => {
+                                let cut = v.len() > room;
+                                let len = v.len();
+                                let kept = v.into_iter().take(room).collect();
+                                (kept, len, cut.then_some(crate::Warning::BufferTruncated))
+                            }
+                        });
+                        let mut buf = vec![0u8; room];
+                        let info = super::RetInfo {
+                            ib_long_value: 0,
+                            itag_sequence: itag,
+                        };
+                        let got = c
+                            .retrieve_column_ex(&s, col, grbit, info, &mut buf)
+                            .map(|r| {
+                                assert_eq!(r.itag_sequence, itag);
+                                buf.truncate(r.actual_bytes.min(room));
+                                (buf, r.actual_bytes, r.warning)
+                            });
+                        assert_eq!(got, expected, "row {rows} {col:?} {grbit:?} {itag} {room}");
+                    }
+                }
+            }
+        }
+        rows += 1;
+        if c.move_to(&s, MOVE_NEXT).is_err() {
+            break;
+        }
+    }
+    assert_eq!(rows, 12);
+}

@@ -815,11 +815,16 @@ impl TableCursor {
         info: RetInfo,
         buf: &mut [u8],
     ) -> Result<Retrieved> {
+        // A call per column of every row of a scan: a fixed or variable column of the row
+        // read when the cursor landed is copied straight from its bytes.
+        if let Some(value) = self.landed_plain_value(id, grbit, info.itag_sequence) {
+            return Ok(fill_buffer(value, buf, info.itag_sequence));
+        }
         let inner = RetrieveGrbit(grbit.0 & !(RetrieveGrbit::COPY.0 | RetrieveGrbit::TAG.0));
         let row = match &self.update {
             Some(u) if grbit.contains(RetrieveGrbit::COPY) => RowRef::Record(&u.record),
-            // A call per column of every row of a scan: the row read when the cursor landed
-            // is found in one look, and read only when there is none.
+            // The row read when the cursor landed is found in one look, and read only when
+            // there is none.
             _ => match self.ready_row() {
                 Some(row) => row,
                 None => {
@@ -864,6 +869,27 @@ impl TableCursor {
             warning: (actual > buf.len()).then_some(Warning::BufferTruncated),
             itag_sequence: info.itag_sequence,
         })
+    }
+
+    /// [`TableCursor::retrieve_column_ex`]'s answer for the first value of a fixed or
+    /// variable column of the row the cursor landed on, still current and read in place,
+    /// when the copy buffer is not asked for: `Some(None)` is NULL. `None` leaves the
+    /// answer, or the error, to the general read.
+    #[inline]
+    fn landed_plain_value(
+        &self,
+        id: ColumnId,
+        grbit: RetrieveGrbit,
+        itag_sequence: u32,
+    ) -> Option<Option<&[u8]>> {
+        if itag_sequence != 1 || (grbit.contains(RetrieveGrbit::COPY) && self.update.is_some()) {
+            return None;
+        }
+        let Some(RowRef::Stored(bytes, layout)) = self.ready_row() else {
+            return None;
+        };
+        let col = self.schema.column(id).ok()?;
+        Record::stored_plain(bytes, layout, &self.schema.columns, col)
     }
 
     /// The whole of value `itag_sequence` of `id`, separated long values read from the
@@ -1264,5 +1290,27 @@ impl TableCursor {
             self.current = CurrentRow::None;
         }
         Ok(deleted)
+    }
+}
+
+/// What JetRetrieveColumn returns for an in-record `value` (`None` is NULL) copied into
+/// `buf`: cbActual, and JET_wrnColumnNull or JET_wrnBufferTruncated.
+#[inline]
+fn fill_buffer(value: Option<&[u8]>, buf: &mut [u8], itag_sequence: u32) -> Retrieved {
+    let Some(value) = value else {
+        return Retrieved {
+            actual_bytes: 0,
+            warning: Some(Warning::ColumnNull),
+            itag_sequence,
+        };
+    };
+    let n = value.len().min(buf.len());
+    if let (Some(to), Some(from)) = (buf.get_mut(..n), value.get(..n)) {
+        to.copy_from_slice(from);
+    }
+    Retrieved {
+        actual_bytes: value.len(),
+        warning: (value.len() > buf.len()).then_some(Warning::BufferTruncated),
+        itag_sequence,
     }
 }

@@ -1709,7 +1709,7 @@ impl RecordLayout {
     }
 
     /// Variable column `index` (0-based): `None` is NULL.
-    #[inline]
+    #[inline(always)]
     fn variable<'a>(&self, bytes: &'a [u8], index: usize) -> Result<Option<&'a [u8]>> {
         let raw = u16_at(bytes, self.var_offsets() + 2 * index)?;
         if raw & NULL_BIT != 0 {

@@ -335,6 +335,9 @@ impl TableCursor {
             self.bm = None;
         }
         match &mut self.pos {
+            // Keys of one index are often all as long (fixed key columns): the key is then
+            // copied over the last one, with no length or capacity to change.
+            Position::On(k) if k.len() == e.key.len() => k.copy_from_slice(&e.key),
             Position::On(k) => {
                 k.clear();
                 k.extend_from_slice(&e.key);

@@ -409,9 +409,12 @@ impl TableCursor {
             return None;
         }
         match &self.current {
-            CurrentRow::InCursor { layout, .. } => self
-                .in_cursor_row()
-                .map(|data| RowRef::Stored(data, layout)),
+            // `in_cursor_row`, without matching the row again.
+            CurrentRow::InCursor { layout, len } => self
+                .vc
+                .current()
+                .filter(|e| e.data.len() == *len)
+                .map(|e| RowRef::Stored(e.data.as_slice(), layout)),
             CurrentRow::Stored(data, layout) => Some(RowRef::Stored(data, layout)),
             CurrentRow::Record(r) => Some(RowRef::Record(r)),
             CurrentRow::None => None,

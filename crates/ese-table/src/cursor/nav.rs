@@ -372,8 +372,15 @@ impl TableCursor {
             self.current = CurrentRow::None;
         }
         if matches!(self.current, CurrentRow::None) {
+            // Where the versioned cursor found its entry: on the clustered index the record
+            // is read there without a descent while that leaf still holds it (the hint of a
+            // secondary index's entry is another tree's, which the primary tree ignores).
+            let hint = self.vc.node_hint();
             let bm = self.bookmark().ok_or(Error::NoCurrentRecord)?;
-            let data = self.primary.get(session, bm)?.ok_or(Error::RecordDeleted)?;
+            let data = self
+                .primary
+                .get_at(session, bm, hint.as_ref())?
+                .ok_or(Error::RecordDeleted)?;
             let layout = RecordLayout::parse(&data, &self.schema.columns)?;
             self.current = CurrentRow::Stored(data, layout);
             self.stamp_row();

@@ -504,7 +504,9 @@ impl Database {
         &*self.versions
     }
 
-    /// The last dbtime stamped on a page (for the database header).
+    /// The last dbtime stamped on a page (for the database header, and for a reader that
+    /// checks whether any page changed since it last looked).
+    #[inline]
     pub fn dbtime_last(&self) -> Dbtime {
         Dbtime(self.dbtime.load(Ordering::SeqCst))
     }

@@ -740,32 +740,50 @@ impl<'t> Cursor<'t> {
     /// Moves to the next node `resolve` accepts, from no record to the first; whether there
     /// is one.
     pub fn next_in_place(&mut self, resolve: ResolveInPlace<'_>) -> Result<bool> {
+        self.step_in_place(true, resolve)
+    }
+
+    /// A move one node on, `forward` or back, to one `resolve` accepts; from no record, to
+    /// the first or the last. On an unchanged leaf the step reads it in place; off it, or on
+    /// a leaf that changed, the walk or a seek past the current key takes over.
+    #[inline]
+    fn step_in_place(&mut self, forward: bool, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();
         if self.current.is_none() {
-            return self.first_locked(&db, resolve);
+            return if forward {
+                self.first_locked(&db, resolve)
+            } else {
+                self.last_locked(&db, resolve)
+            };
         }
         if let Some(page) = self.unchanged_leaf(&db)? {
-            match self.step_on_leaf(&page, true, resolve)? {
+            let (page, from, at) = match self.step_on_leaf(&page, forward, resolve)? {
                 OnLeaf::Found => return Ok(true),
                 OnLeaf::Passed { beside, .. } if beside.is_null() => return Ok(self.clear()),
                 OnLeaf::Passed { pgno, beside } => {
                     drop(page);
                     let page = db.cache().read(db.id(), beside)?;
-                    return self.forward(&db, page, 0, Some(pgno), resolve);
+                    (page, Some(pgno), if forward { 0 } else { usize::MAX })
                 }
                 OnLeaf::Unknown => {
-                    let start = self.index + 1;
-                    return self.forward(&db, page, start, None, resolve);
+                    let at = if forward { self.index + 1 } else { self.index };
+                    (page, None, at)
                 }
-            }
+            };
+            return if forward {
+                self.forward(&db, page, at, from, resolve)
+            } else {
+                self.backward(&db, page, at, from, resolve)
+            };
         }
         let cur = self
             .current
             .as_ref()
             .map(|e| e.key.clone())
             .unwrap_or_default();
-        self.seek_locked(&db, &cur, SeekOp::Gt, resolve)
+        let op = if forward { SeekOp::Gt } else { SeekOp::Lt };
+        self.seek_locked(&db, &cur, op, resolve)
     }
 
     /// Moves to the previous record (ESE's JetMove JET_MovePrevious); from no record, to the
@@ -784,32 +802,7 @@ impl<'t> Cursor<'t> {
     /// Moves to the previous node `resolve` accepts, from no record to the last; whether
     /// there is one.
     pub fn prev_in_place(&mut self, resolve: ResolveInPlace<'_>) -> Result<bool> {
-        let db = Arc::clone(&self.tree.db);
-        let _r = db.lock.read();
-        if self.current.is_none() {
-            return self.last_locked(&db, resolve);
-        }
-        if let Some(page) = self.unchanged_leaf(&db)? {
-            match self.step_on_leaf(&page, false, resolve)? {
-                OnLeaf::Found => return Ok(true),
-                OnLeaf::Passed { beside, .. } if beside.is_null() => return Ok(self.clear()),
-                OnLeaf::Passed { pgno, beside } => {
-                    drop(page);
-                    let page = db.cache().read(db.id(), beside)?;
-                    return self.backward(&db, page, usize::MAX, Some(pgno), resolve);
-                }
-                OnLeaf::Unknown => {
-                    let end = self.index;
-                    return self.backward(&db, page, end, None, resolve);
-                }
-            }
-        }
-        let cur = self
-            .current
-            .as_ref()
-            .map(|e| e.key.clone())
-            .unwrap_or_default();
-        self.seek_locked(&db, &cur, SeekOp::Lt, resolve)
+        self.step_in_place(false, resolve)
     }
 
     /// Moves to the record at about `fraction` (0 to 1) of the tree, by node counts on the

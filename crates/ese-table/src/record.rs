@@ -1572,21 +1572,10 @@ impl RecordLayout {
         let fixed_width = schema
             .fixed_area_width(fixed_count)
             .ok_or(Error::Corrupt("fixed column missing from the schema"))?;
-        let fixed = r.take(fixed_width)?;
+        r.take(fixed_width)?;
         // Only the NULL columns' bytes need a look (they must be zero).
-        for (byte_index, &bits) in bitmap.iter().enumerate() {
-            let mut bits = bits;
-            while bits != 0 {
-                let i = byte_index * 8 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if let Some((start, width)) = schema.fixed_span(i)
-                    && fixed
-                        .get(start..start + width)
-                        .is_some_and(|d| d.iter().any(|b| *b != 0))
-                {
-                    return Err(Error::Corrupt("a NULL fixed column holds data"));
-                }
-            }
+        if !Self::nulls_are_zero(bitmap, bytes, fixed_data, schema) {
+            return Err(Error::Corrupt("a NULL fixed column holds data"));
         }
         let var_offsets = r.pos;
         let mut prev = 0usize;

@@ -330,6 +330,7 @@ impl TableCursor {
                 layout,
                 len: e.data.len(),
             };
+            // `stamp_row`, spelt out: `e` still borrows the versioned cursor.
             self.row_dbtime = self.catalog.database().dbtime_last().0;
             // The entry's key is the bookmark (`TableCursor::bookmark`): no copy of it.
             self.bm = None;

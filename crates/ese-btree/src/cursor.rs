@@ -746,7 +746,8 @@ impl<'t> Cursor<'t> {
     /// A move one node on, `forward` or back, to one `resolve` accepts; from no record, to
     /// the first or the last. On an unchanged leaf the step reads it in place; off it, or on
     /// a leaf that changed, the walk or a seek past the current key takes over.
-    #[inline]
+    // Inlined into each direction's move, where `forward` is a constant.
+    #[inline(always)]
     fn step_in_place(&mut self, forward: bool, resolve: ResolveInPlace<'_>) -> Result<bool> {
         let db = Arc::clone(&self.tree.db);
         let _r = db.lock.read();

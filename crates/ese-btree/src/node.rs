@@ -536,6 +536,39 @@ struct Probe<'k> {
     rest_word: u64,
 }
 
+/// What a search reads of a node before comparing it ([`TreePage::node_head`]).
+#[derive(Clone, Copy)]
+struct NodeHead {
+    /// Where the node's line starts.
+    offset: usize,
+    /// Its flag bits.
+    flags: u8,
+    /// How many bytes of the page prefix its key uses.
+    used: usize,
+    /// How long its key's suffix is.
+    suffix_len: usize,
+    /// The eight bytes after its header, unmasked: the suffix's first word if it has one.
+    word: u64,
+}
+
+impl NodeHead {
+    /// The node's first suffix word as [`masked_word`] reads it, when that word alone can be
+    /// set against the probe's: a node that is not the INF node and uses exactly the part of
+    /// the prefix the key shares (then `used` is within the prefix, so it is sound).
+    #[inline(always)]
+    fn word_against(&self, probe: &Probe<'_>) -> Option<u64> {
+        if self.flags & NodeFlags::INF.0 != 0 || self.used != probe.shared {
+            return None;
+        }
+        // A suffix of eight bytes or more, the usual case, keeps its whole word.
+        Some(if self.suffix_len >= 8 {
+            self.word
+        } else {
+            self.word & WORD_MASKS[self.suffix_len & 7]
+        })
+    }
+}
+
 /// A page's layout as one visit found it ([`TreePage::shape`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PageShape {
@@ -712,7 +745,21 @@ impl<'a> TreePage<'a> {
         let mut equal_at = None;
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let Some(ord) = self.cmp_node(mid, &probe) else {
+            let Some(head) = self.node_head(mid, &probe) else {
+                return self.malformed(mid);
+            };
+            // Most probes are decided by the first word of the suffix alone.
+            if let Some(word) = head.word_against(&probe) {
+                if word < probe.rest_word {
+                    lo = mid + 1;
+                    continue;
+                }
+                if word > probe.rest_word {
+                    hi = mid;
+                    continue;
+                }
+            }
+            let Some(ord) = self.cmp_head(head, &probe) else {
                 return self.malformed(mid);
             };
             match ord {
@@ -749,12 +796,11 @@ impl<'a> TreePage<'a> {
         }
     }
 
-    /// Compares node `i`'s key with the probe's key; `None` when the node is malformed
-    /// ([`TreePage::malformed`] says how). The checks of [`TreePage::node`] are folded
-    /// together, and the suffix is compared where it lies on the page: a search probes many
-    /// nodes and decodes none.
+    /// Node `i`'s header and the first word of its suffix, read where they lie on the page;
+    /// `None` when the node is malformed. The checks of [`TreePage::node`] are folded
+    /// together: a search probes many nodes and decodes none.
     #[inline(always)]
-    fn cmp_node(&self, i: usize, probe: &Probe<'_>) -> Option<Ordering> {
+    fn node_head(&self, i: usize, probe: &Probe<'_>) -> Option<NodeHead> {
         let bytes = self.view.bytes;
         // `i` is below the node count (the search's bounds), so the tag lies in the tag
         // array, which the page's construction checked fits the page; a position that
@@ -779,28 +825,45 @@ impl<'a> TreePage<'a> {
         if flags & !NodeFlags::KNOWN != 0 || NODE_HEADER_BYTES + suffix_len > size {
             return None;
         }
-        if flags & NodeFlags::INF.0 != 0 {
-            return Some(Ordering::Greater);
-        }
-        if used == probe.shared {
-            // The common case: the node's suffix against the rest of the key, whose first
-            // word the search read once (`shared` is within the prefix, so `used` is too).
-            let word = u64::from_be_bytes(*line.last_chunk::<8>()?) & WORD_MASKS[suffix_len.min(8)];
+        Some(NodeHead {
+            offset,
+            flags,
+            used,
+            suffix_len,
+            word: u64::from_be_bytes(*line.last_chunk::<8>()?),
+        })
+    }
+
+    /// Compares the key of the node whose header is `h` with the probe's key; `None` when the
+    /// node is malformed ([`TreePage::malformed`] says how).
+    #[inline(always)]
+    fn cmp_head(&self, h: NodeHead, probe: &Probe<'_>) -> Option<Ordering> {
+        if let Some(word) = h.word_against(probe) {
             if word != probe.rest_word {
                 return Some(word.cmp(&probe.rest_word));
             }
             let rest = probe.rest;
-            if suffix_len <= 8 || rest.len() <= 8 {
-                return Some(suffix_len.cmp(&rest.len()));
+            if h.suffix_len <= 8 || rest.len() <= 8 {
+                return Some(h.suffix_len.cmp(&rest.len()));
             }
             return cmp_suffix(
-                bytes,
-                offset + NODE_HEADER_BYTES + 8,
-                suffix_len - 8,
+                self.view.bytes,
+                h.offset + NODE_HEADER_BYTES + 8,
+                h.suffix_len - 8,
                 rest.get(8..)?,
             );
         }
-        cmp_node_slow(bytes, self.prefix, offset, used, suffix_len, probe)
+        if h.flags & NodeFlags::INF.0 != 0 {
+            return Some(Ordering::Greater);
+        }
+        cmp_node_slow(
+            self.view.bytes,
+            self.prefix,
+            h.offset,
+            h.used,
+            h.suffix_len,
+            probe,
+        )
     }
 
     /// The error for node `i`, which a search found malformed: the full decode says what.
@@ -836,7 +899,7 @@ fn cmp_suffix(bytes: &[u8], at: usize, len: usize, rest: &[u8]) -> Option<Orderi
     Some(cmp_tails(suffix, len, rest, rest.len()))
 }
 
-/// [`TreePage::cmp_node`] for a node of page `bytes` (whose prefix is `prefix`) that uses
+/// [`TreePage::cmp_head`] for a node of page `bytes` (whose prefix is `prefix`) that uses
 /// another part of the prefix than the key shares.
 #[inline(never)]
 fn cmp_node_slow(

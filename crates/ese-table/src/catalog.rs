@@ -533,7 +533,8 @@ impl TableSchema {
     #[inline]
     pub fn column(&self, id: ColumnId) -> Result<&ColumnDef> {
         let def = self.columns.get(id)?;
-        if self.deleted.contains(&id) {
+        // Most tables never had a column deleted: the set is then not searched.
+        if !self.deleted.is_empty() && self.deleted.contains(&id) {
             return Err(Error::ColumnNotFound);
         }
         Ok(def)

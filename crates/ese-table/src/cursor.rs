@@ -285,6 +285,10 @@ pub struct TableCursor {
     secondary: Vec<VersionedTree>,
     vc: VersionedCursor,
     pos: Position,
+    /// Whether `pos` is `On` the key of the entry `vc` stands on, as an in-place landing left
+    /// them: the next move steps in place without comparing the two keys. Cleared by every
+    /// change of `pos` ([`TableCursor::set_pos`]) and move of `vc` (`vc_mut`).
+    pos_in_vc: bool,
     /// The current record as read when the cursor landed on it.
     current: CurrentRow,
     /// The database's dbtime when `current` was read
@@ -358,6 +362,7 @@ impl TableCursor {
             secondary,
             vc,
             pos: Position::DeferredFirst,
+            pos_in_vc: false,
             current: CurrentRow::None,
             row_dbtime: 0,
             key: KeyState::new(),
@@ -398,7 +403,7 @@ impl TableCursor {
         if let Some(t) = &self.temp {
             let index = self.schema.secondary.first().map(|i| i.objid);
             dup.make_temp(t.clone(), index);
-            dup.pos = Position::DeferredFirst;
+            dup.set_pos(Position::DeferredFirst);
         }
         Ok(dup)
     }
@@ -419,6 +424,7 @@ impl TableCursor {
     /// during the moment between the two, the DDL is still uncommitted in another session.
     /// Otherwise the row is read as `session` sees it (its own uncommitted DDL included,
     /// rolled-back DDL gone), as every call did before.
+    #[inline]
     fn refresh(&mut self, session: &Session) -> Result<()> {
         if self.temp.is_some() {
             return Ok(());
@@ -427,6 +433,15 @@ impl TableCursor {
         if self.settled_at == Some(generation) {
             return Ok(());
         }
+        self.refresh_schema(session, generation)
+    }
+
+    /// [`TableCursor::refresh`] once the fast path did not answer: reads the table's row as
+    /// `session` sees it. Kept out of line so that the fast path, taken by nearly every call,
+    /// inlines into it.
+    #[cold]
+    #[inline(never)]
+    fn refresh_schema(&mut self, session: &Session, generation: u64) -> Result<()> {
         let objid = self.schema.objid;
         let version = self
             .catalog
@@ -451,6 +466,8 @@ impl TableCursor {
             .collect::<Result<Vec<_>>>()?;
         self.schema = schema;
         self.current = CurrentRow::None;
+        // `vc` is replaced below.
+        self.pos_in_vc = false;
         if self.index.is_some() && self.current_secondary().is_none() {
             // The current index is gone (its creation rolled back): back to the clustered
             // index, before the first record.
@@ -458,7 +475,7 @@ impl TableCursor {
             self.vc = self.primary.cursor();
             self.bm = None;
             self.range = None;
-            self.pos = Position::BeforeFirst;
+            self.set_pos(Position::BeforeFirst);
         } else {
             self.vc = self.index_tree().cursor();
         }
@@ -486,7 +503,7 @@ impl TableCursor {
                 .add_column(session, self.schema.objid, name, spec, exclusive)?;
         self.set_schema(schema)?;
         self.update = None;
-        self.pos = Position::BeforeFirst;
+        self.set_pos(Position::BeforeFirst);
         Ok((id, warning))
     }
 
@@ -498,7 +515,7 @@ impl TableCursor {
             .delete_column(session, self.schema.objid, name)?;
         self.set_schema(schema)?;
         self.update = None;
-        self.pos = Position::BeforeFirst;
+        self.set_pos(Position::BeforeFirst);
         Ok(())
     }
 

@@ -45,6 +45,24 @@ use crate::record::{Record, RecordLayout};
 /// it: more than any bookmark.
 const SEEK_PAD_BYTES: usize = KEY_MOST_MOST_BYTES + 1;
 
+/// The tree operation of JetSeek's grbit: the first of EQ, LT, LE, GE, GT it holds.
+#[inline]
+fn seek_op(grbit: SeekGrbit) -> Option<SeekOp> {
+    if grbit.contains(SeekGrbit::EQ) {
+        Some(SeekOp::Eq)
+    } else if grbit.contains(SeekGrbit::LT) {
+        Some(SeekOp::Lt)
+    } else if grbit.contains(SeekGrbit::LE) {
+        Some(SeekOp::Le)
+    } else if grbit.contains(SeekGrbit::GE) {
+        Some(SeekOp::Ge)
+    } else if grbit.contains(SeekGrbit::GT) {
+        Some(SeekOp::Gt)
+    } else {
+        None
+    }
+}
+
 /// An error of this crate carrying a JET code that has no variant of its own.
 pub(crate) fn jet(code: JetErr, message: &str) -> Error {
     Error::Storage {
@@ -231,7 +249,7 @@ impl TableCursor {
         self.set_index_objid(target);
         self.current = CurrentRow::None;
         self.bm = None;
-        self.pos = Position::DeferredFirst;
+        self.set_pos(Position::DeferredFirst);
         Ok(())
     }
 
@@ -278,7 +296,7 @@ impl TableCursor {
         self.set_index_objid(index);
         self.current = CurrentRow::None;
         self.bm = None;
-        self.pos = Position::BeforeFirst;
+        self.set_pos(Position::BeforeFirst);
     }
 
     // ---- landing and reading ----
@@ -301,21 +319,69 @@ impl TableCursor {
                     // The entry's key is the bookmark (`TableCursor::bookmark`).
                     self.bm = None;
                 }
-                self.pos = Position::On(e.key);
+                self.set_pos(Position::On(e.key));
                 Ok(true)
             }
             None => {
                 self.current = CurrentRow::None;
                 self.bm = None;
-                self.pos = otherwise;
+                self.set_pos(otherwise);
                 Ok(false)
             }
         }
     }
 
+    /// As [`TableCursor::land_in_place`] after a seek that found the entry whose tree key is
+    /// exactly `key` (SeekEQ on the primary or a unique index): the position takes `key`'s
+    /// buffer instead of a copy of the entry's key, and its old buffer goes back to the
+    /// search key (a failure leaves the position as `land_in_place` would).
+    fn land_in_place_at(&mut self, key: Vec<u8>) -> Result<()> {
+        // The tree's SeekEQ finds only the key itself (`SeekOp::Eq`), so the bytes are
+        // compared in debug builds only; an entry of another length is not reached, and the
+        // general landing gives the right answer for it all the same.
+        debug_assert!(
+            self.vc
+                .current()
+                .is_none_or(|e| e.key.len() != key.len() || e.key == key)
+        );
+        if self.vc.current().is_none_or(|e| e.key.len() != key.len()) {
+            self.land_in_place()?;
+            self.key.recycle(key);
+            return Ok(());
+        }
+        self.land_row_in_place()?;
+        if let Position::On(old) = std::mem::replace(&mut self.pos, Position::On(key)) {
+            self.key.recycle(old);
+        }
+        self.pos_in_vc = true;
+        Ok(())
+    }
+
     /// As [`TableCursor::land`] on the entry the versioned cursor stands on (after an in-place
     /// move found one), reusing the buffers of the row the cursor was on.
     fn land_in_place(&mut self) -> Result<()> {
+        self.land_row_in_place()?;
+        let Some(e) = self.vc.current() else {
+            return Err(Error::NoCurrentRecord);
+        };
+        match &mut self.pos {
+            // Keys of one index are often all as long (fixed key columns): the key is then
+            // copied over the last one, with no length or capacity to change.
+            Position::On(k) if k.len() == e.key.len() => k.copy_from_slice(&e.key),
+            Position::On(k) => {
+                k.clear();
+                k.extend_from_slice(&e.key);
+            }
+            pos => *pos = Position::On(e.key.clone()),
+        }
+        self.pos_in_vc = true;
+        Ok(())
+    }
+
+    /// The row half of [`TableCursor::land_in_place`]: `current` and the bookmark, not the
+    /// position's key.
+    #[inline]
+    fn land_row_in_place(&mut self) -> Result<()> {
         let Some(e) = self.vc.current() else {
             return Err(Error::NoCurrentRecord);
         };
@@ -334,16 +400,6 @@ impl TableCursor {
             self.row_dbtime = self.catalog.database().dbtime_last().0;
             // The entry's key is the bookmark (`TableCursor::bookmark`): no copy of it.
             self.bm = None;
-        }
-        match &mut self.pos {
-            // Keys of one index are often all as long (fixed key columns): the key is then
-            // copied over the last one, with no length or capacity to change.
-            Position::On(k) if k.len() == e.key.len() => k.copy_from_slice(&e.key),
-            Position::On(k) => {
-                k.clear();
-                k.extend_from_slice(&e.key);
-            }
-            pos => *pos = Position::On(e.key.clone()),
         }
         Ok(())
     }
@@ -450,7 +506,15 @@ impl TableCursor {
         if matches!(self.current, CurrentRow::InCursor { .. }) {
             self.current = CurrentRow::None;
         }
+        self.pos_in_vc = false;
         &mut self.vc
+    }
+
+    /// Sets the position; the versioned cursor is no longer known to stand on its key.
+    #[inline]
+    pub(super) fn set_pos(&mut self, pos: Position) {
+        self.pos = pos;
+        self.pos_in_vc = false;
     }
 
     /// The record the cursor is on, decoded, resolving a deferred first entry.
@@ -572,11 +636,11 @@ impl TableCursor {
     fn ran_off(&mut self, forward: bool) -> Error {
         self.current = CurrentRow::None;
         self.bm = None;
-        self.pos = if forward {
+        self.set_pos(if forward {
             Position::AfterLast
         } else {
             Position::BeforeFirst
-        };
+        });
         Error::NoCurrentRecord
     }
 
@@ -613,7 +677,7 @@ impl TableCursor {
                 for _ in 0..n.unsigned_abs() {
                     // From an entry the versioned cursor still stands on, the step is made in
                     // place, with no copy of the entry but the row's own.
-                    if matches!(&self.pos, Position::On(k) if self.in_sync(k)) {
+                    if self.pos_in_vc || matches!(&self.pos, Position::On(k) if self.in_sync(k)) {
                         let found = if forward {
                             self.vc_mut().next_in_place(session)
                         } else {
@@ -759,17 +823,7 @@ impl TableCursor {
         self.range = None;
         self.refresh(session)?;
         self.temp_before_seek()?;
-        let op = [
-            (SeekGrbit::EQ, SeekOp::Eq),
-            (SeekGrbit::LT, SeekOp::Lt),
-            (SeekGrbit::LE, SeekOp::Le),
-            (SeekGrbit::GE, SeekOp::Ge),
-            (SeekGrbit::GT, SeekOp::Gt),
-        ]
-        .into_iter()
-        .find(|(g, _)| grbit.contains(*g))
-        .map(|(_, op)| op)
-        .ok_or(Error::InvalidParameter(
+        let op = seek_op(grbit).ok_or(Error::InvalidParameter(
             "JetSeek needs one of EQ, LT, LE, GE, GT",
         ))?;
         let key = key.bytes;
@@ -816,7 +870,6 @@ impl TableCursor {
             .vc_mut()
             .seek_in_place(session, &key, op)
             .map_err(Error::from)?;
-        let exact = found && self.vc.current().is_some_and(|e| e.key == key);
         if !found {
             let miss = match op {
                 SeekOp::Eq => Position::Virtual(key),
@@ -825,21 +878,27 @@ impl TableCursor {
             self.land(None, miss)?;
             return Err(Error::RecordNotFound);
         }
-        self.land_in_place()?;
-        if op == SeekOp::Eq && grbit.contains(SeekGrbit::SET_INDEX_RANGE) {
-            self.range = Some(super::Range {
-                limit: key,
-                inclusive: true,
-                upper: true,
-            });
-        } else {
-            self.key.recycle(key);
+        if op == SeekOp::Eq {
+            // The entry SeekEQ found on this index has the search key as its whole tree key:
+            // the search key's buffer becomes the position's, and the position's old buffer
+            // is kept for the next search key, so the key is neither compared nor copied.
+            let range = grbit
+                .contains(SeekGrbit::SET_INDEX_RANGE)
+                .then(|| key.clone());
+            self.land_in_place_at(key)?;
+            if let Some(limit) = range {
+                self.range = Some(super::Range {
+                    limit,
+                    inclusive: true,
+                    upper: true,
+                });
+            }
+            return Ok(None);
         }
-        Ok(if op == SeekOp::Ge && !exact {
-            Some(Warning::SeekNotEqual)
-        } else {
-            None
-        })
+        let exact = self.vc.current().is_some_and(|e| e.key == key);
+        self.land_in_place()?;
+        self.key.recycle(key);
+        Ok((!exact).then_some(Warning::SeekNotEqual))
     }
 
     /// Limits moves with the search key (JetSetIndexRange). JET_errNoCurrentRecord when the
@@ -969,7 +1028,7 @@ impl TableCursor {
                 if grbit.0 & BookmarkGrbit::PERMIT_VIRTUAL_CURRENCY.0 != 0 {
                     self.current = CurrentRow::None;
                     self.bm = None;
-                    self.pos = Position::Deleted(tree_key);
+                    self.set_pos(Position::Deleted(tree_key));
                 }
                 Err(Error::RecordDeleted)
             }
@@ -1074,11 +1133,11 @@ impl TableCursor {
             Some(t) => {
                 // Re-sync the tree cursor lazily: moves re-seek from the key.
                 self.vc_mut().reset();
-                self.pos = Position::On(t);
+                self.set_pos(Position::On(t));
             }
             None => {
                 if !matches!(self.pos, Position::On(_)) {
-                    self.pos = Position::BeforeFirst;
+                    self.set_pos(Position::BeforeFirst);
                 }
             }
         }
@@ -1096,7 +1155,7 @@ impl TableCursor {
         };
         self.current = CurrentRow::None;
         self.bm = None;
-        self.pos = Position::Deleted(t);
+        self.set_pos(Position::Deleted(t));
     }
 
     // ---- index DDL through the cursor ----
@@ -1134,7 +1193,7 @@ impl TableCursor {
         self.range = None;
         self.bm = None;
         self.current = CurrentRow::None;
-        self.pos = Position::BeforeFirst;
+        self.set_pos(Position::BeforeFirst);
         Ok(())
     }
 
@@ -1172,7 +1231,7 @@ impl TableCursor {
         self.range = None;
         self.bm = None;
         self.current = CurrentRow::None;
-        self.pos = Position::BeforeFirst;
+        self.set_pos(Position::BeforeFirst);
         Ok(())
     }
 }

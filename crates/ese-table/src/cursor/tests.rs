@@ -611,3 +611,123 @@ fn reads_into_buffers_answer_as_whole_value_reads_for_every_kind_of_column() {
     }
     assert_eq!(rows, 12);
 }
+
+/// The primary key (column "id") of the row `c` is on.
+fn id_of(c: &mut TableCursor, s: &Session, id: crate::ColumnId) -> i32 {
+    let b = read(c, s, id, RetrieveGrbit::NONE);
+    i32::from_le_bytes(b.try_into().unwrap())
+}
+
+#[test]
+fn seek_eq_hands_its_key_to_the_position_and_the_next_search_key() {
+    let stack = TestStack::new().unwrap();
+    let mut s = stack.session();
+    let (mut c, id, v) = kv_table(&stack, &mut s, 200);
+    // Seeks back and forth: each lands on its row, whose bookmark and key are the search
+    // key, and consumes the search key.
+    for i in [100, 7, 7, 199, 1, 150, 100] {
+        seek_eq(&mut c, &s, i);
+        assert_eq!(id_of(&mut c, &s, id), i);
+        assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(i, 0));
+        let bookmark = bookmark_of(&mut c, &s, i);
+        // `bookmark_of` made a new search key: the seek's buffer came back empty.
+        assert_eq!(c.retrieve_key(&s, true).unwrap(), bookmark);
+        c.seek(&s, super::SeekGrbit::EQ).unwrap();
+        assert_eq!(c.get_bookmark(&s).unwrap(), bookmark);
+        assert_eq!(c.retrieve_key(&s, false).unwrap(), bookmark);
+        assert_eq!(c.retrieve_key(&s, true), Err(Error::KeyNotMade));
+        // Moves go on from the row the seek found.
+        c.move_to(&s, MOVE_NEXT).unwrap();
+        assert_eq!(id_of(&mut c, &s, id), i + 1);
+        c.move_to(&s, super::MOVE_PREVIOUS).unwrap();
+        match c.move_to(&s, super::MOVE_PREVIOUS) {
+            Ok(()) => assert_eq!(id_of(&mut c, &s, id), i - 1),
+            Err(e) => assert_eq!((i, e), (1, Error::NoCurrentRecord)),
+        }
+    }
+    // A miss leaves the cursor at the key: the next move goes on from it.
+    c.prepare_update(&mut s, Prep::Insert).unwrap();
+    c.set_column(id, &500i32.to_le_bytes(), SetGrbit::NONE, 1)
+        .unwrap();
+    c.update(&mut s).unwrap();
+    c.make_key(&300i32.to_le_bytes(), crate::MakeKeyGrbit::NEW_KEY)
+        .unwrap();
+    assert_eq!(c.seek(&s, super::SeekGrbit::EQ), Err(Error::RecordNotFound));
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 500);
+    // With SetIndexRange the key also becomes the range's inclusive upper limit.
+    c.make_key(&42i32.to_le_bytes(), crate::MakeKeyGrbit::NEW_KEY)
+        .unwrap();
+    c.seek(&s, super::SeekGrbit::EQ | super::SeekGrbit::SET_INDEX_RANGE)
+        .unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 42);
+    assert_eq!(c.move_to(&s, MOVE_NEXT), Err(Error::NoCurrentRecord));
+    seek_eq(&mut c, &s, 42);
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 43);
+    // SeekGE: exact without a warning, inexact with JET_wrnSeekNotEqual.
+    c.make_key(&43i32.to_le_bytes(), crate::MakeKeyGrbit::NEW_KEY)
+        .unwrap();
+    assert_eq!(c.seek(&s, super::SeekGrbit::GE), Ok(None));
+    assert_eq!(id_of(&mut c, &s, id), 43);
+    c.make_key(&201i32.to_le_bytes(), crate::MakeKeyGrbit::NEW_KEY)
+        .unwrap();
+    assert_eq!(
+        c.seek(&s, super::SeekGrbit::GE),
+        Ok(Some(crate::Warning::SeekNotEqual))
+    );
+    assert_eq!(id_of(&mut c, &s, id), 500);
+}
+
+#[test]
+fn moves_in_place_follow_the_row_through_changes_of_position() {
+    let stack = TestStack::new().unwrap();
+    let mut s = stack.session();
+    let (mut c, id, v) = kv_table(&stack, &mut s, 60);
+    let mut other = stack.catalog.open_table(&s, "kv").unwrap();
+    seek_eq(&mut c, &s, 10);
+    // Another cursor of the session deletes the next row and replaces the one after: the
+    // step from row 10 skips the deleted row and reads the new value.
+    stack.begin(&mut s).unwrap();
+    seek_eq(&mut other, &s, 11);
+    other.delete(&mut s).unwrap();
+    seek_eq(&mut other, &s, 12);
+    other.prepare_update(&mut s, Prep::Replace).unwrap();
+    other
+        .set_column(v, &value_of(12, 2), SetGrbit::NONE, 1)
+        .unwrap();
+    other.update(&mut s).unwrap();
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 12);
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(12, 2));
+    // Rolled back: row 11 is back, row 12 has its old value.
+    stack.rollback(&mut s).unwrap();
+    c.move_to(&s, super::MOVE_PREVIOUS).unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 11);
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(12, 0));
+    // A replace through the cursor, then a delete through it: moves go on from the row.
+    c.prepare_update(&mut s, Prep::Replace).unwrap();
+    c.set_column(v, &value_of(12, 1), SetGrbit::NONE, 1)
+        .unwrap();
+    c.update(&mut s).unwrap();
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 13);
+    c.delete(&mut s).unwrap();
+    c.move_to(&s, MOVE_NEXT).unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 14);
+    c.move_to(&s, super::MOVE_PREVIOUS).unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 12);
+    assert_eq!(read(&mut c, &s, v, RetrieveGrbit::NONE), value_of(12, 1));
+    // A goto-bookmark, then a scan to the end: every row once, in order.
+    let bookmark = bookmark_of(&mut c, &s, 40);
+    c.goto_bookmark(&s, &bookmark).unwrap();
+    let mut seen = vec![id_of(&mut c, &s, id)];
+    while c.move_to(&s, MOVE_NEXT).is_ok() {
+        seen.push(id_of(&mut c, &s, id));
+    }
+    assert_eq!(seen, (40..=60).collect::<Vec<_>>());
+    // Off the end; moving back lands on the last row.
+    c.move_to(&s, super::MOVE_PREVIOUS).unwrap();
+    assert_eq!(id_of(&mut c, &s, id), 60);
+}

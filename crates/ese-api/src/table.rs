@@ -557,11 +557,16 @@ impl Engine {
         grbit: u32,
         itag_sequence: u32,
     ) -> Result<(usize, Option<Warning>)> {
-        let mut info = RetInfo {
+        // `retrieve_column_ex` with a JET_RETINFO of `itag_sequence` from offset 0, whose
+        // outputs nobody reads: the table cursor is asked directly.
+        let info = ese_table::RetInfo {
+            ib_long_value: 0,
             itag_sequence,
-            ..RetInfo::default()
         };
-        self.retrieve_column_ex(sesid, tableid, columnid, buf, grbit, Some(&mut info))
+        let r = self.with_cursor(sesid, tableid, |c, txn| {
+            c.retrieve_column_ex(txn, columnid, RetrieveGrbit(grbit), info, buf)
+        })?;
+        Ok((r.actual_bytes, warn(r.warning)))
     }
 
     /// JetRetrieveColumn with its JET_RETINFO (`None`: itagSequence 1, ibLongValue 0):

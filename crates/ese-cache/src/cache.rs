@@ -1419,12 +1419,20 @@ pub struct Flusher {
 }
 
 impl Flusher {
-    /// The first error a round reported, if any, taken so the next one can be seen.
-    #[inline]
+    /// The first error a round reported, if any, taken so the next one can be seen. Asked on
+    /// every API call: one flag load inlined into the caller, the rest out of line.
+    #[inline(always)]
     pub fn take_error(&self) -> Option<Error> {
         if !self.shared.failed.load(Ordering::Acquire) {
             return None;
         }
+        self.take_reported()
+    }
+
+    /// [`Flusher::take_error`] once the flag says a round failed.
+    #[cold]
+    #[inline(never)]
+    fn take_reported(&self) -> Option<Error> {
         let mut error = self.shared.error.lock();
         self.shared.failed.store(false, Ordering::Release);
         error.take()

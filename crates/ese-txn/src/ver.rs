@@ -901,6 +901,13 @@ impl VersionStore {
         visibility(st.chain(obj, key), at)
     }
 
+    /// Whether any node has a version: when none has, every reader sees each node as it is
+    /// stored ([`VersionStore::visible_version`] answers `Current` with nothing to apply).
+    #[inline]
+    pub fn has_versions(&self) -> bool {
+        self.versioned_nodes.load(Ordering::Acquire) != 0
+    }
+
     /// Whether some transaction may still need the node's history: a version other than a lock
     /// exists for it. A flag-deleted node without one may be removed.
     pub fn is_versioned(&self, obj: ObjId, key: &[u8]) -> bool {

@@ -227,6 +227,12 @@ fn resolve(node: Option<&Node>, vis: Visibility) -> Option<Vec<u8>> {
 /// rewritten to what the session sees.
 fn resolver(obj: ObjId, session: &Session) -> impl FnMut(&mut Node) -> bool + '_ {
     move |n: &mut Node| {
+        // With no node versioned anywhere, every reader sees each node as stored: what
+        // `visible_version` answers then, without the call. Asked here, under the page latch
+        // the step holds, as that call would be.
+        if !session.version_store().has_versions() {
+            return !n.flags.contains(NodeFlags::DELETED);
+        }
         let vis = session.visible_version(obj, &n.key);
         see(vis, n.flags.contains(NodeFlags::DELETED), &mut n.payload)
     }

@@ -415,6 +415,52 @@ fn cleanup_and_the_sweep_remove_only_unneeded_deleted_nodes() {
     st.tree.tree().check_invariants().unwrap();
 }
 
+#[test]
+fn with_no_version_left_a_flag_deleted_node_is_skipped_by_every_read() {
+    let st = store(VerConfig::default());
+    let mut s = st.ver().begin_session();
+    for k in [b"a", b"b", b"c", b"d"] {
+        st.insert(&mut s, k, k).unwrap();
+    }
+    st.delete(&mut s, b"b").unwrap();
+    st.delete(&mut s, b"d").unwrap();
+    // The versions go; the nodes stay flag-deleted (the removals are not run).
+    st.ver().cleanup();
+    assert!(!st.ver().has_versions());
+    let raw = st.raw();
+    assert!(raw[b"b".as_slice()].1 && raw[b"d".as_slice()].1);
+
+    let r = st.ver().begin_session();
+    let mut c = st.tree.cursor();
+    let mut forward = Vec::new();
+    let mut e = c.first(&r).unwrap();
+    while let Some(entry) = e {
+        forward.push(entry.key.clone());
+        e = c.next(&r).unwrap();
+    }
+    assert_eq!(forward, [b"a".to_vec(), b"c".to_vec()]);
+    assert_eq!(c.last(&r).unwrap().map(|e| e.key), Some(b"c".to_vec()));
+    assert_eq!(c.prev(&r).unwrap().map(|e| e.key), Some(b"a".to_vec()));
+    assert_eq!(c.seek(&r, b"b", SeekOp::Eq).unwrap(), None);
+    assert_eq!(
+        c.seek(&r, b"b", SeekOp::Ge).unwrap().map(|e| e.key),
+        Some(b"c".to_vec())
+    );
+    assert_eq!(st.get(&r, b"d"), None);
+
+    // A new version anywhere sends reads back through the store.
+    let mut w = st.ver().begin_session();
+    w.begin_transaction().unwrap();
+    st.tree.insert(&mut w, b"e", b"e").unwrap();
+    assert!(st.ver().has_versions());
+    assert_eq!(c.seek(&r, b"e", SeekOp::Eq).unwrap(), None, "uncommitted");
+    assert_eq!(
+        c.seek(&w, b"e", SeekOp::Eq).unwrap().map(|e| e.data),
+        Some(b"e".to_vec())
+    );
+    st.rollback(&mut w).unwrap();
+}
+
 fn key(i: u32) -> Vec<u8> {
     format!("k{i:06}").into_bytes()
 }

@@ -51,6 +51,11 @@
 //! under a quarter full, when it merges with its sibling under the same parent if both fit in
 //! one page at 90% or less. A root left with one child absorbs it.
 //!
+//! Cleanup takes its keys in ascending batches ([`BTree::cleanup_batch_latched`]; a single
+//! key is a batch of one): every removable node of the batch on one leaf goes in one logged
+//! change of that leaf (one `Delete` record of several line deletes, last line first), and
+//! the leaf is freed or merged once, after all of them, if it needs it.
+//!
 //! # Atomicity
 //!
 //! Each public call (insert, replace, delete, escrow, undo, cleanup, create) runs inside
@@ -153,6 +158,30 @@ impl<'a> NewNode<'a> {
 
 /// The internal pages of a descent, root first: kept inline, as trees are a few levels deep.
 pub(crate) type Path = SmallVec<[Level; 6]>;
+
+/// The flag-deleted nodes of a cleanup batch found on one leaf.
+#[derive(Debug)]
+struct LeafCleanup {
+    pgno: Pgno,
+    /// The leaf's node count and used bytes before the removal.
+    count: usize,
+    used_bytes: usize,
+    /// How many keys of the batch the leaf answers for.
+    consumed: usize,
+    /// In ascending node order.
+    nodes: SmallVec<[Removal; 8]>,
+}
+
+/// One node a cleanup batch removes from its leaf.
+#[derive(Clone, Copy, Debug)]
+struct Removal {
+    /// The node's index on the leaf.
+    index: usize,
+    /// What removing it frees: its line and its tag.
+    line_bytes: usize,
+    /// Its key's place in the batch.
+    batch_index: usize,
+}
 
 /// One B+tree (ESE's FCB with its BT operations), rooted at a fixed page.
 #[derive(Clone, Debug)]
@@ -458,6 +487,18 @@ impl BTree {
         key: &[u8],
         hint: &crate::cursor::NodeHint,
     ) -> Option<(Pgno, usize, Node)> {
+        self.at_hinted(key, hint, |tp, i| Ok((tp.pgno, i, tp.node(i)?.to_node())))
+    }
+
+    /// Runs `at` on the leaf `hint` names and the index of `key` there, when
+    /// [`BTree::locate_hinted`] would find the key on it; `None` when it would not, or when
+    /// `at` fails (the descent that follows reads the page again and reports what is wrong).
+    fn at_hinted<T>(
+        &self,
+        key: &[u8],
+        hint: &crate::cursor::NodeHint,
+        at: impl FnOnce(&TreePage<'_>, usize) -> Result<T>,
+    ) -> Option<T> {
         if hint.objid != self.objid || hint.db != self.db.id() || hint.pgno.is_null() {
             return None;
         }
@@ -469,7 +510,7 @@ impl BTree {
         else {
             return None;
         };
-        let found = || -> Result<Option<(Pgno, usize, Node)>> {
+        let found = || -> Result<Option<T>> {
             let tp = self.tree_page(&page, hint.pgno)?;
             if !tp.is_leaf() {
                 return Ok(None);
@@ -485,7 +526,7 @@ impl BTree {
                     _ => return Ok(None),
                 }
             };
-            Ok(Some((hint.pgno, i, tp.node(i)?.to_node())))
+            at(&tp, i).map(Some)
         };
         found().unwrap_or(None)
     }
@@ -683,51 +724,168 @@ impl BTree {
     }
 
     /// [`BTree::cleanup_unlatched`] through `hint` when it still names the node's leaf (see
-    /// [`BTree::locate_hinted`]), else by a descent.
+    /// [`BTree::locate_hinted`]), else by a descent: a batch of one key.
     fn cleanup_at(
         &self,
         key: &[u8],
         ask_versions: bool,
         hint: Option<&crate::cursor::NodeHint>,
     ) -> Result<bool> {
-        let hinted = hint.and_then(|h| self.locate_hinted(key, h));
-        let (path, leaf, i, existing, descended) = match hinted {
-            Some((leaf, i, node)) => (Path::new(), leaf, i, Some(node), false),
+        Ok(self.cleanup_batch(&[(key, hint.copied())], ask_versions)? == 1)
+    }
+
+    /// Removes the flag-deleted nodes of `batch` (keys strictly ascending, each with the leaf
+    /// it was flag-deleted on when known), one leaf at a time: every node of the batch on a
+    /// leaf goes in one logged change of that leaf, which is then freed or merged if it needs
+    /// it. Returns how many nodes were removed.
+    ///
+    /// A key not in the tree, a live node, and (when `ask_versions`) a node the version store
+    /// still needs are left alone. After an error the batch's later keys are still tried and
+    /// the first error is returned.
+    fn cleanup_batch(
+        &self,
+        batch: &[(&[u8], Option<crate::cursor::NodeHint>)],
+        ask_versions: bool,
+    ) -> Result<usize> {
+        if batch.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(Error::InvalidParameter(
+                "a cleanup batch's keys are not strictly ascending",
+            ));
+        }
+        let mut removed = 0;
+        let mut first_error = None;
+        let mut rest = batch;
+        // Each turn answers for at least the first key left, so the loop ends after at most
+        // one turn per key, whatever the pages say.
+        while !rest.is_empty() {
+            let (consumed, result) = self.cleanup_leaf(rest, ask_versions);
+            match result {
+                Ok(n) => removed += n,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+            rest = rest.get(consumed.max(1)..).unwrap_or_default();
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(removed),
+        }
+    }
+
+    /// Removes the nodes of `batch` that lie on the leaf holding (or routing) its first key,
+    /// as [`BTree::cleanup_batch`] describes. Returns how many keys of `batch` the leaf
+    /// answered for (at least one, unless the leaf could not be found) and how many nodes were
+    /// removed.
+    fn cleanup_leaf(
+        &self,
+        batch: &[(&[u8], Option<crate::cursor::NodeHint>)],
+        ask_versions: bool,
+    ) -> (usize, Result<usize>) {
+        let Some(&(key, hint)) = batch.first() else {
+            return (0, Ok(0));
+        };
+        let hinted =
+            hint.and_then(|h| self.at_hinted(key, &h, |tp, _| self.leaf_cleanup(tp, batch)));
+        let (path, mut found, descended) = match hinted {
+            Some(found) => (Path::new(), found, false),
             None => {
-                let (path, leaf, i, node) = self.locate(key)?;
-                (path, leaf, i, node, true)
+                let mut path = Path::new();
+                let leaf = self.descend_then(
+                    key,
+                    Some(&mut path),
+                    |p| self.db.read_page(p),
+                    |tp| self.leaf_cleanup(&tp, batch),
+                );
+                match leaf {
+                    Ok((_, found)) => (path, found, true),
+                    Err(e) => return (1, Err(e)),
+                }
             }
         };
-        match existing {
-            Some(n) if n.flags.contains(NodeFlags::DELETED) => {}
-            _ => return Ok(false),
+        // Asked with the page released, as a single node's cleanup always has.
+        if ask_versions {
+            found.nodes.retain(|n| {
+                !self
+                    .db
+                    .versions()
+                    .has_uncommitted_version(self.objid, batch[n.batch_index].0)
+            });
         }
-        if ask_versions && self.db.versions().has_uncommitted_version(self.objid, key) {
-            return Ok(false);
-        }
+        let Some(first) = found.nodes.first().map(|n| batch[n.batch_index].0) else {
+            return (found.consumed, Ok(0));
+        };
+        let freed: usize = found.nodes.iter().map(|n| n.line_bytes).sum();
         // Whether the leaf keeps enough after the removal that rebalancing it does nothing:
         // decided from the page as it is, before the removal's private copy of it exists.
-        let settled = leaf != self.root && {
-            let page = self.db.read_page(leaf)?;
-            let tp = self.tree_page(&page, leaf)?;
-            // Deleting a line frees exactly its bytes and its tag.
-            let freed = tp.view.line(i + 1)?.len() + ese_pageio::page::TAG_BYTES;
-            let count = tp.count().saturating_sub(1);
-            !self.needs_rebalance(count, tp.used_bytes().saturating_sub(freed))
-        };
+        let settled = found.pgno != self.root
+            && !self.needs_rebalance(
+                found.count.saturating_sub(found.nodes.len()),
+                found.used_bytes.saturating_sub(freed),
+            );
+        let leaf = found.pgno;
         // The removal and the merges or frees it causes are one atomic change.
-        self.db.atomic(|| {
-            // Removing a node always fits its page: no split, so no path needed for it.
-            let split = self.update(&path, leaf, i, 1, &[], RecKind::Delete, Trx::MIN)?;
-            if !split && !settled {
+        let result = self.db.atomic(|| {
+            // Removing nodes always fits their page: no split, so no path needed for it.
+            if let [only] = found.nodes[..] {
+                let op = LineOp::Delete((only.index + 1) as u16);
+                self.db.change_one(leaf, RecKind::Delete, Trx::MIN, op)?;
+            } else {
+                // Deleted from the last line back, so each index still names its node.
+                let ops: SmallVec<[LineOp; 8]> = found
+                    .nodes
+                    .iter()
+                    .rev()
+                    .map(|n| LineOp::Delete((n.index + 1) as u16))
+                    .collect();
+                self.db
+                    .change(leaf, RecKind::Delete, Trx::MIN, &ops, false)?;
+            }
+            if !settled {
                 if descended {
                     self.rebalance(&path, leaf)?;
                 } else {
-                    self.rebalance_found(key, leaf)?;
+                    self.rebalance_found(first, leaf)?;
                 }
             }
-            Ok(true)
-        })
+            Ok(found.nodes.len())
+        });
+        (found.consumed, result)
+    }
+
+    /// The nodes of `batch` that leaf `tp` holds flag-deleted (the version store not asked
+    /// yet), and how many keys of `batch` the leaf answers for: its first key, which was found
+    /// on it or routed to it, and every later one up to its last node's key (a key in that
+    /// range is on this leaf if it is in the tree at all).
+    fn leaf_cleanup(
+        &self,
+        tp: &TreePage<'_>,
+        batch: &[(&[u8], Option<crate::cursor::NodeHint>)],
+    ) -> Result<LeafCleanup> {
+        let count = tp.count();
+        let mut found = LeafCleanup {
+            pgno: tp.pgno,
+            count,
+            used_bytes: tp.used_bytes(),
+            consumed: 0,
+            nodes: SmallVec::new(),
+        };
+        for (n, &(key, _)) in batch.iter().enumerate() {
+            let (i, exact) = tp.lower_bound(key)?;
+            if i >= count && n > 0 {
+                break;
+            }
+            found.consumed = n + 1;
+            if exact && tp.node(i)?.flags.contains(NodeFlags::DELETED) {
+                found.nodes.push(Removal {
+                    index: i,
+                    // Deleting a line frees exactly its bytes and its tag.
+                    line_bytes: tp.view.line(i + 1)?.len() + ese_pageio::page::TAG_BYTES,
+                    batch_index: n,
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// [`BTree::rebalance`] of leaf `pgno`, which needs it, where `key` was found without a
@@ -915,6 +1073,24 @@ impl BTree {
     ) -> Result<bool> {
         self.check_latch(latch)?;
         self.cleanup_at(key, true, hint)
+    }
+
+    /// [`BTree::cleanup_at_latched`] for many nodes of this tree at once: removes each
+    /// flag-deleted node of `batch` that the version store no longer needs, every one found
+    /// on the same leaf in one logged change of that leaf (which is then freed or merged if
+    /// it needs it, once). The keys must be strictly ascending (else
+    /// [`Error::InvalidParameter`], nothing changed); each comes with the leaf it was
+    /// flag-deleted on when known, tried before a descent as [`BTree::cleanup_at_latched`]
+    /// does. Keys not in the tree, live nodes and nodes with a version are left alone.
+    /// Returns how many nodes were removed; after an error the later keys are still tried and
+    /// the first error is returned.
+    pub fn cleanup_batch_latched(
+        &self,
+        latch: &WriteLatch<'_>,
+        batch: &[(&[u8], Option<crate::cursor::NodeHint>)],
+    ) -> Result<usize> {
+        self.check_latch(latch)?;
+        self.cleanup_batch(batch, true)
     }
 
     /// Removes the flag-deleted node with `key` without asking the version store, under a

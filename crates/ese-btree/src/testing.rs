@@ -163,6 +163,16 @@ impl TestDb {
 
     /// A new database created with `config` (its id must be [`TestDb::DB`]).
     pub fn with_config(config: DatabaseConfig, cache_pages: usize, retain: bool) -> Result<TestDb> {
+        Self::with_versions(config, cache_pages, retain, Arc::new(crate::NoVersions))
+    }
+
+    /// [`TestDb::with_config`] whose database asks `versions` before its changes and cleanups.
+    pub fn with_versions(
+        config: DatabaseConfig,
+        cache_pages: usize,
+        retain: bool,
+        versions: Arc<dyn crate::VersionCheck>,
+    ) -> Result<TestDb> {
         let storage = Arc::new(MemStorage::new());
         let log = Arc::new(RecordingLog::new(retain));
         let mut cache_config = CacheConfig::with_pages(cache_pages);
@@ -174,7 +184,8 @@ impl TestDb {
             log.clone(),
             Some(storage.clone() as Arc<dyn Storage>),
             config,
-        )?;
+        )?
+        .with_versions(versions);
         Ok(TestDb {
             storage,
             log,

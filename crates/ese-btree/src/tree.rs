@@ -54,7 +54,9 @@
 //! Cleanup takes its keys in ascending batches ([`BTree::cleanup_batch_latched`]; a single
 //! key is a batch of one): every removable node of the batch on one leaf goes in one logged
 //! change of that leaf (one `Delete` record of several line deletes, last line first), and
-//! the leaf is freed or merged once, after all of them, if it needs it.
+//! the leaf is freed or merged once, after all of them, if it needs it. The leaves are
+//! visited from the batch's last key back, so a leaf left under-full merges with a right
+//! sibling that has already lost its share of the batch.
 //!
 //! # Atomicity
 //!
@@ -166,9 +168,9 @@ struct LeafCleanup {
     /// The leaf's node count and used bytes before the removal.
     count: usize,
     used_bytes: usize,
-    /// How many keys of the batch the leaf answers for.
-    consumed: usize,
-    /// In ascending node order.
+    /// How many keys at the end of the batch the leaf answers for.
+    answered: usize,
+    /// In descending node order.
     nodes: SmallVec<[Removal; 8]>,
 }
 
@@ -740,8 +742,14 @@ impl BTree {
     /// it. Returns how many nodes were removed.
     ///
     /// A key not in the tree, a live node, and (when `ask_versions`) a node the version store
-    /// still needs are left alone. After an error the batch's later keys are still tried and
+    /// still needs are left alone. After an error the batch's other keys are still tried and
     /// the first error is returned.
+    ///
+    /// The leaves are visited from the batch's last key back to its first. A leaf left
+    /// under-full merges with its right sibling ([`BTree::try_merge`]), which by then has lost
+    /// its own nodes of the batch: a batch that thins a run of leaves packs what is left of
+    /// them together, where visiting them forwards would find each right sibling still full
+    /// and leave every leaf of the run under-full.
     fn cleanup_batch(
         &self,
         batch: &[(&[u8], Option<crate::cursor::NodeHint>)],
@@ -755,17 +763,17 @@ impl BTree {
         let mut removed = 0;
         let mut first_error = None;
         let mut rest = batch;
-        // Each turn answers for at least the first key left, so the loop ends after at most
+        // Each turn answers for at least the last key left, so the loop ends after at most
         // one turn per key, whatever the pages say.
         while !rest.is_empty() {
-            let (consumed, result) = self.cleanup_leaf(rest, ask_versions);
+            let (answered, result) = self.cleanup_leaf(rest, ask_versions);
             match result {
                 Ok(n) => removed += n,
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
-            rest = rest.get(consumed.max(1)..).unwrap_or_default();
+            rest = &rest[..rest.len() - answered.clamp(1, rest.len())];
         }
         match first_error {
             Some(e) => Err(e),
@@ -773,16 +781,16 @@ impl BTree {
         }
     }
 
-    /// Removes the nodes of `batch` that lie on the leaf holding (or routing) its first key,
-    /// as [`BTree::cleanup_batch`] describes. Returns how many keys of `batch` the leaf
-    /// answered for (at least one, unless the leaf could not be found) and how many nodes were
-    /// removed.
+    /// Removes the nodes of `batch` that lie on the leaf holding (or routing) its last key,
+    /// as [`BTree::cleanup_batch`] describes. Returns how many keys at the end of `batch` the
+    /// leaf answered for (at least one, unless the leaf could not be found) and how many
+    /// nodes were removed.
     fn cleanup_leaf(
         &self,
         batch: &[(&[u8], Option<crate::cursor::NodeHint>)],
         ask_versions: bool,
     ) -> (usize, Result<usize>) {
-        let Some(&(key, hint)) = batch.first() else {
+        let Some(&(key, hint)) = batch.last() else {
             return (0, Ok(0));
         };
         let hinted =
@@ -812,8 +820,8 @@ impl BTree {
                     .has_uncommitted_version(self.objid, batch[n.batch_index].0)
             });
         }
-        let Some(first) = found.nodes.first().map(|n| batch[n.batch_index].0) else {
-            return (found.consumed, Ok(0));
+        let Some(one) = found.nodes.first().map(|n| batch[n.batch_index].0) else {
+            return (found.answered, Ok(0));
         };
         let freed: usize = found.nodes.iter().map(|n| n.line_bytes).sum();
         // Whether the leaf keeps enough after the removal that rebalancing it does nothing:
@@ -831,11 +839,11 @@ impl BTree {
                 let op = LineOp::Delete((only.index + 1) as u16);
                 self.db.change_one(leaf, RecKind::Delete, Trx::MIN, op)?;
             } else {
-                // Deleted from the last line back, so each index still names its node.
+                // From the last line back (the order they were found in), so each index
+                // still names its node when its delete is applied.
                 let ops: SmallVec<[LineOp; 8]> = found
                     .nodes
                     .iter()
-                    .rev()
                     .map(|n| LineOp::Delete((n.index + 1) as u16))
                     .collect();
                 self.db
@@ -845,37 +853,38 @@ impl BTree {
                 if descended {
                     self.rebalance(&path, leaf)?;
                 } else {
-                    self.rebalance_found(first, leaf)?;
+                    self.rebalance_found(one, leaf)?;
                 }
             }
             Ok(found.nodes.len())
         });
-        (found.consumed, result)
+        (found.answered, result)
     }
 
     /// The nodes of `batch` that leaf `tp` holds flag-deleted (the version store not asked
-    /// yet), and how many keys of `batch` the leaf answers for: its first key, which was found
-    /// on it or routed to it, and every later one up to its last node's key (a key in that
-    /// range is on this leaf if it is in the tree at all).
+    /// yet), and how many keys at the end of `batch` the leaf answers for: the last key,
+    /// which was found on it or routed to it, and every earlier one down to the leaf's first
+    /// node's key (a key in that range is on this leaf if it is in the tree at all).
     fn leaf_cleanup(
         &self,
         tp: &TreePage<'_>,
         batch: &[(&[u8], Option<crate::cursor::NodeHint>)],
     ) -> Result<LeafCleanup> {
-        let count = tp.count();
         let mut found = LeafCleanup {
             pgno: tp.pgno,
-            count,
+            count: tp.count(),
             used_bytes: tp.used_bytes(),
-            consumed: 0,
+            answered: 0,
             nodes: SmallVec::new(),
         };
-        for (n, &(key, _)) in batch.iter().enumerate() {
+        for (n, &(key, _)) in batch.iter().enumerate().rev() {
             let (i, exact) = tp.lower_bound(key)?;
-            if i >= count && n > 0 {
+            // Below the leaf's first node: an earlier leaf's, unless it is the key the leaf
+            // was found by.
+            if i == 0 && !exact && found.answered > 0 {
                 break;
             }
-            found.consumed = n + 1;
+            found.answered += 1;
             if exact && tp.node(i)?.flags.contains(NodeFlags::DELETED) {
                 found.nodes.push(Removal {
                     index: i,

@@ -22,9 +22,11 @@ fn page_of(image: &[u8], pgno: Pgno) -> Vec<u8> {
 }
 
 /// A workload with splits, merges, frees and reuse: inserts, replaces, flag deletes and
-/// cleanups over two trees.
+/// cleanups over two trees, half the deletes cleaned up at once and half in batches
+/// (several nodes of a leaf in one record).
 #[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
 fn workload(env: &TestDb, trees: &[BTree], live: &mut [BTreeSet<Vec<u8>>], seed: u64, ops: usize) {
+    let mut pending = vec![BTreeSet::new(); trees.len()];
     let mut x = seed;
     for i in 0..ops {
         x ^= x << 13;
@@ -42,14 +44,31 @@ fn workload(env: &TestDb, trees: &[BTree], live: &mut [BTreeSet<Vec<u8>>], seed:
             0..=2 if live[t].contains(&key) => tree.replace(Trx(1), &key, &val).unwrap(),
             _ if live[t].contains(&key) => {
                 tree.delete(Trx(1), &key).unwrap();
-                tree.cleanup(&key).unwrap();
+                if (x >> 50) & 1 == 0 {
+                    tree.cleanup(&key).unwrap();
+                } else {
+                    // Re-inserted before its batch runs, it is live again and stays.
+                    pending[t].insert(key.clone());
+                }
                 live[t].remove(&key);
             }
             _ => {}
         }
+        if i % 97 == 96 || i + 1 == ops {
+            for (tree, keys) in trees.iter().zip(&mut pending) {
+                let batch: Vec<(&[u8], _)> = keys.iter().map(|k| (&k[..], None)).collect();
+                tree.cleanup_batch_latched(&tree.write_latch(), &batch)
+                    .unwrap();
+                keys.clear();
+            }
+        }
     }
-    for t in trees {
-        t.check_invariants().unwrap();
+    for (t, tree) in trees.iter().enumerate() {
+        let stats = tree.check_invariants().unwrap();
+        assert_eq!(
+            (stats.live_nodes, stats.deleted_nodes),
+            (live[t].len() as u64, 0)
+        );
     }
     env.db
         .check_space(&trees.iter().collect::<Vec<_>>())
@@ -171,6 +190,57 @@ fn replaying_the_log_rebuilds_every_page_byte_for_byte() {
     );
     assert_same(&images, &disk);
     assert!(env.storage.len().unwrap() >= (env.db.page_count() as u64 + 1) * PAGE as u64);
+}
+
+#[test]
+fn a_record_removing_several_nodes_of_a_leaf_replays_byte_for_byte() {
+    let env = TestDb::new(PAGE, 16, 8, true).unwrap();
+    let trees = vec![BTree::create(&env.db, 2, PageFlags::NONE).unwrap()];
+    let mut live = vec![BTreeSet::new()];
+    workload(&env, &trees, &mut live, 0x0bad_cafe, 4000);
+    // Two keys in three of a third of the key range, gone in one batch: whole runs of leaves
+    // lose several nodes each, and some merge or empty.
+    let gone: Vec<Vec<u8>> = live[0]
+        .range(b"k01000".to_vec()..b"k02000".to_vec())
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 0)
+        .map(|(_, k)| k.clone())
+        .collect();
+    for key in &gone {
+        trees[0].delete(Trx(1), key).unwrap();
+        live[0].remove(key);
+    }
+    let batch: Vec<(&[u8], _)> = gone.iter().map(|k| (&k[..], None)).collect();
+    let removed = trees[0]
+        .cleanup_batch_latched(&trees[0].write_latch(), &batch)
+        .unwrap();
+    assert_eq!(removed, gone.len());
+    assert_eq!(
+        trees[0].check_invariants().unwrap().live_nodes,
+        live[0].len() as u64
+    );
+    let records = env.log.records();
+    let multi = records
+        .iter()
+        .filter_map(|r| match r {
+            LogRecord::DeleteNode(op) => Some(decode_ops(&op.payload, op.pgno).unwrap()),
+            _ => None,
+        })
+        .filter(|ops| ops.len() > 1)
+        .inspect(|ops| {
+            let lines: Vec<u16> = ops
+                .iter()
+                .filter_map(|o| match o {
+                    LineOp::Delete(line) => Some(*line),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(lines.len(), ops.len(), "only line deletes: {ops:?}");
+            assert!(lines.windows(2).all(|w| w[0] > w[1]), "{lines:?}");
+        })
+        .count();
+    assert!(multi > 10, "{multi} records removed several nodes");
+    assert_redo_rebuilds_every_page(&env, &records);
 }
 
 #[test]

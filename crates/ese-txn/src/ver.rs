@@ -198,7 +198,7 @@ pub struct Removable {
     /// Its key.
     pub key: Vec<u8>,
     /// The leaf it was flag-deleted on, where it likely still is: a hint for its removal
-    /// (`BTree::cleanup_at_latched`), [`Pgno::NULL`] when unknown.
+    /// (`BTree::cleanup_batch_latched`), [`Pgno::NULL`] when unknown.
     pub leaf: Pgno,
 }
 

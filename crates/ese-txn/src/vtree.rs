@@ -18,9 +18,10 @@
 //!   read:     read latch  ─▶ read node (flags too) ─▶ visible_version ─▶ resolve ─▶ unlatch
 //!   rollback: every registered database's write latch, in DbId order ─▶ Session::rollback
 //!               └─ Undo (under the version store's lock): BTree::restore_latched / purge_latched
-//!   cleanup:  VersionStore::cleanup ─▶ per database: write latch ─▶ still deleted, unversioned?
-//!               ─▶ BTree::cleanup_at_latched (on the leaf the flag-delete recorded, if it still
-//!                  holds the node; else by a descent)
+//!   cleanup:  VersionStore::cleanup ─▶ per database: write latch ─▶ per tree, in key order:
+//!               unversioned? ─▶ BTree::cleanup_batch_latched (each leaf's nodes in one logged
+//!               change; a leaf found where the flag-delete recorded it, if it still holds the
+//!               node, else by a descent)
 //! ```
 //!
 //! A change or read of the record a cursor stands on may name where the cursor found it
@@ -843,10 +844,13 @@ impl Trees {
     /// Runs version cleanup and removes the flag-deleted nodes it releases; returns how many
     /// nodes were removed.
     ///
-    /// Each node is checked again under its database's write latch: still flag-deleted, and
-    /// with no version (it may have been reinserted, or deleted again, since it was queued).
-    /// A node of a tree that is not registered stays until [`Trees::sweep_deleted`]. After a
-    /// B-tree error the other nodes are still tried and the first error is returned.
+    /// The nodes are grouped by tree and handed to [`BTree::cleanup_batch_latched`] in key
+    /// order, under their database's write latch (held for the database's whole pass), so the
+    /// nodes one leaf loses go in one logged change. Each node is checked again under the
+    /// latch: still flag-deleted, and with no version (it may have been reinserted, or deleted
+    /// again, since it was queued). A node of a tree that is not registered stays until
+    /// [`Trees::sweep_deleted`]. After a B-tree error the other trees are still tried and the
+    /// first error is returned.
     pub fn cleanup(&self) -> Result<usize, Error> {
         let ver = self.store()?;
         let removable = ver.cleanup();
@@ -854,39 +858,49 @@ impl Trees {
             return Ok(0);
         }
         let trees = self.trees.lock().clone();
-        let mut by_db: BTreeMap<DbId, Vec<Removable>> = BTreeMap::new();
+        // ObjId orders by database first, so each database's trees are consecutive.
+        let mut by_tree: BTreeMap<ObjId, Vec<Removable>> = BTreeMap::new();
         for r in removable {
-            by_db.entry(r.obj.db).or_default().push(r);
+            by_tree.entry(r.obj).or_default().push(r);
         }
         let mut removed = 0;
         let mut first_error = None;
-        for items in by_db.values() {
-            let Some(db) = items
-                .iter()
-                .find_map(|r| trees.get(&r.obj))
-                .map(|t| Arc::clone(t.database()))
-            else {
+        let mut latched: Option<(DbId, WriteLatch<'_>)> = None;
+        for (obj, items) in &mut by_tree {
+            let Some(tree) = trees.get(obj) else {
                 continue;
             };
-            let latch = WriteLatch::new(&db);
-            for r in items {
-                let Some(tree) = trees.get(&r.obj) else {
-                    continue;
-                };
-                if ver.is_versioned(r.obj, &r.key) {
-                    continue;
-                }
-                let hint =
-                    (!r.leaf.is_null()).then(|| NodeHint::leaf(r.obj.db, r.obj.objid, r.leaf));
-                match tree.cleanup_at_latched(&latch, &r.key, hint.as_ref()) {
-                    Ok(true) => removed += 1,
-                    Ok(false) => {}
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
+            // A key released twice (deleted, reinserted and deleted again) is removed once.
+            items.sort_by(|a, b| a.key.cmp(&b.key));
+            items.dedup_by(|a, b| a.key == b.key);
+            let batch: Vec<(&[u8], Option<NodeHint>)> = items
+                .iter()
+                .filter(|r| !ver.is_versioned(r.obj, &r.key))
+                .map(|r| {
+                    let hint =
+                        (!r.leaf.is_null()).then(|| NodeHint::leaf(obj.db, obj.objid, r.leaf));
+                    (r.key.as_slice(), hint)
+                })
+                .collect();
+            if batch.is_empty() {
+                continue;
+            }
+            if latched.as_ref().is_none_or(|(db, _)| *db != obj.db) {
+                // The previous database's latch goes before the next one's is taken.
+                drop(latched.take());
+                latched = Some((obj.db, tree.write_latch()));
+            }
+            let Some((_, latch)) = latched.as_ref() else {
+                continue;
+            };
+            match tree.cleanup_batch_latched(latch, &batch) {
+                Ok(n) => removed += n,
+                Err(e) => {
+                    first_error.get_or_insert(e);
                 }
             }
         }
+        drop(latched);
         match first_error {
             Some(e) => Err(Error::Tree(e)),
             None => Ok(removed),

@@ -588,3 +588,86 @@ fn a_hinted_delete_conflicts_exactly_as_a_delete_by_key() {
     a.commit_transaction(CommitMode::Lazy).unwrap();
     st.tree.tree().check_invariants().unwrap();
 }
+
+#[test]
+fn one_cleanup_removes_the_deleted_nodes_of_many_leaves_and_trees_leaf_by_leaf() {
+    let ver = VersionStore::new(VerConfig::default(), Arc::new(NoLog)).unwrap();
+    let st = VStore::with_options(ver, 4096, true);
+    let other = VersionedTree::new(
+        BTree::create(&st.db, 8, PageFlags::NONE).unwrap(),
+        Arc::clone(st.ver()),
+    );
+    st.trees.register(other.tree());
+    let mut w = st.ver().begin_session();
+    w.begin_transaction().unwrap();
+    for i in 0..3000 {
+        st.tree.insert(&mut w, &key(i), &[i as u8; 40]).unwrap();
+        if i % 3 == 0 {
+            other.insert(&mut w, &key(i), &[1; 20]).unwrap();
+        }
+    }
+    w.commit_transaction(CommitMode::Lazy).unwrap();
+    assert_eq!(st.cleanup(), 0);
+    assert!(st.tree.tree().check_invariants().unwrap().leaf_pages > 30);
+
+    // One key in three of the first tree and half the second's, deleted in a random order by
+    // several transactions; one key deleted and inserted again; one delete left uncommitted.
+    let mut order: Vec<u32> = (0..3000).filter(|i| i % 3 == 1).collect();
+    let mut rng = ese_core::rng::SplitMix64::new(5);
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    for chunk in order.chunks(250) {
+        w.begin_transaction().unwrap();
+        for &i in chunk {
+            st.tree.delete(&mut w, &key(i)).unwrap();
+        }
+        w.commit_transaction(CommitMode::Lazy).unwrap();
+    }
+    w.begin_transaction().unwrap();
+    for i in (0..3000).step_by(6) {
+        other.delete(&mut w, &key(i)).unwrap();
+    }
+    st.tree.delete(&mut w, &key(2)).unwrap();
+    w.commit_transaction(CommitMode::Lazy).unwrap();
+    w.begin_transaction().unwrap();
+    st.tree.insert(&mut w, &key(2), &[2; 10]).unwrap();
+    w.commit_transaction(CommitMode::Lazy).unwrap();
+    let mut open = st.ver().begin_session();
+    open.begin_transaction().unwrap();
+    st.tree.delete(&mut open, &key(5)).unwrap();
+
+    let from = st.test.log.record_count();
+    let removed = st.cleanup();
+    assert_eq!(removed, order.len() + 500);
+    let deletes = st.test.log.records()[from..]
+        .iter()
+        .filter(|r| matches!(r, ese_log::LogRecord::DeleteNode(_)))
+        .count();
+    // About twenty nodes a leaf: one record each leaf, not one each node.
+    assert!(
+        deletes * 10 < removed,
+        "{deletes} records for {removed} nodes"
+    );
+
+    let raw = st.raw();
+    assert_eq!(raw.len(), 3000 - order.len());
+    assert!(order.iter().all(|&i| !raw.contains_key(&key(i))));
+    assert_eq!(raw[&key(2)], (vec![2; 10], false), "reinserted, it stays");
+    assert!(
+        raw[&key(5)].1,
+        "its delete is uncommitted: it stays flagged"
+    );
+    assert_eq!(raw.values().filter(|(_, flagged)| *flagged).count(), 1);
+    let others = raw_nodes(other.tree());
+    assert_eq!(others.len(), 500);
+    let want: Vec<Vec<u8>> = (3..3000).step_by(6).map(key).collect();
+    assert_eq!(others.keys().cloned().collect::<Vec<_>>(), want);
+    assert!(others.values().all(|(_, flagged)| !flagged));
+    st.tree.tree().check_invariants().unwrap();
+    other.tree().check_invariants().unwrap();
+
+    st.rollback(&mut open).unwrap();
+    assert_eq!(st.cleanup(), 0, "its delete undone, the node is live again");
+    assert_eq!(st.raw()[&key(5)], (vec![5; 40], false));
+}

@@ -223,6 +223,15 @@ fn cmp_tails(mut a: &[u8], mut la: usize, mut b: &[u8], mut lb: usize) -> Orderi
         if la <= 8 || lb <= 8 {
             return la.cmp(&lb);
         }
+        if la == lb && la <= 16 {
+            // The rest of two equally long strings, as the word that ends each: it overlaps
+            // the eight bytes just found equal, so it orders them by the bytes after those.
+            if let (Some(ta), Some(tb)) = (a.get(la - 8..la), b.get(lb - 8..lb))
+                && let (Some(ta), Some(tb)) = (ta.first_chunk::<8>(), tb.first_chunk::<8>())
+            {
+                return u64::from_be_bytes(*ta).cmp(&u64::from_be_bytes(*tb));
+            }
+        }
         a = a.get(8..).unwrap_or_default();
         b = b.get(8..).unwrap_or_default();
         la -= 8;
@@ -1274,6 +1283,24 @@ mod tests {
             proptest::prop_assert_eq!(cmp_tails(&ta, a.len(), &tb, b.len()), a.cmp(&b));
             proptest::prop_assert_eq!(cmp_tails(&tb, b.len(), &ta, a.len()), b.cmp(&a));
             proptest::prop_assert_eq!(cmp_tails(&ta, a.len(), &a, a.len()), Ordering::Equal);
+        }
+
+        /// Equally long strings of nine to sixteen bytes, whose tails are compared as one
+        /// overlapping word, are in memcmp order, however near alike.
+        #[test]
+        fn equally_long_short_strings_compare_in_memcmp_order(
+            a in proptest::collection::vec(0u8..3, 9..=16),
+            flips in proptest::collection::vec((0usize..16, 0u8..3), 0..3),
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12),
+        ) {
+            let mut b = a.clone();
+            for (at, v) in flips {
+                let n = b.len();
+                b[at % n] = v;
+            }
+            let (ta, tb) = ([&a[..], &junk[..]].concat(), [&b[..], &junk[..]].concat());
+            proptest::prop_assert_eq!(cmp_tails(&ta, a.len(), &tb, b.len()), a.cmp(&b));
+            proptest::prop_assert_eq!(cmp_tails(&b, b.len(), &a, a.len()), b.cmp(&a));
         }
 
         /// The search agrees with a walk of the page's nodes, whatever prefix the page has.

@@ -57,9 +57,11 @@
 //! next init recovers them.
 //!
 //! Calls made while an instance is initialising get `JET_errInitInProgress`, while it
-//! terminates `JET_errTermInProgress`. Each instance has a gate (a read-write lock): every
-//! call on the instance holds it shared for its duration, and init and term take it
-//! exclusively only to change the instance's state, so a state change never overlaps a call.
+//! terminates `JET_errTermInProgress`. Each instance has a gate (a read-write lock over its
+//! state, sharded so that calls on different threads lock different cache lines: see
+//! `gate`): every call on the instance holds it shared for its duration, and init and term
+//! take it exclusively only to change the instance's state, so a state change never overlaps
+//! a call.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -73,10 +75,11 @@ use ese_core::params::{ParamValue, Stage};
 use ese_log::{LazyFlusher, Log, LogConfig};
 use ese_pageio::Directory;
 use ese_txn::{CommitLog, NoLog, Trees, VerConfig, VersionStore};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 
 use crate::attach::AttachList;
 use crate::database::{DbEntry, DbEnv, DbSet};
+use crate::gate::Gate;
 use crate::instlog::NoWal;
 
 use crate::error::{JetError, Result, fail};
@@ -271,7 +274,7 @@ impl Unavailable {
 pub(crate) enum InstState {
     Created,
     Initializing,
-    Running(Box<Runtime>),
+    Running(Arc<Runtime>),
     Terminating,
     /// Terminated (or failed to initialise): handles that still reach it are stale.
     Ended,
@@ -282,7 +285,7 @@ pub(crate) struct Inst {
     pub(crate) handle: Instance,
     name: Option<String>,
     display_name: String,
-    pub(crate) gate: RwLock<InstState>,
+    pub(crate) gate: Gate,
     pub(crate) params: Mutex<ParamSet>,
     /// A fatal error happened (failed log write, failed rollback, a background page write,
     /// sync or checkpoint failure): only term helps.
@@ -512,7 +515,7 @@ impl Engine {
                 handle: Instance::from_raw(raw),
                 name,
                 display_name,
-                gate: RwLock::new(InstState::Created),
+                gate: Gate::new(InstState::Created),
                 params: Mutex::new(params),
                 unavailable: Arc::default(),
                 restoring: AtomicBool::new(false),
@@ -739,15 +742,15 @@ impl Engine {
             if inst.restoring.load(Ordering::Acquire) {
                 return fail(JetErr::RESTORE_IN_PROGRESS);
             }
-            *gate = InstState::Initializing;
+            gate.set(InstState::Initializing);
         }
         match self.start(&inst, grbit) {
             Ok(rt) => {
-                *inst.gate.write() = InstState::Running(Box::new(rt));
+                inst.gate.write().set(InstState::Running(Arc::new(rt)));
                 Ok(inst.handle)
             }
             Err(e) => {
-                *inst.gate.write() = InstState::Ended;
+                inst.gate.write().set(InstState::Ended);
                 self.free_instance(&inst);
                 Err(e)
             }
@@ -1055,7 +1058,7 @@ impl Engine {
             let mut gate = inst.gate.write();
             match *gate {
                 InstState::Created => {
-                    *gate = InstState::Ended;
+                    gate.set(InstState::Ended);
                     drop(gate);
                     self.free_instance(&inst);
                     return Ok(());
@@ -1077,10 +1080,11 @@ impl Engine {
             if !dirty && usable && self.any_open_transaction(&inst) {
                 return fail(JetErr::TOO_MANY_ACTIVE_USERS);
             }
-            match std::mem::replace(&mut *gate, InstState::Terminating) {
-                InstState::Running(rt) => rt,
-                // Checked just above, under the same lock.
-                _ => return fail(JetErr::INTERNAL_ERROR),
+            match gate.take_runtime(InstState::Terminating) {
+                Some(rt) => rt,
+                // Running, as checked just above under the same lock, and the shards hold
+                // the only references to its runtime.
+                None => return fail(JetErr::INTERNAL_ERROR),
             }
         };
         // From here on, calls see TermInProgress; none is inside the instance (the gate was
@@ -1104,7 +1108,7 @@ impl Engine {
         self.forget_databases(inst.handle);
         let result = shut.and(logged);
         drop(rt);
-        *inst.gate.write() = InstState::Ended;
+        inst.gate.write().set(InstState::Ended);
         self.free_instance(&inst);
         result?;
         if dirty {
@@ -1217,7 +1221,7 @@ impl Drop for Engine {
         for inst in instances {
             // Taken out under the gate and dropped after it, since stopping the background
             // threads waits for them.
-            let state = std::mem::replace(&mut *inst.gate.write(), InstState::Ended);
+            let state = inst.gate.write().replace(InstState::Ended);
             drop(state);
         }
     }

@@ -56,6 +56,7 @@ pub mod database;
 pub mod engine;
 pub mod error;
 pub mod fs;
+mod gate;
 pub mod grbit;
 pub mod handle;
 pub mod index;

@@ -28,6 +28,7 @@
 //! the last one, and term owns it outright.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,7 +38,45 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::engine::{InstState, Runtime};
 
 /// How many copies of the state a gate keeps; threads beyond that share them.
-pub(crate) const GATE_SHARDS: usize = 16;
+pub(crate) const GATE_SHARDS: usize = SHARD_NOS.len();
+
+/// A shard's number, as a type whose every value is an index into the shards, so that the
+/// read every call makes indexes them with neither a bounds check nor a mask.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum ShardNo {
+    S0,
+    S1,
+    S2,
+    S3,
+    S4,
+    S5,
+    S6,
+    S7,
+    S8,
+    S9,
+    S10,
+    S11,
+    S12,
+    S13,
+    S14,
+    S15,
+}
+
+/// Every shard number, in index order.
+const SHARD_NOS: [ShardNo; 16] = {
+    use ShardNo::*;
+    [
+        S0, S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, S15,
+    ]
+};
+const _: () = {
+    let mut i = 0;
+    while i < SHARD_NOS.len() {
+        assert!(SHARD_NOS[i] as usize == i);
+        i += 1;
+    }
+};
 
 /// One copy of the state, alone on its cache lines (128 bytes: adjacent-line prefetch pairs).
 #[repr(align(128))]
@@ -93,6 +132,27 @@ impl InstState {
     }
 }
 
+/// The shard of the thread that took it, for callers that keep per-thread state already and
+/// so can hold it there rather than read the thread-local at every call. Not `Send`: it is
+/// only ever the shard of the thread holding it, which is what keeps a nested read on the
+/// shard of the outer one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ThreadShard {
+    no: ShardNo,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl ThreadShard {
+    /// The calling thread's shard.
+    #[inline]
+    pub(crate) fn current() -> ThreadShard {
+        ThreadShard {
+            no: SHARD_NOS[shard_index() % GATE_SHARDS],
+            _not_send: PhantomData,
+        }
+    }
+}
+
 impl Gate {
     /// A gate over `state`.
     pub(crate) fn new(state: InstState) -> Gate {
@@ -105,11 +165,17 @@ impl Gate {
     /// holds it already gets it again even while a writer waits.
     #[inline]
     pub(crate) fn read_recursive(&self) -> RwLockReadGuard<'_, InstState> {
-        self.read_shard(shard_index())
+        self.read_in(ThreadShard::current())
+    }
+
+    /// [`Gate::read_recursive`] through `shard`, the calling thread's shard.
+    #[inline]
+    pub(crate) fn read_in(&self, shard: ThreadShard) -> RwLockReadGuard<'_, InstState> {
+        self.shards[shard.no as usize].0.read_recursive()
     }
 
     /// Holds the gate shared through shard `index` (taken modulo [`GATE_SHARDS`]).
-    #[inline]
+    #[cfg(test)]
     fn read_shard(&self, index: usize) -> RwLockReadGuard<'_, InstState> {
         self.shards[index % GATE_SHARDS].0.read_recursive()
     }

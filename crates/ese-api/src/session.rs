@@ -63,6 +63,7 @@ use parking_lot::Mutex;
 use crate::database::AttachedDb;
 use crate::engine::{Admit, Engine, Inst, InstState, Runtime};
 use crate::error::{Result, fail};
+use crate::gate::ThreadShard;
 use crate::grbit;
 use crate::handle::{Dbid, Instance, Lookup, Sesid};
 use crate::table::Cursors;
@@ -258,6 +259,8 @@ struct LastSession {
     shared: Arc<SessionShared>,
     /// The thread that remembers it: its id, without a second thread-local read per call.
     thread: ThreadId,
+    /// The thread's shard of the instance gate, for the same reason.
+    shard: ThreadShard,
 }
 
 /// Forgets the session this thread remembers if it belongs to the engine `serial`.
@@ -339,7 +342,14 @@ impl Engine {
                 {
                     return None;
                 }
-                Some(self.enter_shared(&last.shared, last.thread, admit, check_binding, f.take()?))
+                Some(self.enter_shared(
+                    &last.shared,
+                    last.thread,
+                    last.shard,
+                    admit,
+                    check_binding,
+                    f.take()?,
+                ))
             })
             .ok()
             .flatten();
@@ -348,6 +358,7 @@ impl Engine {
         }
         let shared = self.resolve_session(sesid)?;
         let me = current_thread();
+        let shard = ThreadShard::current();
         // Not remembered while an outer call of this thread is inside the one it remembers.
         let replaced = LAST_SESSION
             .try_with(|last| {
@@ -357,6 +368,7 @@ impl Engine {
                     handle: sesid.raw(),
                     shared: Arc::clone(&shared),
                     thread: me,
+                    shard,
                 })
             })
             .ok()
@@ -364,25 +376,27 @@ impl Engine {
         // Dropped outside the thread-local's borrow.
         drop(replaced);
         match f.take() {
-            Some(f) => self.enter_shared(&shared, me, admit, check_binding, f),
+            Some(f) => self.enter_shared(&shared, me, shard, admit, check_binding, f),
             // The remembered path takes `f` only once it runs the call, and then returns.
             None => fail(JetErr::INTERNAL_ERROR),
         }
     }
 
-    /// [`Engine::enter`] once the session is found; `me` is the calling thread. Inlined into
-    /// both of its paths, so a call pays for one function entry, not two.
+    /// [`Engine::enter`] once the session is found; `me` is the calling thread and `shard` its
+    /// shard of the instance gate. Inlined into both of its paths, so a call pays for one
+    /// function entry, not two.
     #[inline(always)]
     fn enter_shared<R>(
         &self,
         shared: &SessionShared,
         me: ThreadId,
+        shard: ThreadShard,
         admit: Admit,
         check_binding: bool,
         f: impl FnOnce(&Entered<'_>, &mut SessionCore) -> Result<R>,
     ) -> Result<R> {
         let inst = &shared.inst;
-        let gate = inst.gate.read_recursive();
+        let gate = inst.gate.read_in(shard);
         let rt = inst.admit(&gate, admit)?;
         let context = if shared.has_context.load(Ordering::Acquire) {
             *shared.context.lock()

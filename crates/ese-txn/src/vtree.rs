@@ -845,8 +845,8 @@ impl Trees {
     /// nodes were removed.
     ///
     /// The nodes are grouped by tree and handed to [`BTree::cleanup_batch_latched`] in key
-    /// order, under their database's write latch (held for the database's whole pass), so the
-    /// nodes one leaf loses go in one logged change. Each node is checked again under the
+    /// order, under their database's write latch (held for each tree's batch), so the nodes
+    /// one leaf loses go in one logged change. Each node is checked again under the
     /// latch: still flag-deleted, and with no version (it may have been reinserted, or deleted
     /// again, since it was queued). A node of a tree that is not registered stays until
     /// [`Trees::sweep_deleted`]. After a B-tree error the other trees are still tried and the
@@ -865,7 +865,6 @@ impl Trees {
         }
         let mut removed = 0;
         let mut first_error = None;
-        let mut latched: Option<(DbId, WriteLatch<'_>)> = None;
         for (obj, items) in &mut by_tree {
             let Some(tree) = trees.get(obj) else {
                 continue;
@@ -873,6 +872,9 @@ impl Trees {
             // A key released twice (deleted, reinserted and deleted again) is removed once.
             items.sort_by(|a, b| a.key.cmp(&b.key));
             items.dedup_by(|a, b| a.key == b.key);
+            // The keys are checked for versions under the latch that removes them: no change
+            // to them can come in between.
+            let latch = tree.write_latch();
             let batch: Vec<(&[u8], Option<NodeHint>)> = items
                 .iter()
                 .filter(|r| !ver.is_versioned(r.obj, &r.key))
@@ -885,22 +887,13 @@ impl Trees {
             if batch.is_empty() {
                 continue;
             }
-            if latched.as_ref().is_none_or(|(db, _)| *db != obj.db) {
-                // The previous database's latch goes before the next one's is taken.
-                drop(latched.take());
-                latched = Some((obj.db, tree.write_latch()));
-            }
-            let Some((_, latch)) = latched.as_ref() else {
-                continue;
-            };
-            match tree.cleanup_batch_latched(latch, &batch) {
+            match tree.cleanup_batch_latched(&latch, &batch) {
                 Ok(n) => removed += n,
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
-        drop(latched);
         match first_error {
             Some(e) => Err(Error::Tree(e)),
             None => Ok(removed),

@@ -37,46 +37,10 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::engine::{InstState, Runtime};
 
-/// How many copies of the state a gate keeps; threads beyond that share them.
-pub(crate) const GATE_SHARDS: usize = SHARD_NOS.len();
-
-/// A shard's number, as a type whose every value is an index into the shards, so that the
-/// read every call makes indexes them with neither a bounds check nor a mask.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-enum ShardNo {
-    S0,
-    S1,
-    S2,
-    S3,
-    S4,
-    S5,
-    S6,
-    S7,
-    S8,
-    S9,
-    S10,
-    S11,
-    S12,
-    S13,
-    S14,
-    S15,
-}
-
-/// Every shard number, in index order.
-const SHARD_NOS: [ShardNo; 16] = {
-    use ShardNo::*;
-    [
-        S0, S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, S15,
-    ]
-};
-const _: () = {
-    let mut i = 0;
-    while i < SHARD_NOS.len() {
-        assert!(SHARD_NOS[i] as usize == i);
-        i += 1;
-    }
-};
+/// How many copies of the state a gate keeps; threads beyond that share them. A power of
+/// two, so an index taken modulo it is a mask the compiler knows is in bounds.
+pub(crate) const GATE_SHARDS: usize = 16;
+const _: () = assert!(GATE_SHARDS.is_power_of_two());
 
 /// One copy of the state, alone on its cache lines (128 bytes: adjacent-line prefetch pairs).
 #[repr(align(128))]
@@ -138,7 +102,7 @@ impl InstState {
 /// shard of the outer one.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ThreadShard {
-    no: ShardNo,
+    index: usize,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -147,7 +111,7 @@ impl ThreadShard {
     #[inline]
     pub(crate) fn current() -> ThreadShard {
         ThreadShard {
-            no: SHARD_NOS[shard_index() % GATE_SHARDS],
+            index: shard_index(),
             _not_send: PhantomData,
         }
     }
@@ -171,7 +135,7 @@ impl Gate {
     /// [`Gate::read_recursive`] through `shard`, the calling thread's shard.
     #[inline]
     pub(crate) fn read_in(&self, shard: ThreadShard) -> RwLockReadGuard<'_, InstState> {
-        self.shards[shard.no as usize].0.read_recursive()
+        self.shards[shard.index % GATE_SHARDS].0.read_recursive()
     }
 
     /// Holds the gate shared through shard `index` (taken modulo [`GATE_SHARDS`]).

@@ -18,7 +18,7 @@
 //!   read:     read latch  ─▶ read node (flags too) ─▶ visible_version ─▶ resolve ─▶ unlatch
 //!   rollback: every registered database's write latch, in DbId order ─▶ Session::rollback
 //!               └─ Undo (under the version store's lock): BTree::restore_latched / purge_latched
-//!   cleanup:  VersionStore::cleanup ─▶ per database: write latch ─▶ per tree, in key order:
+//!   cleanup:  VersionStore::cleanup ─▶ per tree: its database's write latch ─▶ in key order:
 //!               unversioned? ─▶ BTree::cleanup_batch_latched (each leaf's nodes in one logged
 //!               change; a leaf found where the flag-delete recorded it, if it still holds the
 //!               node, else by a descent)
@@ -858,7 +858,6 @@ impl Trees {
             return Ok(0);
         }
         let trees = self.trees.lock().clone();
-        // ObjId orders by database first, so each database's trees are consecutive.
         let mut by_tree: BTreeMap<ObjId, Vec<Removable>> = BTreeMap::new();
         for r in removable {
             by_tree.entry(r.obj).or_default().push(r);

@@ -146,47 +146,90 @@ pub(crate) struct Runtime {
 /// checkpoint, which bounds how much log recovery reads.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
-/// How often version cleanup runs in the background (ESE's version store cleanup task).
+/// How often version cleanup runs in the background when nothing asks for it sooner (ESE's
+/// version store cleanup task). A level-0 commit asks for a pass ([`Background::nudge`]).
 pub const CLEANUP_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The least time between two cleanup passes: the versions of a stream of commits are
+/// cleaned in batches of this much work, and passes stay short, so that no pass holds a
+/// tree's latch for long beside the sessions that write it.
+pub const CLEANUP_GAP: Duration = Duration::from_millis(10);
 
 /// The cache size an instance gets while JET_paramCacheSizeMax is at its default (ESE then
 /// sizes its cache dynamically; here it is fixed at init): 16,384 pages.
 pub const CACHE_PAGES_DEFAULT: usize = 16_384;
 
-/// A background thread that runs a task every period until dropped.
+/// A background thread that runs a task every `period`, or sooner when nudged, at most once
+/// every `gap`, until dropped.
+///
+/// ```text
+///   wait ── period passed, or nudged ──► task ── rest `gap` (nudges are kept) ──► wait
+/// ```
 struct Background {
-    stop: Arc<(Mutex<bool>, parking_lot::Condvar)>,
+    signal: Arc<Signal>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
+/// What a [`Background`] thread waits on.
+struct Signal {
+    /// Set when the owner is dropped.
+    stopped: Mutex<bool>,
+    wake: parking_lot::Condvar,
+    /// Set by [`Background::nudge`], cleared when a pass starts.
+    nudged: AtomicBool,
+}
+
 impl Background {
-    fn start(period: Duration, mut task: impl FnMut() + Send + 'static) -> Background {
-        let stop = Arc::new((Mutex::new(false), parking_lot::Condvar::new()));
-        let s = Arc::clone(&stop);
+    fn start(
+        period: Duration,
+        gap: Duration,
+        mut task: impl FnMut() + Send + 'static,
+    ) -> Background {
+        let signal = Arc::new(Signal {
+            stopped: Mutex::new(false),
+            wake: parking_lot::Condvar::new(),
+            nudged: AtomicBool::new(false),
+        });
+        let s = Arc::clone(&signal);
         let handle = std::thread::spawn(move || {
-            let (flag, wake) = &*s;
-            let mut stopped = flag.lock();
+            let mut stopped = s.stopped.lock();
             while !*stopped {
-                wake.wait_for(&mut stopped, period);
+                // The flag is read under the lock a nudge notifies under: none is missed.
+                if !s.nudged.load(Ordering::Acquire) {
+                    s.wake.wait_for(&mut stopped, period);
+                }
                 if *stopped {
                     break;
                 }
                 drop(stopped);
+                s.nudged.store(false, Ordering::Release);
                 task();
-                stopped = flag.lock();
+                stopped = s.stopped.lock();
+                let rest_until = std::time::Instant::now() + gap;
+                while !*stopped && !s.wake.wait_until(&mut stopped, rest_until).timed_out() {}
             }
         });
         Background {
-            stop,
+            signal,
             handle: Some(handle),
+        }
+    }
+
+    /// Asks for a pass as soon as the rest after the last one ends. Cheap when a pass is
+    /// already asked for: one load.
+    fn nudge(&self) {
+        let s = &*self.signal;
+        if !s.nudged.load(Ordering::Relaxed) && !s.nudged.swap(true, Ordering::AcqRel) {
+            let _stopped = s.stopped.lock();
+            s.wake.notify_one();
         }
     }
 }
 
 impl Drop for Background {
     fn drop(&mut self) {
-        *self.stop.0.lock() = true;
-        self.stop.1.notify_all();
+        *self.signal.stopped.lock() = true;
+        self.signal.wake.notify_all();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
@@ -194,6 +237,15 @@ impl Drop for Background {
 }
 
 impl Runtime {
+    /// Asks version cleanup for a pass soon: a level-0 commit left versions that may be
+    /// cleanable once older transactions end.
+    #[inline]
+    pub(crate) fn cleanup_soon(&self) {
+        if let Some(c) = &self.cleaner {
+            c.nudge();
+        }
+    }
+
     /// Stops the background threads (before term flushes and detaches) and returns the
     /// flusher's write, sync or checkpoint failure not yet recorded, if any.
     fn stop_background(&mut self) -> Option<JetError> {
@@ -870,22 +922,26 @@ impl Engine {
             let trees = Arc::clone(&trees);
             let watched = Arc::clone(&cache_flusher);
             let unavailable = Arc::clone(&inst.unavailable);
-            Some(Background::start(CLEANUP_INTERVAL, move || {
-                // A disk or log failure of the flusher or of cleanup makes the instance
-                // unavailable; any other cleanup failure leaves the versions for the next
-                // round. Once unavailable, nothing more is changed.
-                if let Some(err) = watched.take_error().and_then(background_fatal) {
-                    unavailable.record(err);
-                }
-                if unavailable.get().is_some() {
-                    return;
-                }
-                if let Err(err) = trees.cleanup().map_err(JetError::from)
-                    && is_io_failure(err)
-                {
-                    unavailable.record(err);
-                }
-            }))
+            Some(Background::start(
+                CLEANUP_INTERVAL,
+                CLEANUP_GAP,
+                move || {
+                    // A disk or log failure of the flusher or of cleanup makes the instance
+                    // unavailable; any other cleanup failure leaves the versions for the next
+                    // round. Once unavailable, nothing more is changed.
+                    if let Some(err) = watched.take_error().and_then(background_fatal) {
+                        unavailable.record(err);
+                    }
+                    if unavailable.get().is_some() {
+                        return;
+                    }
+                    if let Err(err) = trees.cleanup().map_err(JetError::from)
+                        && is_io_failure(err)
+                    {
+                        unavailable.record(err);
+                    }
+                },
+            ))
         };
         let cache_flusher = Some(cache_flusher);
         let log_signature = log.as_ref().map(|l| ese_recovery::log_signature(l));
@@ -1247,6 +1303,66 @@ fn canonical(path: &std::path::Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+
+    /// Long enough that a test waiting this much has failed, short enough to end it.
+    const DEADLINE: Duration = Duration::from_secs(30);
+
+    /// A period no test waits out.
+    const NEVER: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_nudge_runs_the_background_task_before_its_period() {
+        let (tx, rx) = mpsc::channel();
+        let bg = Background::start(NEVER, Duration::ZERO, move || {
+            let _ = tx.send(());
+        });
+        bg.nudge();
+        assert_eq!(rx.recv_timeout(DEADLINE), Ok(()));
+        bg.nudge();
+        assert_eq!(
+            rx.recv_timeout(DEADLINE),
+            Ok(()),
+            "a second nudge runs it again"
+        );
+    }
+
+    #[test]
+    fn a_nudge_made_during_a_pass_runs_another() {
+        let (ran, runs) = mpsc::channel();
+        let (go, gate) = mpsc::channel::<()>();
+        let bg = Background::start(NEVER, Duration::ZERO, move || {
+            let _ = ran.send(());
+            let _ = gate.recv_timeout(DEADLINE);
+        });
+        bg.nudge();
+        assert_eq!(runs.recv_timeout(DEADLINE), Ok(()));
+        // The first pass is still running: this nudge must not be lost when it ends.
+        bg.nudge();
+        go.send(()).unwrap();
+        assert_eq!(runs.recv_timeout(DEADLINE), Ok(()));
+        go.send(()).unwrap();
+    }
+
+    #[test]
+    fn dropping_the_background_task_ends_its_rest() {
+        let (tx, rx) = mpsc::channel();
+        let bg = Background::start(NEVER, NEVER, move || {
+            let _ = tx.send(());
+        });
+        bg.nudge();
+        assert_eq!(rx.recv_timeout(DEADLINE), Ok(()));
+        let (done, dropped) = mpsc::channel();
+        std::thread::spawn(move || {
+            drop(bg);
+            let _ = done.send(());
+        });
+        assert_eq!(
+            dropped.recv_timeout(DEADLINE),
+            Ok(()),
+            "drop waited out the rest"
+        );
+    }
 
     #[test]
     fn the_first_background_failure_decides_the_code() {

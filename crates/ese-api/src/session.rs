@@ -726,6 +726,7 @@ impl Engine {
             // A commit closes exactly the innermost level.
             if level == 1 {
                 core.owner = None;
+                e.rt.cleanup_soon();
             }
             Ok(CommitId { signature, lgpos })
         })

@@ -32,8 +32,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -139,6 +139,11 @@ struct Shard {
     hits: AtomicU64,
 }
 
+/// What a layer above derives from a cached page's bytes and keeps beside them for later
+/// readers of the same bytes (the B-tree keeps a search index of a page): see
+/// [`PageRef::derived`].
+pub type Derived = Box<dyn std::any::Any + Send + Sync>;
+
 /// The contents a frame's latch protects.
 #[derive(Default)]
 struct PageBuf {
@@ -146,6 +151,20 @@ struct PageBuf {
     /// Whether `bytes` holds the page named by the frame's key (false while loading, and after
     /// a failed load).
     valid: bool,
+    /// What [`PageRef::derived`] built from `bytes` as they are now. Emptied under every
+    /// exclusive latch ([`PageBuf::changing`]), before the bytes can change.
+    derived: OnceLock<Option<Derived>>,
+}
+
+impl PageBuf {
+    /// Drops what was derived from the bytes: called under the exclusive latch by everything
+    /// that may change them (a writer's [`PageMut`], a load, an eviction).
+    #[inline]
+    fn changing(&mut self) {
+        if self.derived.get().is_some() {
+            self.derived = OnceLock::new();
+        }
+    }
 }
 
 /// One cache frame.
@@ -329,6 +348,29 @@ impl PageRef<'_> {
     /// The page's number.
     pub fn pgno(&self) -> Pgno {
         self.pgno
+    }
+}
+
+impl PageRef<'_> {
+    /// What `build` derives from the page's bytes, built by the first reader of these bytes
+    /// and kept for every later one until the page next changes (or leaves the cache): any
+    /// exclusive latch drops it. `None` when `build` gave nothing, which is kept as well.
+    /// Readers that ask at once wait for the one building; `build` must take no latch.
+    #[inline]
+    pub fn derived(
+        &self,
+        build: impl FnOnce(&[u8]) -> Option<Derived>,
+    ) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        self.latch
+            .derived
+            .get_or_init(|| build(&self.latch.bytes))
+            .as_deref()
+    }
+
+    /// What [`PageRef::derived`] built from the page's bytes, if a reader has built it.
+    #[inline]
+    pub fn derived_if_built(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        self.latch.derived.get().and_then(|d| d.as_deref())
     }
 }
 
@@ -780,11 +822,13 @@ impl Cache {
     /// The exclusive latch on a pinned frame that holds the page, as a [`PageMut`].
     fn granted<'a>(
         &'a self,
-        latch: RwLockWriteGuard<'a, PageBuf>,
+        mut latch: RwLockWriteGuard<'a, PageBuf>,
         pin: Pin<'a>,
         db: DbId,
         pgno: Pgno,
     ) -> PageMut<'a> {
+        // The holder may change the bytes: what readers derived from them goes.
+        latch.changing();
         // Taken under the exclusive latch: any record this holder logs lies at or after it.
         pin.frame
             .writer_floor
@@ -1171,6 +1215,7 @@ impl Cache {
             // pinned it meanwhile only holds its latch for a moment), so this hardly waits.
             let mut buf = frame.page.write();
             buf.valid = false;
+            buf.changing();
             {
                 let mut map = self.shard(key).map.write();
                 if map.pages.contains_key(&key) {
@@ -1302,7 +1347,7 @@ impl Cache {
         // The exclusive latch, held while the frame is unmapped: a hinted reader latched now
         // keeps the page (the eviction gives up), and one that latches later sees the frame
         // name no page.
-        let Some(latch) = frame.page.try_write() else {
+        let Some(mut latch) = frame.page.try_write() else {
             frame.pins.fetch_sub(1, Ordering::Release);
             return Ok(false);
         };
@@ -1318,6 +1363,7 @@ impl Cache {
             self.history_per_shard,
         );
         frame.key.store(KEY_NONE, Ordering::Release);
+        latch.changing();
         drop(latch);
         Ok(true)
     }

@@ -86,7 +86,7 @@ pub mod lruk;
 pub mod testing;
 mod wal;
 
-pub use cache::{Cache, CacheStats, Flusher, FrameHint, PageMut, PageRef, SharedHint};
+pub use cache::{Cache, CacheStats, Derived, Flusher, FrameHint, PageMut, PageRef, SharedHint};
 pub use config::{CACHE_FRAMES_MAX, CacheConfig};
 pub use error::{Error, IoOp};
 pub use wal::{LogError, WriteAheadLog, lgpos_from_bytes, lgpos_minus_bytes, lgpos_to_bytes};

@@ -712,3 +712,88 @@ fn reads_through_the_recent_frame_table_never_return_another_page() {
     assert_eq!((after.hits, after.misses), (before.hits + 1, before.misses));
     cache.check_invariants().unwrap();
 }
+
+/// A [`ese_cache::Derived`] that says which build made it.
+fn derived_build(builds: &std::cell::Cell<u32>, bytes: &[u8]) -> Option<ese_cache::Derived> {
+    builds.set(builds.get() + 1);
+    Some(Box::new((builds.get(), bytes[BODY.start])))
+}
+
+#[test]
+fn what_readers_derive_from_a_page_is_built_once_and_dropped_when_it_may_change() {
+    let (log, cache, _disk) = mem_cache(4);
+    create_pages(&cache, &log, 2);
+    let builds = std::cell::Cell::new(0);
+    let read_derived = |p: u32| -> Option<(u32, u8)> {
+        let page = cache.read(DB, Pgno(p)).unwrap();
+        let d = page.derived(|b| derived_build(&builds, b))?;
+        d.downcast_ref::<(u32, u8)>().copied()
+    };
+    let first = read_derived(1).unwrap();
+    assert_eq!(builds.get(), 1);
+    // Later readers of the same bytes, through the table or a hint, get the same one.
+    assert_eq!(read_derived(1), Some(first));
+    let hint = cache.read(DB, Pgno(1)).unwrap().hint();
+    let hinted = cache.read_hinted(DB, Pgno(1), hint).unwrap();
+    assert_eq!(
+        hinted
+            .derived_if_built()
+            .and_then(|d| d.downcast_ref::<(u32, u8)>().copied()),
+        Some(first)
+    );
+    drop(hinted);
+    assert_eq!(builds.get(), 1);
+    // Another page has its own.
+    assert_ne!(read_derived(2), Some(first));
+    assert_eq!(builds.get(), 2);
+    // An exclusive latch drops it, whether or not the holder changed the bytes.
+    drop(cache.write(DB, Pgno(1)).unwrap());
+    assert_eq!(
+        cache
+            .read(DB, Pgno(1))
+            .unwrap()
+            .derived_if_built()
+            .map(|_| ()),
+        None
+    );
+    let mut page = cache.write(DB, Pgno(1)).unwrap();
+    page[BODY.start] ^= 0xFF;
+    page.mark_dirty(log.append(100));
+    drop(page);
+    let after = read_derived(1).unwrap();
+    assert_eq!(
+        after,
+        (3, first.1 ^ 0xFF),
+        "built again from the changed bytes"
+    );
+    // A build that gives nothing is kept too, until the page changes.
+    let page = cache.read(DB, Pgno(2)).unwrap();
+    assert!(page.derived_if_built().is_some());
+    drop(page);
+    drop(cache.write(DB, Pgno(2)).unwrap());
+    let page = cache.read(DB, Pgno(2)).unwrap();
+    assert!(page.derived(|_| None).is_none());
+    assert!(page.derived(|b| derived_build(&builds, b)).is_none());
+    drop(page);
+    assert_eq!(builds.get(), 3);
+    cache.check_invariants().unwrap();
+}
+
+#[test]
+fn what_readers_derive_from_a_page_goes_with_its_frame() {
+    let (log, cache, _disk) = mem_cache(2);
+    create_pages(&cache, &log, 3);
+    cache.flush_all().unwrap();
+    let builds = std::cell::Cell::new(0);
+    let page = cache.read(DB, Pgno(1)).unwrap();
+    assert!(page.derived(|b| derived_build(&builds, b)).is_some());
+    drop(page);
+    assert!(cache.evict(DB, Pgno(1)).unwrap());
+    // The frame is taken by other pages, then page 1 is read back into some frame: no
+    // reader finds anything derived from bytes that frame held before.
+    for p in [2, 3, 1] {
+        let page = cache.read(DB, Pgno(p)).unwrap();
+        assert!(page.derived_if_built().is_none(), "page {p}");
+    }
+    cache.check_invariants().unwrap();
+}

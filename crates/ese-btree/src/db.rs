@@ -93,7 +93,7 @@ use parking_lot::Mutex;
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result, corrupt};
-use crate::node::Node;
+use crate::node::{Node, SearchIndex, TreePage};
 use crate::redo::{LineOp, apply_trusted, encode_ops_into, page_dbtime};
 use crate::version::{NoVersions, VersionCheck};
 use crate::wal::PageLog;
@@ -275,6 +275,35 @@ impl Ops<'_> {
         match self {
             Ops::Slice(ops) => ops,
             Ops::One(op) => std::slice::from_ref(op),
+        }
+    }
+}
+
+/// A page as a descent reads it ([`crate::tree::BTree::descend_then`]): its bytes, and the
+/// search index of an internal page that the cache keeps beside a page read from it.
+pub(crate) trait DescentPage: Deref<Target = [u8]> {
+    /// The search index of this page (`tp` is this page, read): the one kept in the cache,
+    /// or built from `tp` now and kept when none is and this kind of read builds one.
+    fn search_index(&self, tp: &TreePage<'_>) -> Option<&SearchIndex>;
+}
+
+impl DescentPage for PageRef<'_> {
+    /// A reader builds the index of a page it descends through, for every later reader.
+    #[inline]
+    fn search_index(&self, tp: &TreePage<'_>) -> Option<&SearchIndex> {
+        self.derived(|_| SearchIndex::build(tp).map(|i| Box::new(i) as ese_cache::Derived))?
+            .downcast_ref()
+    }
+}
+
+impl DescentPage for PageBytes<'_> {
+    /// A change's descent uses an index a reader built and builds none: the pages it passes
+    /// may be about to change.
+    #[inline]
+    fn search_index(&self, _tp: &TreePage<'_>) -> Option<&SearchIndex> {
+        match self {
+            PageBytes::Cached(p) => p.derived_if_built()?.downcast_ref(),
+            PageBytes::Pending(_) => None,
         }
     }
 }

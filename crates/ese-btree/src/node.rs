@@ -896,6 +896,136 @@ impl<'a> TreePage<'a> {
     }
 }
 
+/// A search index of an internal page, built once for a version of the page and used by
+/// every descent through it ([`TreePage::lower_bound_indexed`]): the bytes every keyed node's
+/// key begins with, and for each keyed node the next eight bytes of its key as one word. A
+/// search step then compares one word of a dense array instead of reading a node.
+///
+/// ```text
+///   nodes:  C a0..   C a1..   C a2..   ...   INF
+///   words:  w(a0)    w(a1)    w(a2)    ...          w(x): x's first 8 bytes, zero-padded,
+///                                                         as a big-endian word
+/// ```
+///
+/// Zero padding keeps the order: keys whose words differ are ordered as their words (see
+/// [`cmp_tails`]); a node whose word equals the key's is compared in full on the page.
+#[derive(Debug)]
+pub(crate) struct SearchIndex {
+    /// The page's nodes when it was built, a last INF node included.
+    count: usize,
+    /// The bytes every keyed node's key begins with.
+    common: Vec<u8>,
+    /// Per keyed node (every node but a last INF one), the eight bytes of its key after
+    /// `common`.
+    words: Box<[u64]>,
+}
+
+impl SearchIndex {
+    /// The index of page `tp`; `None` when a node cannot be read or an INF node is not last
+    /// (a search without an index then says what is wrong).
+    pub(crate) fn build(tp: &TreePage<'_>) -> Option<SearchIndex> {
+        let count = tp.count();
+        let last_inf = match count.checked_sub(1) {
+            Some(last) => tp.node(last).ok()?.flags.contains(NodeFlags::INF),
+            None => false,
+        };
+        let keyed = count - usize::from(last_inf);
+        let mut common = Vec::new();
+        for i in 0..keyed {
+            let n = tp.node(i).ok()?;
+            if n.flags.contains(NodeFlags::INF) {
+                return None;
+            }
+            if i == 0 {
+                common.extend_from_slice(n.prefix);
+                common.extend_from_slice(n.suffix);
+                continue;
+            }
+            let mut at = common_prefix(&common, n.prefix);
+            if at == n.prefix.len() {
+                at += common_prefix(common.get(at..).unwrap_or_default(), n.suffix);
+            }
+            common.truncate(at);
+        }
+        let skip = common.len();
+        let mut words = Vec::with_capacity(keyed);
+        for i in 0..keyed {
+            let n = tp.node(i).ok()?;
+            let mut word = [0u8; 8];
+            for (w, &b) in word
+                .iter_mut()
+                .zip(n.prefix.iter().chain(n.suffix).skip(skip))
+            {
+                *w = b;
+            }
+            words.push(u64::from_be_bytes(word));
+        }
+        Some(SearchIndex {
+            count,
+            common,
+            words: words.into_boxed_slice(),
+        })
+    }
+}
+
+impl TreePage<'_> {
+    /// [`TreePage::lower_bound`] through `index`, built from this page as it is now (the
+    /// cache drops an index whenever its page may change); an index that does not fit the
+    /// page's node count is not used.
+    #[inline]
+    pub(crate) fn lower_bound_indexed(
+        &self,
+        key: &[u8],
+        index: &SearchIndex,
+    ) -> Result<(usize, bool)> {
+        if index.count != self.count() {
+            return self.lower_bound(key);
+        }
+        let keyed = index.words.len();
+        let common = index.common.as_slice();
+        // Against the bytes every keyed node begins with: a key that differs from them, or
+        // ends inside them, lies before every node or after every keyed one.
+        let rest = match (key.get(..common.len()), key.get(common.len()..)) {
+            (Some(head), Some(rest)) => match cmp_bytes(head, common) {
+                Ordering::Equal => rest,
+                Ordering::Less => return Ok((0, false)),
+                Ordering::Greater => return Ok((keyed, false)),
+            },
+            _ => {
+                let head = common.get(..key.len()).unwrap_or_default();
+                return Ok(match cmp_bytes(key, head) {
+                    Ordering::Greater => (keyed, false),
+                    _ => (0, false),
+                });
+            }
+        };
+        let probe = masked_word(rest, rest.len());
+        let (mut lo, mut hi) = (0usize, keyed);
+        let mut equal_at = None;
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let Some(&word) = index.words.get(mid) else {
+                break;
+            };
+            if word < probe {
+                lo = mid + 1;
+            } else if word > probe {
+                hi = mid;
+            } else {
+                match self.node(mid)?.cmp_key(key) {
+                    Ordering::Less => lo = mid + 1,
+                    Ordering::Equal => {
+                        equal_at = Some(mid);
+                        hi = mid;
+                    }
+                    Ordering::Greater => hi = mid,
+                }
+            }
+        }
+        Ok((lo, equal_at == Some(lo)))
+    }
+}
+
 /// The suffix of `len` bytes at `at` of page `bytes` against `rest`, past a first word that
 /// agreed. Given the page's bytes rather than its [`TreePage`], so a search that inlines
 /// [`TreePage::lower_bound`] keeps the page in registers instead of spilling it for this call.
@@ -1326,6 +1456,7 @@ mod tests {
             let page = formatted(8192, 2, !internal, page_lines(&nodes));
             let tp = TreePage::new(&page, Pgno(7)).expect("sound");
             proptest::prop_assert_eq!(tp.nodes().expect("nodes"), nodes.clone());
+            let index = SearchIndex::build(&tp).expect("an index of a sound page");
             for probe in probes.iter().chain(keys.iter()) {
                 let probe = [&head[..], &probe[..]].concat();
                 let want = nodes
@@ -1336,12 +1467,17 @@ mod tests {
                     !n.flags.contains(NodeFlags::INF) && n.key == probe
                 });
                 proptest::prop_assert_eq!(tp.lower_bound(&probe).expect("search"), (want, equal));
+                proptest::prop_assert_eq!(
+                    tp.lower_bound_indexed(&probe, &index).expect("search"),
+                    (want, equal)
+                );
                 let short = &probe[..probe.len().min(head.len() / 2)];
                 let want = nodes
                     .iter()
                     .position(|n| n.flags.contains(NodeFlags::INF) || n.key[..] >= *short)
                     .unwrap_or(nodes.len());
                 proptest::prop_assert_eq!(tp.lower_bound(short).expect("search").0, want);
+                proptest::prop_assert_eq!(tp.lower_bound_indexed(short, &index).expect("search").0, want);
             }
         }
 
@@ -1369,10 +1505,15 @@ mod tests {
             let page = formatted(8192, 2, !internal, lines);
             let tp = TreePage::new(&page, Pgno(7)).expect("sound");
             let sorted: Vec<&Vec<u8>> = keys.iter().collect();
+            let index = SearchIndex::build(&tp).expect("an index of a sound page");
             for probe in probes.iter().chain(keys.iter()) {
                 let want = sorted.iter().position(|k| *k >= probe).unwrap_or(sorted.len());
                 let equal = sorted.get(want).is_some_and(|k| *k == probe);
                 proptest::prop_assert_eq!(tp.lower_bound(probe).expect("search"), (want, equal));
+                proptest::prop_assert_eq!(
+                    tp.lower_bound_indexed(probe, &index).expect("search"),
+                    (want, equal)
+                );
             }
         }
 
@@ -1419,6 +1560,9 @@ mod tests {
             }
             if let Some(tp) = TreePage::again(&bad, Pgno(7), &shape) {
                 let _ = tp.lower_bound(&probe);
+                if let Some(index) = SearchIndex::build(&tp) {
+                    let _ = tp.lower_bound_indexed(&probe, &index);
+                }
                 let _ = tp.nodes();
                 for i in 0..tp.count() + 2 {
                     proptest::prop_assert_eq!(parts(tp.node_quick(i)), parts(tp.node_checked(i).ok()));
@@ -1448,6 +1592,9 @@ mod tests {
             let pgno = Pgno(u32::from_le_bytes([header[4], header[5], header[6], header[7]]));
             if let Ok(tp) = TreePage::new(&page, pgno) {
                 let _ = tp.lower_bound(&probe);
+                if let Some(index) = SearchIndex::build(&tp) {
+                    let _ = tp.lower_bound_indexed(&probe, &index);
+                }
                 let _ = tp.nodes();
                 for i in 0..tp.count() + 2 {
                     if let Ok(n) = tp.node(i) {

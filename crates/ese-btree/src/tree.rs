@@ -67,7 +67,6 @@
 //! (a full disk, a refused log record) changes nothing. Reads inside a call go through
 //! `Database::read_page`, which sees the call's own pending changes.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::latch::{TreeReadGuard, TreeWriteGuard};
@@ -76,7 +75,7 @@ use ese_core::{Pgno, Trx};
 use ese_pageio::page::HEADER_BYTES;
 use ese_pageio::{PageFlags, PageHeader};
 
-use crate::db::{Database, FIRST_TREE_OBJID, RecKind};
+use crate::db::{Database, DescentPage, FIRST_TREE_OBJID, RecKind};
 use crate::error::{Error, Result, corrupt};
 use crate::node::{
     CHILD_BYTES, NODE_HEADER_BYTES, Node, NodeFlags, TreePage, common_prefix, encode_line,
@@ -410,7 +409,7 @@ impl BTree {
     /// Walks from the root to the leaf that holds (or would hold) `key`, reading each page
     /// with `read` and recording the internal pages passed in `path` (when given). Returns
     /// the leaf with its page, still held: the caller reads it without reading it again.
-    pub(crate) fn descend_with<P: Deref<Target = [u8]>>(
+    pub(crate) fn descend_with<P: DescentPage>(
         &self,
         key: &[u8],
         path: Option<&mut Path>,
@@ -423,7 +422,7 @@ impl BTree {
     /// [`BTree::descend_with`], running `at_leaf` on the leaf as the descent read it, so the
     /// caller does not read the leaf's header and prefix again. Returns the leaf's page and
     /// what `at_leaf` returned.
-    pub(crate) fn descend_then<P: Deref<Target = [u8]>, T>(
+    pub(crate) fn descend_then<P: DescentPage, T>(
         &self,
         key: &[u8],
         mut path: Option<&mut Path>,
@@ -440,7 +439,10 @@ impl BTree {
                 let t = at_leaf(tp)?;
                 return Ok((page, t));
             }
-            let (i, _) = tp.lower_bound(key)?;
+            let (i, _) = match page.search_index(&tp) {
+                Some(index) => tp.lower_bound_indexed(key, index)?,
+                None => tp.lower_bound(key)?,
+            };
             if i >= tp.count() {
                 return corrupt(pgno, "an internal page does not end with its INF node");
             }

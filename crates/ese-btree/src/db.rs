@@ -282,29 +282,42 @@ impl Ops<'_> {
 /// A page as a descent reads it ([`crate::tree::BTree::descend_then`]): its bytes, and the
 /// search index of an internal page that the cache keeps beside a page read from it.
 pub(crate) trait DescentPage: Deref<Target = [u8]> {
-    /// The search index of this page (`tp` is this page, read): the one kept in the cache,
-    /// or built from `tp` now and kept when none is and this kind of read builds one.
-    fn search_index(&self, tp: &TreePage<'_>) -> Option<&SearchIndex>;
+    /// The search index kept beside this page, if one was built from its bytes as they are.
+    fn kept_index(&self) -> Option<&SearchIndex>;
+
+    /// The search index of internal page `tp` (this page, read and checked as one of object
+    /// `objid`): the one kept, or one built now and kept when this kind of read builds one.
+    fn search_index(&self, tp: &TreePage<'_>, objid: u32) -> Option<&SearchIndex>;
 }
 
 impl DescentPage for PageRef<'_> {
-    /// A reader builds the index of a page it descends through, for every later reader.
     #[inline]
-    fn search_index(&self, tp: &TreePage<'_>) -> Option<&SearchIndex> {
-        self.derived(|_| SearchIndex::build(tp).map(|i| Box::new(i) as ese_cache::Derived))?
+    fn kept_index(&self) -> Option<&SearchIndex> {
+        self.derived_if_built()?.downcast_ref()
+    }
+
+    /// A reader builds the index of a page it descends through, for every later descent.
+    #[inline]
+    fn search_index(&self, tp: &TreePage<'_>, objid: u32) -> Option<&SearchIndex> {
+        self.derived(|_| SearchIndex::build(tp, objid).map(|i| Box::new(i) as ese_cache::Derived))?
             .downcast_ref()
     }
 }
 
 impl DescentPage for PageBytes<'_> {
+    #[inline]
+    fn kept_index(&self) -> Option<&SearchIndex> {
+        match self {
+            PageBytes::Cached(p) => p.kept_index(),
+            PageBytes::Pending(_) => None,
+        }
+    }
+
     /// A change's descent uses an index a reader built and builds none: the pages it passes
     /// may be about to change.
     #[inline]
-    fn search_index(&self, _tp: &TreePage<'_>) -> Option<&SearchIndex> {
-        match self {
-            PageBytes::Cached(p) => p.derived_if_built()?.downcast_ref(),
-            PageBytes::Pending(_) => None,
-        }
+    fn search_index(&self, _tp: &TreePage<'_>, _objid: u32) -> Option<&SearchIndex> {
+        self.kept_index()
     }
 }
 

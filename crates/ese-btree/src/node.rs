@@ -897,44 +897,54 @@ impl<'a> TreePage<'a> {
 }
 
 /// A search index of an internal page, built once for a version of the page and used by
-/// every descent through it ([`TreePage::lower_bound_indexed`]): the bytes every keyed node's
-/// key begins with, and for each keyed node the next eight bytes of its key as one word. A
-/// search step then compares one word of a dense array instead of reading a node.
+/// every descent through it: the bytes every keyed node's key begins with, for each keyed
+/// node the next eight bytes of its key as one word, and every node's child. A search step
+/// then compares one word of a dense array instead of reading a node, and a descent through
+/// the page reads no node at all unless two words are equal.
 ///
 /// ```text
-///   nodes:  C a0..   C a1..   C a2..   ...   INF
-///   words:  w(a0)    w(a1)    w(a2)    ...          w(x): x's first 8 bytes, zero-padded,
-///                                                         as a big-endian word
+///   nodes:    C a0..   C a1..   C a2..   ...   INF
+///   words:    w(a0)    w(a1)    w(a2)    ...          w(x): x's first 8 bytes, zero-padded,
+///   children: c0       c1       c2       ...   cN           as a big-endian word
 /// ```
 ///
 /// Zero padding keeps the order: keys whose words differ are ordered as their words (see
-/// [`cmp_tails`]); a node whose word equals the key's is compared in full on the page.
+/// [`cmp_tails`]); a node whose word equals the key's is compared in full on the page. An
+/// index is only built from a page that passed the checks a descent makes (its number, its
+/// object, not freed, a last INF node, no null child), and kept only while the page's bytes
+/// are unchanged ([`ese_cache::PageRef::derived`]), so those checks still hold when it is used.
 #[derive(Debug)]
 pub(crate) struct SearchIndex {
-    /// The page's nodes when it was built, a last INF node included.
-    count: usize,
+    /// The page it was built from.
+    pgno: Pgno,
+    /// The object that page belongs to.
+    objid: u32,
     /// The bytes every keyed node's key begins with.
     common: Vec<u8>,
-    /// Per keyed node (every node but a last INF one), the eight bytes of its key after
+    /// Per keyed node (every node but the last, INF, one), the eight bytes of its key after
     /// `common`.
     words: Box<[u64]>,
+    /// Every node's child, the INF node's last.
+    children: Box<[Pgno]>,
 }
 
 impl SearchIndex {
-    /// The index of page `tp`; `None` when a node cannot be read or an INF node is not last
-    /// (a search without an index then says what is wrong).
-    pub(crate) fn build(tp: &TreePage<'_>) -> Option<SearchIndex> {
+    /// The index of internal page `tp` of object `objid`, which a descent has checked;
+    /// `None` when a node cannot be read, a child is null, or the INF node is missing or not
+    /// last (a search without an index then says what is wrong).
+    pub(crate) fn build(tp: &TreePage<'_>, objid: u32) -> Option<SearchIndex> {
         let count = tp.count();
-        let last_inf = match count.checked_sub(1) {
-            Some(last) => tp.node(last).ok()?.flags.contains(NodeFlags::INF),
-            None => false,
-        };
-        let keyed = count - usize::from(last_inf);
+        let keyed = count.checked_sub(1)?;
         let mut common = Vec::new();
-        for i in 0..keyed {
+        let mut children = Vec::with_capacity(count);
+        for i in 0..count {
             let n = tp.node(i).ok()?;
-            if n.flags.contains(NodeFlags::INF) {
+            if n.flags.contains(NodeFlags::INF) != (i == keyed) || n.child().is_null() {
                 return None;
+            }
+            children.push(n.child());
+            if i == keyed {
+                break;
             }
             if i == 0 {
                 common.extend_from_slice(n.prefix);
@@ -961,28 +971,41 @@ impl SearchIndex {
             words.push(u64::from_be_bytes(word));
         }
         Some(SearchIndex {
-            count,
+            pgno: tp.pgno,
+            objid,
             common,
             words: words.into_boxed_slice(),
+            children: children.into_boxed_slice(),
         })
     }
-}
 
-impl TreePage<'_> {
-    /// [`TreePage::lower_bound`] through `index`, built from this page as it is now (the
-    /// cache drops an index whenever its page may change); an index that does not fit the
-    /// page's node count is not used.
+    /// Whether this is the index of page `pgno` of object `objid`.
     #[inline]
-    pub(crate) fn lower_bound_indexed(
+    pub(crate) fn is_of(&self, objid: u32, pgno: Pgno) -> bool {
+        self.objid == objid && self.pgno == pgno
+    }
+
+    /// The page's node count when the index was built.
+    pub(crate) fn count(&self) -> usize {
+        self.children.len()
+    }
+
+    /// The child of node `i`.
+    #[inline]
+    pub(crate) fn child(&self, i: usize) -> Option<Pgno> {
+        self.children.get(i).copied()
+    }
+
+    /// [`TreePage::lower_bound`] of the page the index was built from, which `full` compares
+    /// node `i` of with `key` when the words cannot tell.
+    #[inline]
+    pub(crate) fn lower_bound(
         &self,
         key: &[u8],
-        index: &SearchIndex,
+        mut full: impl FnMut(usize) -> Result<Ordering>,
     ) -> Result<(usize, bool)> {
-        if index.count != self.count() {
-            return self.lower_bound(key);
-        }
-        let keyed = index.words.len();
-        let common = index.common.as_slice();
+        let keyed = self.words.len();
+        let common = self.common.as_slice();
         // Against the bytes every keyed node begins with: a key that differs from them, or
         // ends inside them, lies before every node or after every keyed one.
         let rest = match (key.get(..common.len()), key.get(common.len()..)) {
@@ -1004,7 +1027,7 @@ impl TreePage<'_> {
         let mut equal_at = None;
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let Some(&word) = index.words.get(mid) else {
+            let Some(&word) = self.words.get(mid) else {
                 break;
             };
             if word < probe {
@@ -1012,7 +1035,7 @@ impl TreePage<'_> {
             } else if word > probe {
                 hi = mid;
             } else {
-                match self.node(mid)?.cmp_key(key) {
+                match full(mid)? {
                     Ordering::Less => lo = mid + 1,
                     Ordering::Equal => {
                         equal_at = Some(mid);
@@ -1023,6 +1046,23 @@ impl TreePage<'_> {
             }
         }
         Ok((lo, equal_at == Some(lo)))
+    }
+}
+
+impl TreePage<'_> {
+    /// [`TreePage::lower_bound`] through `index`, built from this page as it is now (the
+    /// cache drops an index whenever its page may change); an index that does not fit the
+    /// page's number and node count is not used.
+    #[inline]
+    pub(crate) fn lower_bound_indexed(
+        &self,
+        key: &[u8],
+        index: &SearchIndex,
+    ) -> Result<(usize, bool)> {
+        if index.count() != self.count() || index.pgno != self.pgno {
+            return self.lower_bound(key);
+        }
+        index.lower_bound(key, |i| Ok(self.node(i)?.cmp_key(key)))
     }
 }
 
@@ -1352,6 +1392,43 @@ mod tests {
     }
 
     #[test]
+    fn an_index_is_built_only_from_a_page_a_descent_would_pass() {
+        let node =
+            |key: &[u8], child: u32| Node::internal(NodeFlags::NONE, key.to_vec(), Pgno(child));
+        let inf = |child: u32| Node::internal(NodeFlags::INF, Vec::new(), Pgno(child));
+        let index_of = |nodes: &[Node]| {
+            let page = formatted(8192, 2, false, page_lines(nodes));
+            let tp = TreePage::new(&page, Pgno(7)).expect("sound");
+            SearchIndex::build(&tp, 2)
+                .map(|i| (i.common.clone(), i.words.to_vec(), i.children.to_vec()))
+        };
+        let (common, words, children) =
+            index_of(&[node(b"key-a1", 10), node(b"key-b", 11), inf(12)]).expect("an index");
+        assert_eq!(common, b"key-");
+        assert_eq!(
+            words,
+            [
+                u64::from_be_bytes(*b"a1\0\0\0\0\0\0"),
+                u64::from_be_bytes(*b"b\0\0\0\0\0\0\0")
+            ]
+        );
+        assert_eq!(children, [Pgno(10), Pgno(11), Pgno(12)]);
+        // A null child, no INF node, or one that is not last: no index.
+        assert!(index_of(&[node(b"a", 10), node(b"b", 0), inf(12)]).is_none());
+        assert!(index_of(&[node(b"a", 10), inf(0)]).is_none());
+        assert!(index_of(&[node(b"a", 10), node(b"b", 11)]).is_none());
+        assert!(index_of(&[inf(10), node(b"b", 11), inf(12)]).is_none());
+        assert!(index_of(&[]).is_none());
+        // The INF node alone: every key goes to its child.
+        let page = formatted(8192, 2, false, page_lines(&[inf(9)]));
+        let tp = TreePage::new(&page, Pgno(7)).expect("sound");
+        let index = SearchIndex::build(&tp, 2).expect("an index");
+        assert!(index.is_of(2, Pgno(7)) && !index.is_of(3, Pgno(7)) && !index.is_of(2, Pgno(8)));
+        assert_eq!(tp.lower_bound_indexed(b"any", &index).unwrap(), (0, false));
+        assert_eq!(index.child(0), Some(Pgno(9)));
+    }
+
+    #[test]
     fn group_sizes_count_the_shared_prefix_once() {
         let nodes: Vec<Node> = (0..3)
             .map(|i| Node {
@@ -1456,7 +1533,8 @@ mod tests {
             let page = formatted(8192, 2, !internal, page_lines(&nodes));
             let tp = TreePage::new(&page, Pgno(7)).expect("sound");
             proptest::prop_assert_eq!(tp.nodes().expect("nodes"), nodes.clone());
-            let index = SearchIndex::build(&tp).expect("an index of a sound page");
+            let index = SearchIndex::build(&tp, 2);
+            proptest::prop_assert_eq!(index.is_some(), internal, "only an internal page has one");
             for probe in probes.iter().chain(keys.iter()) {
                 let probe = [&head[..], &probe[..]].concat();
                 let want = nodes
@@ -1467,17 +1545,21 @@ mod tests {
                     !n.flags.contains(NodeFlags::INF) && n.key == probe
                 });
                 proptest::prop_assert_eq!(tp.lower_bound(&probe).expect("search"), (want, equal));
-                proptest::prop_assert_eq!(
-                    tp.lower_bound_indexed(&probe, &index).expect("search"),
-                    (want, equal)
-                );
+                if let Some(index) = &index {
+                    proptest::prop_assert_eq!(
+                        tp.lower_bound_indexed(&probe, index).expect("search"),
+                        (want, equal)
+                    );
+                }
                 let short = &probe[..probe.len().min(head.len() / 2)];
                 let want = nodes
                     .iter()
                     .position(|n| n.flags.contains(NodeFlags::INF) || n.key[..] >= *short)
                     .unwrap_or(nodes.len());
                 proptest::prop_assert_eq!(tp.lower_bound(short).expect("search").0, want);
-                proptest::prop_assert_eq!(tp.lower_bound_indexed(short, &index).expect("search").0, want);
+                if let Some(index) = &index {
+                    proptest::prop_assert_eq!(tp.lower_bound_indexed(short, index).expect("search").0, want);
+                }
             }
         }
 
@@ -1505,15 +1587,18 @@ mod tests {
             let page = formatted(8192, 2, !internal, lines);
             let tp = TreePage::new(&page, Pgno(7)).expect("sound");
             let sorted: Vec<&Vec<u8>> = keys.iter().collect();
-            let index = SearchIndex::build(&tp).expect("an index of a sound page");
+            let index = SearchIndex::build(&tp, 2);
+            proptest::prop_assert_eq!(index.is_some(), internal, "only an internal page has one");
             for probe in probes.iter().chain(keys.iter()) {
                 let want = sorted.iter().position(|k| *k >= probe).unwrap_or(sorted.len());
                 let equal = sorted.get(want).is_some_and(|k| *k == probe);
                 proptest::prop_assert_eq!(tp.lower_bound(probe).expect("search"), (want, equal));
-                proptest::prop_assert_eq!(
-                    tp.lower_bound_indexed(probe, &index).expect("search"),
-                    (want, equal)
-                );
+                if let Some(index) = &index {
+                    proptest::prop_assert_eq!(
+                        tp.lower_bound_indexed(probe, index).expect("search"),
+                        (want, equal)
+                    );
+                }
             }
         }
 
@@ -1560,7 +1645,7 @@ mod tests {
             }
             if let Some(tp) = TreePage::again(&bad, Pgno(7), &shape) {
                 let _ = tp.lower_bound(&probe);
-                if let Some(index) = SearchIndex::build(&tp) {
+                if let Some(index) = SearchIndex::build(&tp, 2) {
                     let _ = tp.lower_bound_indexed(&probe, &index);
                 }
                 let _ = tp.nodes();
@@ -1592,7 +1677,7 @@ mod tests {
             let pgno = Pgno(u32::from_le_bytes([header[4], header[5], header[6], header[7]]));
             if let Ok(tp) = TreePage::new(&page, pgno) {
                 let _ = tp.lower_bound(&probe);
-                if let Some(index) = SearchIndex::build(&tp) {
+                if let Some(index) = SearchIndex::build(&tp, 2) {
                     let _ = tp.lower_bound_indexed(&probe, &index);
                 }
                 let _ = tp.nodes();

@@ -432,6 +432,23 @@ impl BTree {
         let mut pgno = self.root;
         for _ in 0..MAX_DEPTH + 2 {
             let page = read(pgno)?;
+            // An internal page indexed since it last changed: the checks below passed when the
+            // index was built, on these very bytes, so the index alone leads to the child.
+            if let Some(index) = page.kept_index()
+                && index.is_of(self.objid, pgno)
+            {
+                let (i, _) = index.lower_bound(key, |i| {
+                    Ok(self.tree_page(&page, pgno)?.node(i)?.cmp_key(key))
+                })?;
+                let Some(child) = index.child(i) else {
+                    return corrupt(pgno, "an internal page does not end with its INF node");
+                };
+                if let Some(path) = path.as_deref_mut() {
+                    path.push(Level { pgno, index: i });
+                }
+                pgno = child;
+                continue;
+            }
             let tp = self.tree_page(&page, pgno)?;
             if tp.is_leaf() {
                 // Handed over by value: a reference would make every level's page struct
@@ -439,7 +456,7 @@ impl BTree {
                 let t = at_leaf(tp)?;
                 return Ok((page, t));
             }
-            let (i, _) = match page.search_index(&tp) {
+            let (i, _) = match page.search_index(&tp, self.objid) {
                 Some(index) => tp.lower_bound_indexed(key, index)?,
                 None => tp.lower_bound(key)?,
             };

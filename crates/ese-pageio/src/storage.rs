@@ -147,7 +147,11 @@ impl WriteThrough {
             return Ok(false);
         };
         let mut bounce = self.bounce.lock();
-        bounce.resize(data.len() + BOUNCE_ALIGN, 0);
+        // Grown only, never shrunk: a big write after small ones zeroes no bytes again.
+        let need = data.len() + BOUNCE_ALIGN;
+        if bounce.len() < need {
+            bounce.resize(need, 0);
+        }
         let start = bounce.as_ptr().align_offset(BOUNCE_ALIGN).min(BOUNCE_ALIGN);
         let buf = &mut bounce[start..start + data.len()];
         buf.copy_from_slice(data);
@@ -491,6 +495,11 @@ mod tests {
         assert_eq!(&back[109..sector], &vec![7u8; sector - 109][..]);
         assert_eq!(&back[sector..4 * sector], &run[..]);
         assert_eq!(&back[5 * sector..5 * sector + 8], b"buffered");
+        // A smaller write-through after a bigger one writes its own bytes only.
+        s.write_durable(sector as u64, &vec![0x55u8; sector]).unwrap();
+        s.read_at(0, &mut back).unwrap();
+        assert_eq!(&back[sector..2 * sector], &vec![0x55u8; sector][..]);
+        assert_eq!(&back[2 * sector..4 * sector], &run[sector..]);
         // A durable write past the end grows the file, as write_at does.
         s.write_durable(8 * sector as u64, &run[..sector]).unwrap();
         assert_eq!(s.len().unwrap(), 9 * sector as u64);

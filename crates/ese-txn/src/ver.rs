@@ -202,6 +202,82 @@ pub struct Removable {
     pub leaf: Pgno,
 }
 
+/// The flag-deleted nodes released by cleanup and not yet handed out, their keys back to back
+/// in one buffer: queueing a node allocates nothing once the buffers have grown, and the
+/// buffers go back and forth between the store and [`crate::Trees::cleanup`], which reuses
+/// them from one pass to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Released {
+    /// Every key, in the order the nodes were released.
+    keys: Vec<u8>,
+    /// The nodes, in the order they were released.
+    nodes: Vec<ReleasedNode>,
+}
+
+/// One node of [`Released`]: what a [`Removable`] says, with its key in the shared buffer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReleasedNode {
+    /// Its B-tree.
+    pub(crate) obj: ObjId,
+    /// As [`Removable::leaf`].
+    pub(crate) leaf: Pgno,
+    /// Where its key starts in [`Released::keys`].
+    start: usize,
+    /// Its key's length.
+    len: usize,
+}
+
+impl Released {
+    /// Queues the node (`obj`, `key`) flag-deleted on `leaf`.
+    pub(crate) fn push(&mut self, obj: ObjId, key: &[u8], leaf: Pgno) {
+        let start = self.keys.len();
+        self.keys.extend_from_slice(key);
+        self.nodes.push(ReleasedNode {
+            obj,
+            leaf,
+            start,
+            len: key.len(),
+        });
+    }
+
+    /// Forgets the node queued last, if any (its key included).
+    fn pop(&mut self) {
+        if let Some(n) = self.nodes.pop() {
+            self.keys.truncate(n.start);
+        }
+    }
+
+    /// The nodes, in the order they were released.
+    pub(crate) fn nodes(&self) -> &[ReleasedNode] {
+        &self.nodes
+    }
+
+    /// The key of `node`, one of [`Released::nodes`] (empty for a node of another queue).
+    pub(crate) fn key(&self, node: &ReleasedNode) -> &[u8] {
+        self.keys
+            .get(node.start..node.start.saturating_add(node.len))
+            .unwrap_or_default()
+    }
+
+    /// Empties the queue, keeping its buffers.
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.nodes.clear();
+    }
+
+    /// The queue as [`Removable`]s.
+    fn to_removables(&self) -> Vec<Removable> {
+        self.nodes
+            .iter()
+            .map(|n| Removable {
+                obj: n.obj,
+                key: self.key(n).to_vec(),
+                leaf: n.leaf,
+            })
+            .collect()
+    }
+}
+
 /// Size and bounds of the version store, checked when it is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerConfig {
@@ -597,7 +673,8 @@ struct State {
     txns: FastHashMap<SessionId, Txn>,
     committed: VecDeque<Committed>,
     pool: Pool,
-    removable: Vec<Removable>,
+    /// The flag-deleted nodes released and not yet handed to a cleanup caller.
+    removable: Released,
     unavailable: bool,
     /// Each session's most recent level-0 commit record (JET_bitWaitLastLevel0Commit).
     last_commits: FastHashMap<SessionId, Lgpos>,
@@ -780,20 +857,29 @@ impl State {
                 break;
             };
             for vid in done.changes {
-                // Only a delete may release its node: its bookmark is kept for that.
-                let deleted = match self.versions.get(vid).map(|v| &v.op) {
-                    Some(&Op::FlagDelete { leaf }) => self
-                        .node_of(vid)
-                        .map(|c| (c.obj, c.key.as_slice().to_vec(), leaf)),
-                    _ => None,
+                // Only a delete may release its node. Its bookmark is queued before the
+                // version (and maybe the chain holding the key) goes, and taken back if the
+                // delete was not the node's newest version.
+                let queued = match self.versions.get(vid) {
+                    Some(&Version {
+                        op: Op::FlagDelete { leaf },
+                        chain,
+                        ..
+                    }) => self.chains.get(chain).is_some_and(|c| {
+                        self.removable.push(c.obj, c.key.as_slice(), leaf);
+                        true
+                    }),
+                    _ => false,
                 };
-                if let Some(taken) = self.take_version(vid) {
-                    removed += 1;
-                    if let Some((obj, key, leaf)) = deleted
-                        && taken.newest
-                    {
-                        self.removable.push(Removable { obj, key, leaf });
+                match self.take_version(vid) {
+                    Some(taken) => {
+                        removed += 1;
+                        if queued && !taken.newest {
+                            self.removable.pop();
+                        }
                     }
+                    None if queued => self.removable.pop(),
+                    None => {}
                 }
             }
         }
@@ -852,7 +938,7 @@ impl VersionStore {
                 txns: FastHashMap::default(),
                 committed: VecDeque::new(),
                 pool,
-                removable: Vec::new(),
+                removable: Released::default(),
                 unavailable: false,
                 last_commits: FastHashMap::default(),
                 last_commit_any: None,
@@ -929,10 +1015,20 @@ impl VersionStore {
     /// the flag-deleted nodes that may now be removed, including any found by a cleanup the
     /// store ran itself when it was full.
     pub fn cleanup(&self) -> Vec<Removable> {
+        let mut released = Released::default();
+        self.cleanup_into(&mut released);
+        released.to_removables()
+    }
+
+    /// [`VersionStore::cleanup`] into `out` (emptied first), whose buffers the store keeps
+    /// for the next nodes it releases: a caller that hands the same queue back each time
+    /// allocates nothing once the buffers have grown.
+    pub(crate) fn cleanup_into(&self, out: &mut Released) {
+        out.clear();
         let mut st = self.state.lock();
         st.cleanup();
         self.publish(&st);
-        std::mem::take(&mut st.removable)
+        std::mem::swap(&mut st.removable, out);
     }
 
     /// The begin timestamp of the oldest open transaction, which bounds cleanup.
@@ -1443,11 +1539,7 @@ impl VersionStore {
                 && let Some((obj, key)) = reinserted
             {
                 // The node is flag-deleted again and nothing refers to it any more.
-                st.removable.push(Removable {
-                    obj,
-                    key,
-                    leaf: Pgno::NULL,
-                });
+                st.removable.push(obj, &key, Pgno::NULL);
             }
             changes.pop();
         }

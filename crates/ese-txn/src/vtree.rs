@@ -73,7 +73,7 @@ use parking_lot::Mutex;
 use crate::error::Error;
 use crate::session::Session;
 use crate::undo::{Undo, UndoAction, UndoError};
-use crate::ver::{EscrowAdjust, LockKind, ObjId, Removable, VersionStore, Visibility};
+use crate::ver::{EscrowAdjust, LockKind, ObjId, Released, ReleasedNode, VersionStore, Visibility};
 
 /// The bit of [`EscrowField::code`] that marks a 64-bit field.
 const I64_FIELD_BIT: u32 = 1 << 16;
@@ -679,6 +679,57 @@ impl VersionedCursor {
 pub struct Trees {
     trees: Mutex<BTreeMap<ObjId, BTree>>,
     ver: Mutex<Option<Arc<VersionStore>>>,
+    /// The buffers of the last cleanup pass's released nodes, handed to the next pass.
+    released: Mutex<Released>,
+}
+
+/// Where a released node goes in a cleanup pass's order: by tree, then by key (its first
+/// eight bytes compared as a number, the rest only when they agree), then in the order the
+/// nodes were released, so the first release of a key comes first among its duplicates.
+#[derive(Clone, Copy, Debug)]
+struct CleanupOrder {
+    /// The tree, as a number in [`ObjId`]'s order (database, then objid).
+    tree: u64,
+    /// The key's first eight bytes, big-endian, zero-padded: a shorter key and a longer one
+    /// that continues with zeros compare equal here and are told apart by the whole key.
+    head: u64,
+    /// The node's place in [`Released::nodes`].
+    at: usize,
+}
+
+/// The nodes of `released` by tree and key, each (tree, key) once, by its first release: a
+/// key released twice (deleted, reinserted and deleted again) is removed once.
+fn cleanup_order(released: &Released) -> Vec<CleanupOrder> {
+    let nodes = released.nodes();
+    let key_of = |o: &CleanupOrder| nodes.get(o.at).map_or(&[][..], |n| released.key(n));
+    let mut order: Vec<CleanupOrder> = nodes
+        .iter()
+        .enumerate()
+        .map(|(at, n)| CleanupOrder::of(at, n, released.key(n)))
+        .collect();
+    // Unstable, but no two entries are equal (`at` differs), so the order is the one a stable
+    // sort by (tree, key) gives; the whole keys are compared only when their heads agree.
+    order.sort_unstable_by(|a, b| {
+        (a.tree, a.head)
+            .cmp(&(b.tree, b.head))
+            .then_with(|| key_of(a).cmp(key_of(b)))
+            .then(a.at.cmp(&b.at))
+    });
+    order.dedup_by(|a, b| a.tree == b.tree && a.head == b.head && key_of(a) == key_of(b));
+    order
+}
+
+impl CleanupOrder {
+    fn of(at: usize, node: &ReleasedNode, key: &[u8]) -> Self {
+        let mut head = [0u8; 8];
+        let n = key.len().min(8);
+        head[..n].copy_from_slice(&key[..n]);
+        CleanupOrder {
+            tree: (u64::from(node.obj.db.0) << 32) | u64::from(node.obj.objid),
+            head: u64::from_be_bytes(head),
+            at,
+        }
+    }
 }
 
 /// The undo side of rollback: node changes made under latches the caller holds, never asking
@@ -853,34 +904,42 @@ impl Trees {
     /// first error is returned.
     pub fn cleanup(&self) -> Result<usize, Error> {
         let ver = self.store()?;
-        let removable = ver.cleanup();
-        if removable.is_empty() {
+        let mut released = std::mem::take(&mut *self.released.lock());
+        ver.cleanup_into(&mut released);
+        let result = self.remove_released(&ver, &released);
+        released.clear();
+        *self.released.lock() = released;
+        result
+    }
+
+    /// The removal half of [`Trees::cleanup`], for the nodes `released` by `ver`.
+    fn remove_released(&self, ver: &VersionStore, released: &Released) -> Result<usize, Error> {
+        let nodes = released.nodes();
+        if nodes.is_empty() {
             return Ok(0);
         }
         let trees = self.trees.lock().clone();
-        let mut by_tree: BTreeMap<ObjId, Vec<Removable>> = BTreeMap::new();
-        for r in removable {
-            by_tree.entry(r.obj).or_default().push(r);
-        }
+        let order = cleanup_order(released);
         let mut removed = 0;
         let mut first_error = None;
-        for (obj, items) in &mut by_tree {
-            let Some(tree) = trees.get(obj) else {
+        for group in order.chunk_by(|a, b| a.tree == b.tree) {
+            let Some(obj) = group.first().and_then(|o| nodes.get(o.at)).map(|n| n.obj) else {
                 continue;
             };
-            // A key released twice (deleted, reinserted and deleted again) is removed once.
-            items.sort_by(|a, b| a.key.cmp(&b.key));
-            items.dedup_by(|a, b| a.key == b.key);
+            let Some(tree) = trees.get(&obj) else {
+                continue;
+            };
             // The keys are checked for versions under the latch that removes them: no change
             // to them can come in between.
             let latch = tree.write_latch();
-            let batch: Vec<(&[u8], Option<NodeHint>)> = items
+            let batch: Vec<(&[u8], Option<NodeHint>)> = group
                 .iter()
-                .filter(|r| !ver.is_versioned(r.obj, &r.key))
-                .map(|r| {
+                .filter_map(|o| nodes.get(o.at))
+                .filter(|n| !ver.is_versioned(obj, released.key(n)))
+                .map(|n| {
                     let hint =
-                        (!r.leaf.is_null()).then(|| NodeHint::leaf(obj.db, obj.objid, r.leaf));
-                    (r.key.as_slice(), hint)
+                        (!n.leaf.is_null()).then(|| NodeHint::leaf(obj.db, obj.objid, n.leaf));
+                    (released.key(n), hint)
                 })
                 .collect();
             if batch.is_empty() {
@@ -909,5 +968,50 @@ impl Trees {
             removed += VersionedTree::new(tree, Arc::clone(&ver)).sweep_deleted()?;
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ese_core::Pgno;
+    use proptest::prelude::*;
+
+    /// Keys that often share their first eight bytes, differ only past them, or end inside
+    /// them, so the head comparison ties and the whole-key comparison decides.
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        (5usize..10, proptest::collection::vec(0u8..2, 0..4)).prop_map(|(lead, tail)| {
+            let mut k = vec![b'k'; lead];
+            k.extend(tail);
+            k
+        })
+    }
+
+    proptest! {
+        /// The cleanup order is what sorting (tree, key) stably and keeping the first of each
+        /// gives.
+        #[test]
+        fn cleanup_order_is_a_stable_sort_by_tree_and_key_keeping_first_releases(
+            nodes in proptest::collection::vec((0u32..3, 0u32..3, key(), 0u32..100), 0..60)
+        ) {
+            let mut released = Released::default();
+            for (db, objid, key, leaf) in &nodes {
+                released.push(ObjId::new(DbId(*db), *objid), key, Pgno(*leaf));
+            }
+            let got: Vec<(ObjId, Vec<u8>, Pgno)> = cleanup_order(&released)
+                .iter()
+                .map(|o| {
+                    let n = released.nodes()[o.at];
+                    (n.obj, released.key(&n).to_vec(), n.leaf)
+                })
+                .collect();
+            let mut want: Vec<(ObjId, Vec<u8>, Pgno)> = nodes
+                .iter()
+                .map(|(db, objid, key, leaf)| (ObjId::new(DbId(*db), *objid), key.clone(), Pgno(*leaf)))
+                .collect();
+            want.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            want.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+            prop_assert_eq!(got, want);
+        }
     }
 }

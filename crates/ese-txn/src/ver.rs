@@ -552,8 +552,15 @@ impl<T> Slab<T> {
         self.slots.get_mut(at as usize).and_then(Option::as_mut)
     }
 
-    fn remove(&mut self, at: u32) -> Option<T> {
-        let item = self.slots.get_mut(at as usize)?.take()?;
+    /// Drops item `at` where it lies; whether there was one.
+    fn discard(&mut self, at: u32) -> bool {
+        let Some(slot) = self.slots.get_mut(at as usize) else {
+            return false;
+        };
+        if slot.is_none() {
+            return false;
+        }
+        *slot = None;
         self.free.push(at);
         self.live -= 1;
         if self.live == 0 {
@@ -561,7 +568,7 @@ impl<T> Slab<T> {
             self.slots.clear();
             self.free.clear();
         }
-        Some(item)
+        true
     }
 
     fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
@@ -638,11 +645,12 @@ impl Pool {
         Some(id)
     }
 
-    fn release(&mut self, id: u64) {
+    /// Frees the space of `n` versions on page `id`.
+    fn release(&mut self, id: u64, n: usize) {
         let Some(p) = self.pages.get_mut(&id) else {
             return;
         };
-        p.live = p.live.saturating_sub(1);
+        p.live = p.live.saturating_sub(n);
         if p.live == 0 {
             if self.current == Some(id) {
                 // The page being filled stays; emptied, it starts again from the front.
@@ -749,27 +757,37 @@ impl State {
 
     /// Drops chain `cid` and its index entry.
     fn drop_chain(&mut self, cid: u32) {
-        let Some(c) = self.chains.remove(cid) else {
+        let Some(&Chain {
+            hash, same_hash, ..
+        }) = self.chains.get(cid)
+        else {
             return;
         };
-        let Some(&first) = self.index.get(&c.hash) else {
-            return;
-        };
-        if first == cid {
-            if c.same_hash == NIL {
-                self.index.remove(&c.hash);
-            } else {
-                self.index.insert(c.hash, c.same_hash);
+        self.chains.discard(cid);
+        // One probe of the index: the entry is the chain itself (the usual case) or the first
+        // of the chains sharing its hash.
+        let first = match self.index.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let first = *e.get();
+                if first == cid {
+                    if same_hash == NIL {
+                        e.remove();
+                    } else {
+                        e.insert(same_hash);
+                    }
+                    return;
+                }
+                first
             }
-            return;
-        }
+            std::collections::hash_map::Entry::Vacant(_) => return,
+        };
         let mut at = first;
         for _ in 0..=self.chains.live {
             let Some(prev) = self.chains.get_mut(at) else {
                 return;
             };
             if prev.same_hash == cid {
-                prev.same_hash = c.same_hash;
+                prev.same_hash = same_hash;
                 return;
             }
             at = prev.same_hash;
@@ -805,11 +823,19 @@ impl State {
     /// Removes version `vid` from its chain, frees its page space, and drops the chain once
     /// empty.
     fn take_version(&mut self, vid: VersionRef) -> Option<Taken> {
-        let cid = self.versions.get(vid)?.chain;
-        let chain = self.chains.get(cid)?;
+        let (taken, page) = self.unlink_version(vid)?;
+        self.pool.release(page, 1);
+        Some(taken)
+    }
+
+    /// [`State::take_version`] but for the page space: returns the version's page, for the
+    /// caller to release.
+    fn unlink_version(&mut self, vid: VersionRef) -> Option<(Taken, u64)> {
+        let version = self.versions.get(vid)?;
+        let (cid, older, page) = (version.chain, version.older, version.page);
         // Find the version's newer neighbour; every version newer than it is walked.
         let mut newer = NIL;
-        let mut at = chain.newest;
+        let mut at = self.chains.get(cid)?.newest;
         let mut newest = true;
         let mut steps = self.versions.live;
         while at != vid {
@@ -819,21 +845,22 @@ impl State {
             at = v.older;
             steps = steps.checked_sub(1)?;
         }
-        let version = self.versions.remove(vid)?;
-        match self.versions.get_mut(newer) {
-            Some(n) => n.older = version.older,
-            None => {
-                if let Some(c) = self.chains.get_mut(cid) {
-                    c.newest = version.older;
-                }
+        self.versions.discard(vid);
+        // With a newer neighbour the chain keeps its newest version, so it is not emptied.
+        let last = match self.versions.get_mut(newer) {
+            Some(n) => {
+                n.older = older;
+                false
             }
-        }
-        self.pool.release(version.page);
-        let last = self.chains.get(cid).is_some_and(|c| c.newest == NIL);
+            None => self.chains.get_mut(cid).is_some_and(|c| {
+                c.newest = older;
+                older == NIL
+            }),
+        };
         if last {
             self.drop_chain(cid);
         }
-        Some(Taken { newest, last })
+        Some((Taken { newest, last }, page))
     }
 
     fn oldest_begin(&self) -> Trx {
@@ -856,6 +883,9 @@ impl State {
             let Some(done) = self.committed.pop_front() else {
                 break;
             };
+            // Versions made one after the other share a page: the page's count drops once
+            // for each run of them.
+            let mut run: Option<(u64, usize)> = None;
             for vid in done.changes {
                 // Only a delete may release its node. Its bookmark is queued before the
                 // version (and maybe the chain holding the key) goes, and taken back if the
@@ -871,16 +901,27 @@ impl State {
                     }),
                     _ => false,
                 };
-                match self.take_version(vid) {
-                    Some(taken) => {
+                match self.unlink_version(vid) {
+                    Some((taken, page)) => {
                         removed += 1;
                         if queued && !taken.newest {
                             self.removable.pop();
                         }
+                        run = match run {
+                            Some((p, n)) if p == page => Some((p, n + 1)),
+                            Some((p, n)) => {
+                                self.pool.release(p, n);
+                                Some((page, 1))
+                            }
+                            None => Some((page, 1)),
+                        };
                     }
                     None if queued => self.removable.pop(),
                     None => {}
                 }
+            }
+            if let Some((p, n)) = run {
+                self.pool.release(p, n);
             }
         }
         removed
@@ -1293,7 +1334,7 @@ impl VersionStore {
                 // At most seven levels, so the level always fits a byte.
                 let level = u8::try_from(level).unwrap_or(u8::MAX);
                 if let Err(e) = self.log.log_begin(me, level) {
-                    st.pool.release(page);
+                    st.pool.release(page, 1);
                     return Err(Error::Log(e));
                 }
                 if let Some(t) = st.txns.get_mut(&sid) {
@@ -1305,7 +1346,7 @@ impl VersionStore {
             Some(c) => c,
             None => {
                 let Some(c) = st.new_chain(hash, obj, key) else {
-                    st.pool.release(page);
+                    st.pool.release(page, 1);
                     return Err(Error::VersionStoreOutOfMemory {
                         max_ver_pages: self.config.max_ver_pages,
                     });
@@ -1325,7 +1366,7 @@ impl VersionStore {
         });
         let Some(vid) = made else {
             // Room was checked above, under the same lock; still, leave no empty chain.
-            st.pool.release(page);
+            st.pool.release(page, 1);
             if chain.is_none() {
                 st.drop_chain(new_chain);
                 self.publish(st);
@@ -1843,14 +1884,106 @@ mod tests {
             None,
             "two pages of 100 bytes hold two 60-byte versions"
         );
-        p.release(a);
+        p.release(a, 1);
         assert_eq!(p.pages.len(), 1);
         let c = p.alloc(60).unwrap();
         assert_ne!(c, b);
-        p.release(b);
-        p.release(c);
+        p.release(b, 1);
+        p.release(c, 1);
         assert_eq!(p.pages.len(), 1, "the current page is kept, emptied");
         assert_eq!(p.pages.values().map(|u| u.used_bytes).sum::<usize>(), 0);
+    }
+
+    #[test]
+    fn pool_release_of_several_versions_frees_the_page_only_with_its_last() {
+        let mut p = Pool {
+            page_bytes: 100,
+            max_pages: 2,
+            pages: FastHashMap::default(),
+            current: None,
+            next_page: 0,
+        };
+        let a = p.alloc(30).unwrap();
+        assert_eq!(p.alloc(30), Some(a));
+        assert_eq!(p.alloc(30), Some(a));
+        let b = p.alloc(30).unwrap();
+        assert_ne!(a, b);
+        p.release(a, 2);
+        assert_eq!(p.pages.get(&a).map(|u| u.live), Some(1));
+        p.release(a, 1);
+        assert!(
+            !p.pages.contains_key(&a),
+            "emptied, and not the current page"
+        );
+        assert_eq!(p.pages.get(&b).map(|u| u.live), Some(1));
+    }
+
+    #[test]
+    fn cleanup_frees_interleaved_transactions_pages_as_their_last_versions_go() {
+        let config = VerConfig {
+            max_ver_pages: 64,
+            ver_page_size_bytes: limits::VER_PAGE_SIZE_MIN_BYTES,
+            max_transaction_size_percent: 100,
+        };
+        let store = VersionStore::new(config, Arc::new(crate::log::NoLog)).expect("valid");
+        let obj = ObjId::new(DbId(1), 2);
+        let mut a = store.begin_session();
+        let mut b = store.begin_session();
+        a.begin_transaction().expect("begin");
+        b.begin_transaction().expect("begin");
+        // About ten versions to a page, the two transactions' taking turns on each page.
+        for i in 0..40u32 {
+            let key = format!("key{i:04}");
+            let s = if i % 2 == 0 { &mut a } else { &mut b };
+            s.version_flag_delete(obj, key.as_bytes()).expect("room");
+        }
+        let pages = store.stats().pages_in_use;
+        assert!(pages >= 4, "{pages} pages");
+        a.commit_transaction(CommitMode::Lazy).expect("commit");
+        // b is still open, but began before a committed: a's versions are not cleaned yet.
+        assert!(store.cleanup().is_empty());
+        b.commit_transaction(CommitMode::Lazy).expect("commit");
+        let mut c = store.begin_session();
+        c.begin_transaction().expect("begin");
+        let got: Vec<Vec<u8>> = store.cleanup().into_iter().map(|r| r.key).collect();
+        let want: Vec<Vec<u8>> = (0..40u32)
+            .step_by(2)
+            .chain((1..40u32).step_by(2))
+            .map(|i| format!("key{i:04}").into_bytes())
+            .collect();
+        assert_eq!(got, want, "a's keys first, in a's order, then b's");
+        assert_eq!(store.stats().versions, 0);
+        assert_eq!(
+            store.stats().pages_in_use,
+            1,
+            "only the page being filled stays"
+        );
+        store.check_invariants().expect("consistent");
+    }
+
+    #[test]
+    fn a_delete_that_is_no_longer_its_nodes_newest_version_releases_nothing() {
+        let store = big_store();
+        let obj = ObjId::new(DbId(1), 2);
+        let mut a = store.begin_session();
+        let mut b = store.begin_session();
+        a.begin_transaction().expect("begin");
+        a.version_flag_delete(obj, b"gone").expect("room");
+        a.version_flag_delete(obj, b"back").expect("room");
+        a.commit_transaction(CommitMode::Lazy).expect("commit");
+        b.begin_transaction().expect("begin");
+        b.version_insert(obj, b"back", None).expect("room");
+        let released = store.cleanup();
+        assert_eq!(
+            released,
+            vec![Removable {
+                obj,
+                key: b"gone".to_vec(),
+                leaf: Pgno::NULL,
+            }],
+            "the reinserted node stays"
+        );
+        store.check_invariants().expect("consistent");
     }
 
     fn big_store() -> Arc<VersionStore> {

@@ -52,13 +52,14 @@
 //!   1 compute  every change goes to a private copy of its page (the group); reads inside the
 //!              call see the copies (Database::read_page); nothing in the cache changes yet.
 //!              A page the call changes once and never reads back is not copied: its one
-//!              operation is checked against the cached page and kept for step 4
+//!              operation (or its line deletes, from the last line back, as cleanup makes
+//!              them) is checked against the cached page and kept for step 4
 //!   2 latch    every page of the group, exclusively, in page order (a page new to the tree
 //!              is latched as a new page, not read)
 //!   3 log      a PageImage of each latched page that is clean in the cache and whose first
 //!              change in the group does not format it, then ONE record holding every page
 //!              operation: a LogRecord::PageGroup (a lone operation is logged plain)
-//!   4 apply    copy each computed page into its frame (or apply the kept operation to the
+//!   4 apply    copy each computed page into its frame (or apply the kept operations to the
 //!              frame itself), mark it dirty at its image's position (if any) and at the
 //!              group's, unlatch
 //! ```
@@ -66,7 +67,7 @@
 //! A failure before step 4 (a page that cannot be read, a full disk, the log refusing the
 //! record, no free frame to latch a page in) abandons the group: no page in the cache changed,
 //! the in-memory space counters are put back, and the call returns the error. Step 4 cannot
-//! fail: a kept operation was checked on the same page (its dbtime is checked again when it
+//! fail: kept operations were checked on the same page (its dbtime is checked again when it
 //! is latched), so it fails there only on memory damage. The write-ahead rule holds because a
 //! page is changed in the cache only after the record describing it is appended, and is
 //! marked with that record's position before its latch is released, so the cache writes it
@@ -212,12 +213,14 @@ enum Content {
     Copy(Arc<Vec<u8>>),
     /// The group's only change of the page, checked against it but applied nowhere yet.
     /// Most calls change one page once (a node inserted, replaced or flag-deleted where it
-    /// fits) and never read the page back: that change is applied to the latched frame
-    /// itself once its record is logged, so the page is never copied. A read of the page
-    /// within the call, or a second change, first turns it into a [`Content::Copy`].
+    /// fits, or several nodes of a leaf removed by cleanup) and never read the page back:
+    /// that change is applied to the latched frame itself once its record is logged, so the
+    /// page is never copied. A read of the page within the call, or a second change, first
+    /// turns it into a [`Content::Copy`].
     Deferred {
-        /// The operation.
-        op: LineOp,
+        /// The operations: one, or several line deletes from the last line back (the only
+        /// list checked without being applied: [`crate::edit::Edit::check_deletes`]).
+        ops: SmallVec<[LineOp; 1]>,
         /// The dbtime it stamps on the page.
         dbtime_after: Dbtime,
     },
@@ -672,7 +675,20 @@ impl Database {
                             Ops::One(op) => op,
                             Ops::Slice(_) => op.clone(),
                         };
-                        Content::Deferred { op, dbtime_after }
+                        Content::Deferred {
+                            ops: smallvec::smallvec![op],
+                            dbtime_after,
+                        }
+                    }
+                    // A leaf losing several nodes (cleanup): checked as the deletes would
+                    // find the page one after the other, then kept for the frame.
+                    list if crate::edit::is_descending_deletes(list)
+                        && crate::edit::Edit::view(&cached)?.check_deletes(list)? =>
+                    {
+                        Content::Deferred {
+                            ops: list.iter().cloned().collect(),
+                            dbtime_after,
+                        }
                     }
                     ops => {
                         let mut bytes = self.copy_of(&cached);
@@ -853,7 +869,7 @@ impl Database {
                         guard.copy_from_slice(bytes);
                     }
                 }
-                Content::Deferred { op, dbtime_after } => {
+                Content::Deferred { ops, dbtime_after } => {
                     // A dirty page's gap is zero already: its first change since it was
                     // read zeroed it, and line operations keep it so (they zero what they
                     // free). A clean page's is zeroed, as its image says it is.
@@ -868,7 +884,6 @@ impl Database {
                     );
                     // Checked when it was made, on this very page (the dbtime is the same),
                     // so it cannot fail here short of memory damage.
-                    let ops = std::slice::from_ref(op);
                     if let Err(e) = apply_trusted(guard, pgno, ops, *dbtime_after) {
                         failed.get_or_insert(e);
                     }
@@ -892,11 +907,13 @@ impl Database {
                         spares.push(bytes);
                     }
                 }
-                Content::Deferred {
-                    op: LineOp::Insert(_, line) | LineOp::Replace(_, line),
-                    ..
-                } => buffers.push(line),
-                Content::Deferred { .. } => {}
+                Content::Deferred { ops, .. } => {
+                    for op in ops {
+                        if let LineOp::Insert(_, line) | LineOp::Replace(_, line) = op {
+                            buffers.push(line);
+                        }
+                    }
+                }
             }
         }
         drop(spares);
@@ -1006,7 +1023,7 @@ impl Database {
     /// The group's copy of `page` (number `pgno`), made now from the cache if its change was
     /// deferred ([`Content::Deferred`]).
     fn materialize<'g>(&self, pgno: Pgno, page: &'g mut GroupPage) -> Result<&'g mut Arc<Vec<u8>>> {
-        if let Content::Deferred { op, dbtime_after } = &page.content {
+        if let Content::Deferred { ops, dbtime_after } = &page.content {
             let cached = self.cache.read(self.config.db, pgno)?;
             if page_dbtime(&cached) != page.dbtime_before {
                 return corrupt(
@@ -1016,7 +1033,7 @@ impl Database {
             }
             let mut bytes = self.copy_of(&cached);
             drop(cached);
-            apply_trusted(&mut bytes, pgno, std::slice::from_ref(op), *dbtime_after)?;
+            apply_trusted(&mut bytes, pgno, ops, *dbtime_after)?;
             page.content = Content::Copy(Arc::new(bytes));
         }
         match &mut page.content {
@@ -1368,4 +1385,161 @@ fn find_free(bitmap: &[u8], from: u32, to: u32) -> Option<u32> {
         p += 1;
     }
     None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a failure is the test failing
+mod tests {
+    use super::*;
+    use crate::testing::TestDb;
+    use crate::{BTree, Redo, redo};
+    use ese_pageio::page::DATA_END_OFFSET;
+
+    const PAGE: usize = 4096;
+
+    /// A tree of 20 nodes inserted in key order on its root leaf, whose lines 1 to 20 then
+    /// lie in the data area in line order (line 20 ends it).
+    fn one_leaf() -> (TestDb, BTree) {
+        let env = TestDb::new(PAGE, 64, 8, true).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        for i in 0..20u32 {
+            let key = format!("key{i:03}");
+            tree.insert(Trx::MIN, key.as_bytes(), &[i as u8; 60])
+                .unwrap();
+        }
+        assert_eq!(tree.check_invariants().unwrap().depth, 1);
+        (env, tree)
+    }
+
+    fn deletes(lines: &[u16]) -> Vec<LineOp> {
+        lines.iter().map(|&l| LineOp::Delete(l)).collect()
+    }
+
+    /// What the copy path makes of `page` under `ops`: a copy with its free gap zeroed,
+    /// changed by the same operations.
+    fn copied(db: &Database, page: &[u8], pgno: Pgno, ops: &[LineOp], at: Dbtime) -> Vec<u8> {
+        let mut bytes = db.copy_of(page);
+        apply_trusted(&mut bytes, pgno, ops, at).unwrap();
+        bytes
+    }
+
+    /// A change of several line deletes from the last line back is kept for the frame, not
+    /// copied, and leaves the page, the log and a replay of the log exactly as the copy of
+    /// the page would have: on a dirty page and on a clean one (which gets an image). Other
+    /// lists still take the copy.
+    #[test]
+    fn several_line_deletes_kept_for_the_frame_match_the_copy_byte_for_byte() {
+        let cases: [(&[u16], bool); 5] = [
+            (&[5, 3], true),
+            (&[20, 19, 1], true),
+            (&[20, 18, 17, 16, 2], true),
+            (&[3, 5], false),
+            (&[7, 7], false),
+        ];
+        for clean in [false, true] {
+            for (lines, kept) in cases {
+                let (env, tree) = one_leaf();
+                if clean {
+                    env.cache.flush_all().unwrap();
+                }
+                let leaf = tree.root();
+                let ops = deletes(lines);
+                let before = env.cache.read(TestDb::DB, leaf).unwrap().to_vec();
+                let dbtime_before = page_dbtime(&before);
+                let dbtime_after = Dbtime(env.db.dbtime_last().0 + 1);
+                let want = copied(&env.db, &before, leaf, &ops, dbtime_after);
+                let spares = env.db.spare_pages.lock().len();
+                let from = env.log.record_count();
+                env.db
+                    .atomic(|| env.db.change(leaf, RecKind::Delete, Trx::MIN, &ops, false))
+                    .unwrap();
+                let after = env.cache.read(TestDb::DB, leaf).unwrap().to_vec();
+                let case = format!("lines {lines:?}, clean {clean}");
+                assert!(after == want, "{case}: the page differs from the copy's");
+                // The copy path gives the frame's old buffer back as a spare; kept
+                // operations leave the frame's buffer where it is.
+                let spares_now = env.db.spare_pages.lock().len();
+                assert_eq!(
+                    spares_now == spares,
+                    kept,
+                    "{case}: {spares} -> {spares_now}"
+                );
+
+                let records = env.log.records()[from..].to_vec();
+                let (image, change) = match &records[..] {
+                    [LogRecord::PageImage(image), change] if clean => (Some(image), change),
+                    [change] if !clean => (None, change),
+                    other => panic!("{case}: {other:?}"),
+                };
+                let LogRecord::DeleteNode(op) = change else {
+                    panic!("{case}: {change:?}");
+                };
+                assert_eq!(
+                    (op.trx, op.db, op.pgno, op.dbtime_before, op.dbtime_after),
+                    (Trx::MIN, TestDb::DB, leaf, dbtime_before, dbtime_after),
+                    "{case}"
+                );
+                assert_eq!(op.payload, crate::redo::encode_ops(&ops), "{case}");
+                assert!(op.undo.is_empty(), "{case}");
+                // Recovery: the image (or the page as it was) and the change redo the page.
+                let mut replayed = if let Some(image) = image {
+                    let mut page = vec![0u8; PAGE];
+                    let rec = LogRecord::PageImage(image.clone());
+                    assert_eq!(redo(&mut page, &rec).unwrap(), Redo::Applied, "{case}");
+                    assert!(page == before, "{case}: the image is not the page");
+                    page
+                } else {
+                    before.clone()
+                };
+                assert_eq!(
+                    redo(&mut replayed, change).unwrap(),
+                    Redo::Applied,
+                    "{case}"
+                );
+                assert!(replayed == after, "{case}: redo differs from the page");
+                tree.check_invariants().unwrap();
+            }
+        }
+    }
+
+    /// Two lines that overlap on a damaged page: each delete alone would pass on the page
+    /// as it is, but once the last line is gone the other runs past the end of the data
+    /// area. The check follows the deletes in turn, so the change fails before anything is
+    /// logged and the page is left as it was, as the copy path leaves it.
+    #[test]
+    fn line_deletes_that_would_fail_in_turn_are_refused_before_they_are_logged() {
+        let (env, tree) = one_leaf();
+        let leaf = tree.root();
+        {
+            let mut page = env.cache.write(TestDb::DB, leaf).unwrap();
+            let len = page.len();
+            let data_end = usize::from(u16::from_le_bytes([
+                page[DATA_END_OFFSET],
+                page[DATA_END_OFFSET + 1],
+            ]));
+            // Line 19's tag is made to run to the end of the data area, over line 20.
+            let tag = len - TAG_BYTES * 20;
+            let offset = usize::from(u16::from_le_bytes([page[tag], page[tag + 1]]));
+            let size = (data_end - offset) as u16;
+            page[tag + 2..tag + 4].copy_from_slice(&size.to_le_bytes());
+        }
+        let before = env.cache.read(TestDb::DB, leaf).unwrap().to_vec();
+        let ops = deletes(&[20, 19]);
+        let mut copy = env.db.copy_of(&before);
+        let copy_err = apply_trusted(&mut copy, leaf, &ops, Dbtime(u64::MAX)).unwrap_err();
+        assert!(matches!(copy_err, Error::Corrupt { .. }), "{copy_err:?}");
+        let from = env.log.record_count();
+        let err = env
+            .db
+            .atomic(|| env.db.change(leaf, RecKind::Delete, Trx::MIN, &ops, false))
+            .unwrap_err();
+        assert_eq!(err.to_string(), copy_err.to_string(), "the copy's error");
+        assert_eq!(env.log.record_count(), from, "nothing logged");
+        let after = env.cache.read(TestDb::DB, leaf).unwrap().to_vec();
+        assert!(after == before, "the page changed");
+        // Either delete alone passes the one-operation check on this page.
+        for op in &ops {
+            crate::edit::Edit::view(&before).unwrap().check(op).unwrap();
+        }
+    }
 }

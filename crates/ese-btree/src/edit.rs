@@ -46,6 +46,17 @@ fn put_u16(page: &mut [u8], at: usize, v: usize) {
     put(page, at, &(v as u16).to_le_bytes());
 }
 
+/// Whether `ops` is a list of at least two line deletes, strictly from the last line
+/// back: a list [`Edit::check_deletes`] can check without applying it.
+pub(crate) fn is_descending_deletes(ops: &[LineOp]) -> bool {
+    ops.len() >= 2
+        && ops.iter().all(|op| matches!(op, LineOp::Delete(_)))
+        && ops.windows(2).all(|w| match w {
+            [LineOp::Delete(a), LineOp::Delete(b)] => a > b,
+            _ => false,
+        })
+}
+
 /// A page being changed in place by line operations (see the module doc).
 #[derive(Debug)]
 pub(crate) struct Edit<P> {
@@ -218,6 +229,37 @@ impl<P: Deref<Target = [u8]>> Edit<P> {
             }
         }
         Ok(())
+    }
+
+    /// Checks that the line deletes `ops` (see [`is_descending_deletes`]), applied in
+    /// turn, would succeed, without applying them: each fails as [`Edit::delete`] would on
+    /// the page as the deletes before it leave it. Deleting a line moves only the tags of
+    /// the lines after it, so every later (lower) line keeps the tag it has now; what a
+    /// delete changes that a later one reads is the line count and the end of the data area,
+    /// which are followed here. `Ok(false)` for a list that is not descending deletes.
+    pub(crate) fn check_deletes(&self, ops: &[LineOp]) -> Result<bool> {
+        if !is_descending_deletes(ops) {
+            return Ok(false);
+        }
+        let (mut count, mut data_end) = (self.count(), self.data_end());
+        for op in ops {
+            let LineOp::Delete(i) = op else {
+                return Ok(false);
+            };
+            let index = usize::from(*i);
+            if index >= count {
+                return Err(self.no_such_line(index, count));
+            }
+            let (offset, size) = self.tag(index);
+            if size > 0 && (offset < HEADER_BYTES || offset + size > data_end) {
+                return corrupt(self.pgno(), "a line lies outside the data area");
+            }
+            if size > 0 && offset + size == data_end {
+                data_end = offset;
+            }
+            count -= 1;
+        }
+        Ok(true)
     }
 }
 

@@ -812,8 +812,8 @@ impl BTree {
         let Some(&(key, hint)) = batch.last() else {
             return (0, Ok(0));
         };
-        let hinted =
-            hint.and_then(|h| self.at_hinted(key, &h, |tp, _| self.leaf_cleanup(tp, batch)));
+        let hinted = hint
+            .and_then(|h| self.at_hinted(key, &h, |tp, i| self.leaf_cleanup(tp, batch, Some(i))));
         let (path, mut found, descended) = match hinted {
             Some(found) => (Path::new(), found, false),
             None => {
@@ -822,7 +822,7 @@ impl BTree {
                     key,
                     Some(&mut path),
                     |p| self.db.read_page(p),
-                    |tp| self.leaf_cleanup(&tp, batch),
+                    |tp| self.leaf_cleanup(&tp, batch, None),
                 );
                 match leaf {
                     Ok((_, found)) => (path, found, true),
@@ -884,10 +884,13 @@ impl BTree {
     /// yet), and how many keys at the end of `batch` the leaf answers for: the last key,
     /// which was found on it or routed to it, and every earlier one down to the leaf's first
     /// node's key (a key in that range is on this leaf if it is in the tree at all).
+    /// `last_at` is the index of the batch's last key on the leaf when the caller found it
+    /// there already (through a hint), so it is not searched for again.
     fn leaf_cleanup(
         &self,
         tp: &TreePage<'_>,
         batch: &[(&[u8], Option<crate::cursor::NodeHint>)],
+        last_at: Option<usize>,
     ) -> Result<LeafCleanup> {
         let mut found = LeafCleanup {
             pgno: tp.pgno,
@@ -897,12 +900,16 @@ impl BTree {
             nodes: SmallVec::new(),
         };
         for (n, &(key, _)) in batch.iter().enumerate().rev() {
-            let (i, exact) = tp.lower_bound(key)?;
             // Below the leaf's first node: an earlier leaf's, unless it is the key the leaf
-            // was found by.
-            if i == 0 && !exact && found.answered > 0 {
+            // was found by. Most leaves hold one key of a batch, so the key after it is
+            // first set against the first node alone, not searched for.
+            if found.answered > 0 && (tp.count() == 0 || tp.node(0)?.cmp_key(key).is_gt()) {
                 break;
             }
+            let (i, exact) = match last_at {
+                Some(i) if found.answered == 0 => (i, true),
+                _ => tp.lower_bound(key)?,
+            };
             found.answered += 1;
             if exact && tp.node(i)?.flags.contains(NodeFlags::DELETED) {
                 found.nodes.push(Removal {

@@ -707,14 +707,22 @@ fn cleanup_order(released: &Released) -> Vec<CleanupOrder> {
         .enumerate()
         .map(|(at, n)| CleanupOrder::of(at, n, released.key(n)))
         .collect();
-    // Unstable, but no two entries are equal (`at` differs), so the order is the one a stable
-    // sort by (tree, key) gives; the whole keys are compared only when their heads agree.
-    order.sort_unstable_by(|a, b| {
-        (a.tree, a.head)
-            .cmp(&(b.tree, b.head))
-            .then_with(|| key_of(a).cmp(key_of(b)))
-            .then(a.at.cmp(&b.at))
-    });
+    // By (tree, head, release) as plain numbers first: unstable, but no two entries are
+    // equal (`at` differs). Then each run of entries whose heads agree, which is rare, by
+    // (key, release): the order is the one a stable sort by (tree, key) gives.
+    order.sort_unstable_by_key(|o| (o.tree, o.head, o.at));
+    let mut rest = &mut order[..];
+    while let Some(first) = rest.first().copied() {
+        let run = rest
+            .iter()
+            .position(|o| (o.tree, o.head) != (first.tree, first.head))
+            .unwrap_or(rest.len());
+        let (same, after) = rest.split_at_mut(run);
+        if same.len() > 1 {
+            same.sort_by(|a, b| key_of(a).cmp(key_of(b)).then(a.at.cmp(&b.at)));
+        }
+        rest = after;
+    }
     order.dedup_by(|a, b| a.tree == b.tree && a.head == b.head && key_of(a) == key_of(b));
     order
 }

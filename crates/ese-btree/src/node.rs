@@ -741,6 +741,15 @@ impl<'a> TreePage<'a> {
     /// comparison, unless their first eight bytes agree.
     #[inline(always)]
     pub fn lower_bound(&self, key: &[u8]) -> Result<(usize, bool)> {
+        self.lower_bound_below(key, usize::MAX)
+    }
+
+    /// [`TreePage::lower_bound`] for a caller that knows node `hi` (if there is one) is
+    /// greater than `key`, say because it is the bound of a greater key: only the nodes
+    /// below `hi` are searched, and `hi` is the answer, not equal, when they are all less
+    /// than `key`. Node `hi` itself is not compared.
+    #[inline(always)]
+    pub fn lower_bound_below(&self, key: &[u8], hi: usize) -> Result<(usize, bool)> {
         let shared = self.shared_with_prefix(key);
         let rest = key.get(shared..).unwrap_or_default();
         let probe = Probe {
@@ -750,7 +759,7 @@ impl<'a> TreePage<'a> {
             rest,
             rest_word: masked_word(rest, rest.len()),
         };
-        let (mut lo, mut hi) = (0usize, self.count());
+        let (mut lo, mut hi) = (0usize, hi.min(self.count()));
         let mut equal_at = None;
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -1549,6 +1558,15 @@ mod tests {
                     proptest::prop_assert_eq!(
                         tp.lower_bound_indexed(&probe, index).expect("search"),
                         (want, equal)
+                    );
+                }
+                // Searched below any node greater than the probe, the answer is the same.
+                let greater = if equal { want + 1 } else { want };
+                for hi in [greater, greater + 1, nodes.len(), usize::MAX] {
+                    proptest::prop_assert_eq!(
+                        tp.lower_bound_below(&probe, hi).expect("search"),
+                        (want, equal),
+                        "below {}", hi
                     );
                 }
                 let short = &probe[..probe.len().min(head.len() / 2)];

@@ -899,6 +899,7 @@ impl BTree {
             answered: 0,
             nodes: SmallVec::new(),
         };
+        let mut below = usize::MAX;
         for (n, &(key, _)) in batch.iter().enumerate().rev() {
             // Below the leaf's first node: an earlier leaf's, unless it is the key the leaf
             // was found by. Most leaves hold one key of a batch, so the key after it is
@@ -906,10 +907,12 @@ impl BTree {
             if found.answered > 0 && (tp.count() == 0 || tp.node(0)?.cmp_key(key).is_gt()) {
                 break;
             }
+            // Keys go down, so each one's bound is at most the one before's.
             let (i, exact) = match last_at {
                 Some(i) if found.answered == 0 => (i, true),
-                _ => tp.lower_bound(key)?,
+                _ => tp.lower_bound_below(key, below)?,
             };
+            below = i;
             found.answered += 1;
             if exact && tp.node(i)?.flags.contains(NodeFlags::DELETED) {
                 found.nodes.push(Removal {

@@ -697,6 +697,55 @@ struct CleanupOrder {
     at: usize,
 }
 
+/// From how many entries [`radix_sort`] orders a cleanup pass: below, its fixed cost (its
+/// digit counts) is more than a comparison sort's.
+const RADIX_SORT_MIN: usize = 256;
+
+/// Sorts `order` by (tree, head), stably: a least-significant-digit radix sort on the
+/// sixteen bytes of the two numbers. One pass counts every digit; a digit that every entry
+/// shares (the tree's, mostly, and the keys' common first byte) costs no other pass, and
+/// each of the others moves the entries once.
+fn radix_sort(order: &mut Vec<CleanupOrder>) {
+    const DIGITS: usize = 16;
+    let digit = |o: &CleanupOrder, d: usize| -> usize {
+        let word = if d < 8 { o.head } else { o.tree };
+        usize::from((word >> (8 * (d % 8))) as u8)
+    };
+    let n = order.len();
+    let mut counts = vec![[0usize; 256]; DIGITS];
+    for o in order.iter() {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[digit(o, d)] += 1;
+        }
+    }
+    let Some(&first) = order.first() else {
+        return;
+    };
+    let mut from = std::mem::take(order);
+    let mut to = vec![first; n];
+    for (d, c) in counts.iter_mut().enumerate() {
+        if c.contains(&n) {
+            continue;
+        }
+        // Each digit's first place in the pass's output.
+        let mut at = 0;
+        for slot in c.iter_mut() {
+            let k = *slot;
+            *slot = at;
+            at += k;
+        }
+        for o in &from {
+            let slot = &mut c[digit(o, d)];
+            if let Some(place) = to.get_mut(*slot) {
+                *place = *o;
+            }
+            *slot += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+    }
+    *order = from;
+}
+
 /// The nodes of `released` by tree and key, each (tree, key) once, by its first release: a
 /// key released twice (deleted, reinserted and deleted again) is removed once.
 fn cleanup_order(released: &Released) -> Vec<CleanupOrder> {
@@ -707,10 +756,15 @@ fn cleanup_order(released: &Released) -> Vec<CleanupOrder> {
         .enumerate()
         .map(|(at, n)| CleanupOrder::of(at, n, released.key(n)))
         .collect();
-    // By (tree, head, release) as plain numbers first: unstable, but no two entries are
-    // equal (`at` differs). Then each run of entries whose heads agree, which is rare, by
-    // (key, release): the order is the one a stable sort by (tree, key) gives.
-    order.sort_unstable_by_key(|o| (o.tree, o.head, o.at));
+    // By (tree, head), ties left in release order. Then each run of entries whose heads
+    // agree, which is rare, by (key, release): the order is the one a stable sort by (tree,
+    // key) gives.
+    if order.len() < RADIX_SORT_MIN {
+        // Unstable, but no two entries are equal (`at` differs).
+        order.sort_unstable_by_key(|o| (o.tree, o.head, o.at));
+    } else {
+        radix_sort(&mut order);
+    }
     let mut rest = &mut order[..];
     while let Some(first) = rest.first().copied() {
         let run = rest
@@ -1000,7 +1054,7 @@ mod tests {
         /// gives.
         #[test]
         fn cleanup_order_is_a_stable_sort_by_tree_and_key_keeping_first_releases(
-            nodes in proptest::collection::vec((0u32..3, 0u32..3, key(), 0u32..100), 0..60)
+            nodes in proptest::collection::vec((0u32..3, 0u32..3, key(), 0u32..100), 0..600)
         ) {
             let mut released = Released::default();
             for (db, objid, key, leaf) in &nodes {
@@ -1020,6 +1074,33 @@ mod tests {
             want.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
             want.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
             prop_assert_eq!(got, want);
+        }
+
+        /// The radix sort is a stable sort by (tree, head), at any size: digits that vary,
+        /// digits that all entries share, trees and heads that differ only in high bytes.
+        #[test]
+        fn radix_sort_is_a_stable_sort_by_tree_and_head(
+            entries in proptest::collection::vec(
+                (0u64..3, 0u64..3, any::<u8>(), 0u64..4), 0..400)
+        ) {
+            let order: Vec<CleanupOrder> = entries
+                .iter()
+                .enumerate()
+                .map(|(at, &(tree, high, low, mid))| CleanupOrder {
+                    tree: tree << 40 | tree,
+                    head: high << 56 | mid << 24 | u64::from(low),
+                    at,
+                })
+                .collect();
+            let mut got = order.clone();
+            radix_sort(&mut got);
+            let mut want = order;
+            want.sort_by_key(|o| (o.tree, o.head));
+            let key = |o: &CleanupOrder| (o.tree, o.head, o.at);
+            prop_assert_eq!(
+                got.iter().map(key).collect::<Vec<_>>(),
+                want.iter().map(key).collect::<Vec<_>>()
+            );
         }
     }
 }

@@ -496,7 +496,8 @@ mod tests {
         assert_eq!(&back[sector..4 * sector], &run[..]);
         assert_eq!(&back[5 * sector..5 * sector + 8], b"buffered");
         // A smaller write-through after a bigger one writes its own bytes only.
-        s.write_durable(sector as u64, &vec![0x55u8; sector]).unwrap();
+        s.write_durable(sector as u64, &vec![0x55u8; sector])
+            .unwrap();
         s.read_at(0, &mut back).unwrap();
         assert_eq!(&back[sector..2 * sector], &vec![0x55u8; sector][..]);
         assert_eq!(&back[2 * sector..4 * sector], &run[sector..]);

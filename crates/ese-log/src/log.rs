@@ -65,6 +65,9 @@
 //! the next flush: a durable commit, an explicit [`Log::flush_to`] or [`Log::flush_all`], a
 //! checkpoint, a buffer that has reached [`LogConfig::buffer_bytes`], or the periodic flush of
 //! a [`LazyFlusher`] (ESE's log flush thread), which bounds how long a lazy commit may wait.
+//! An append that finds the buffer half full wakes the flusher at once, so a long run of
+//! appends (a large transaction, page images) has its first half written while it fills the
+//! second, and rarely stops to write the buffer itself.
 //!
 //! # Sticky failure
 //!
@@ -89,7 +92,7 @@ use std::time::{Duration, Instant};
 use ese_core::Lgpos;
 use ese_core::limits::SECTOR_BYTES;
 use ese_pageio::{Directory, Storage};
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::checkpoint::{Checkpoint, CheckpointFile, read_checkpoint};
 use crate::error::Error;
@@ -525,6 +528,30 @@ pub struct Log {
     committers_named: AtomicBool,
     /// How many batches have been written and synced.
     flushes: AtomicU64,
+    /// Wakes a [`LazyFlusher`] when the buffer is half full, so the log is written beside the
+    /// appends instead of by an append that finds the buffer full.
+    early: Arc<EarlyFlush>,
+}
+
+/// What the [`LazyFlusher`]s of a log wait on besides their period: an early flush asked for
+/// by [`Log::append`], or their own stop.
+#[derive(Debug, Default)]
+struct EarlyFlush {
+    /// Held to wait on `wake`, and to notify it.
+    lock: Mutex<()>,
+    wake: Condvar,
+    /// Set by an append that found the buffer half full; cleared as a flusher starts.
+    wanted: AtomicBool,
+}
+
+impl EarlyFlush {
+    /// Asks the flushers for a flush now. One load when it is already asked for.
+    fn want(&self) {
+        if !self.wanted.load(Ordering::Relaxed) && !self.wanted.swap(true, Ordering::AcqRel) {
+            let _lock = self.lock.lock();
+            self.wake.notify_all();
+        }
+    }
 }
 
 fn dir_op<T>(op: &'static str, r: std::io::Result<T>) -> Result<T, Error> {
@@ -703,6 +730,7 @@ impl Log {
             failure: Mutex::new(None),
             committers_named: AtomicBool::new(false),
             flushes: AtomicU64::new(0),
+            early: Arc::default(),
         })
     }
 
@@ -759,11 +787,13 @@ impl Log {
         }
         self.check_failed()?;
         let mut buf = self.buf.lock();
-        if buf.pending_bytes(self.file_sectors) >= self.buffer_bytes {
+        let mut pending = buf.pending_bytes(self.file_sectors);
+        if pending >= self.buffer_bytes {
             // Back-pressure: flush what is there (joining a flush in progress), then append.
             drop(buf);
             self.flush_all()?;
             buf = self.buf.lock();
+            pending = buf.pending_bytes(self.file_sectors);
         }
         // Checked under the buffer lock, so no append lands after a failure is published and
         // then pretends to have succeeded.
@@ -771,6 +801,11 @@ impl Log {
         let lgpos = buf.place(rec, body_len, self.file_sectors)?;
         self.head.store(buf.head.to_u64(), Ordering::Release);
         self.last_start.store(lgpos.to_u64(), Ordering::Release);
+        drop(buf);
+        // Half full: a flusher writes this half while appends fill the other.
+        if pending >= self.buffer_bytes / 2 {
+            self.early.want();
+        }
         Ok(lgpos)
     }
 
@@ -1181,10 +1216,13 @@ impl Log {
 }
 
 /// A background thread that flushes the log every interval while there is something to flush,
-/// so a lazy commit becomes durable within about one interval. Dropping it stops the thread.
+/// so a lazy commit becomes durable within about one interval, and at once when an append
+/// finds the buffer half full, so the buffer is written beside the appends that fill it
+/// rather than by the append that finds it full. Dropping it stops the thread.
 #[derive(Debug)]
 pub struct LazyFlusher {
-    stop: Option<std::sync::mpsc::Sender<()>>,
+    signal: Arc<EarlyFlush>,
+    stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -1194,23 +1232,36 @@ impl LazyFlusher {
     /// (it is sticky).
     pub fn start(log: &Arc<Log>, interval: std::time::Duration) -> LazyFlusher {
         let weak = Arc::downgrade(log);
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let signal = Arc::clone(&log.early);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, stopping) = (Arc::clone(&signal), Arc::clone(&stop));
         let thread = std::thread::Builder::new()
             .name("ese-log-flush".into())
             .spawn(move || {
                 // Ends when told to stop, when the flusher is dropped, or when the log is gone.
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(interval)
-                {
+                // Both flags are read under the lock they are notified under: no wake is missed.
+                let mut lock = s.lock.lock();
+                while !stopping.load(Ordering::Acquire) {
+                    if !s.wanted.load(Ordering::Acquire) {
+                        s.wake.wait_for(&mut lock, interval);
+                    }
+                    if stopping.load(Ordering::Acquire) {
+                        break;
+                    }
+                    drop(lock);
+                    s.wanted.store(false, Ordering::Release);
                     let Some(log) = weak.upgrade() else { break };
                     if log.head() > log.flushed() && log.flush_all().is_err() {
                         break;
                     }
+                    drop(log);
+                    lock = s.lock.lock();
                 }
             })
             .ok();
         LazyFlusher {
-            stop: Some(stop),
+            signal,
+            stop,
             thread,
         }
     }
@@ -1218,7 +1269,11 @@ impl LazyFlusher {
 
 impl Drop for LazyFlusher {
     fn drop(&mut self) {
-        drop(self.stop.take());
+        self.stop.store(true, Ordering::Release);
+        {
+            let _lock = self.signal.lock.lock();
+            self.signal.wake.notify_all();
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

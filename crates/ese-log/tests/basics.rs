@@ -263,3 +263,39 @@ fn a_lazy_flusher_makes_lazy_commits_durable() {
     let _second = ese_log::LazyFlusher::start(&log, std::time::Duration::from_millis(1));
     drop(log);
 }
+
+#[test]
+fn a_lazy_flusher_writes_a_half_full_buffer_at_once() {
+    // An hour between periodic flushes: only the early flush can make these records durable,
+    // and the buffer never fills, so no append flushes it either.
+    let dir = Arc::new(MemDirectory::new());
+    let config = LogConfig {
+        file_bytes: 1024 * 512,
+        buffer_bytes: 64 * 512,
+        ..LogConfig::test_min(dir.clone())
+    };
+    let log = Arc::new(Log::open(config).unwrap());
+    let flusher = ese_log::LazyFlusher::start(&log, std::time::Duration::from_secs(3600));
+    let start = log.head();
+    let mut i = 0;
+    // Until half the buffer (32 sectors) is pending, then one record more, whose append
+    // finds it half full.
+    while log.head().sector < start.sector + 33 {
+        log.commit(&record(i), CommitMode::Lazy).unwrap();
+        i += 1;
+    }
+    let last = log.commit(&record(i), CommitMode::Lazy).unwrap();
+    assert!(
+        last.sector < start.sector + 60,
+        "the buffer stays short of full"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while log.flushed() <= last {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the half-full buffer was never written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    drop(flusher);
+}

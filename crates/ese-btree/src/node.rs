@@ -239,6 +239,21 @@ fn cmp_tails(mut a: &[u8], mut la: usize, mut b: &[u8], mut lb: usize) -> Orderi
     }
 }
 
+/// One step of a lower-bound search over `lo..hi`: node `mid` compared with the key (`Less`:
+/// the node is before it). An equal node is the bound unless an earlier one is, so it is
+/// remembered in `equal_at` and the search goes on below it.
+#[inline(always)]
+fn narrow(ord: Ordering, mid: usize, lo: &mut usize, hi: &mut usize, equal_at: &mut Option<usize>) {
+    match ord {
+        Ordering::Less => *lo = mid + 1,
+        Ordering::Equal => {
+            *equal_at = Some(mid);
+            *hi = mid;
+        }
+        Ordering::Greater => *hi = mid,
+    }
+}
+
 /// A node read in place from its page.
 #[derive(Clone, Copy, Debug)]
 pub struct NodeRef<'a> {
@@ -780,14 +795,7 @@ impl<'a> TreePage<'a> {
             let Some(ord) = self.cmp_head(head, &probe) else {
                 return self.malformed(mid);
             };
-            match ord {
-                Ordering::Less => lo = mid + 1,
-                Ordering::Equal => {
-                    equal_at = Some(mid);
-                    hi = mid;
-                }
-                Ordering::Greater => hi = mid,
-            }
+            narrow(ord, mid, &mut lo, &mut hi, &mut equal_at);
         }
         // Keys on a page are unique and sorted, so the node equal to `key`, if any, is the
         // bound, and the search compared it on its way there.
@@ -1044,14 +1052,7 @@ impl SearchIndex {
             } else if word > probe {
                 hi = mid;
             } else {
-                match full(mid)? {
-                    Ordering::Less => lo = mid + 1,
-                    Ordering::Equal => {
-                        equal_at = Some(mid);
-                        hi = mid;
-                    }
-                    Ordering::Greater => hi = mid,
-                }
+                narrow(full(mid)?, mid, &mut lo, &mut hi, &mut equal_at);
             }
         }
         Ok((lo, equal_at == Some(lo)))

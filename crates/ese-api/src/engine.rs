@@ -146,8 +146,8 @@ pub(crate) struct Runtime {
 /// checkpoint, which bounds how much log recovery reads.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
-/// How often version cleanup runs in the background when nothing asks for it sooner (ESE's
-/// version store cleanup task). A level-0 commit asks for a pass ([`Background::nudge`]).
+/// How often version cleanup runs in the background (ESE's version store cleanup task) when
+/// no level-0 commit has asked for a pass sooner.
 pub const CLEANUP_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The least time between two cleanup passes: the versions of a stream of commits are
@@ -1261,7 +1261,7 @@ impl Engine {
 
 impl Drop for Engine {
     /// The end of the process: every session is abandoned and every instance still running
-    /// stops here, as a crash (nothing is flushed; see [`Runtime`]'s drop). Done explicitly
+    /// stops here, as a crash (nothing is flushed; see the runtime's drop). Done explicitly
     /// because a thread may still remember one of this engine's sessions (see
     /// `Engine::enter`), and neither that session's cursors nor its instance may keep files
     /// open or threads running behind it.

@@ -358,6 +358,61 @@ fn readers_run_beside_a_writer() {
 }
 
 #[test]
+fn seeks_beside_a_writer_find_every_key_it_leaves() {
+    // Readers' descents build and use the internal pages' search indexes while the writer
+    // splits pages (every split changes an internal page, which drops its index) on a
+    // 16-page cache that evicts and reloads them: no seek may miss a key that stays, or land
+    // anywhere but on the first key at or after its own.
+    let (env, tree) = filled(1500, 4096);
+    let tree = Arc::new(tree);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (tree, done) = (tree.clone(), done.clone());
+        std::thread::spawn(move || {
+            for i in 0..3000 {
+                tree.insert(Trx::MIN, &k(2 * i + 1), &[5; 60]).unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::Release);
+        })
+    };
+    let readers: Vec<_> = (0..2u32)
+        .map(|t| {
+            let (tree, done) = (tree.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut seeks = 0u32;
+                let mut i = t;
+                // Bounded by the writer's 3,000 inserts, and at least one full pass.
+                while !done.load(std::sync::atomic::Ordering::Acquire) || seeks < 3000 {
+                    i = (i * 7 + 13) % 3000;
+                    let j = i % 1500;
+                    let even = k(2 * j);
+                    let got = tree.seek(&even, SeekOp::Eq).unwrap().map(|e| e.key);
+                    assert_eq!(got.as_deref(), Some(&even[..]), "a key that stays");
+                    // The odd key itself once inserted, else the even key after it (past the
+                    // last even key: a later odd one, or nothing yet).
+                    let odd = k(2 * j + 1);
+                    match tree.seek(&odd, SeekOp::Ge).unwrap().map(|e| e.key) {
+                        Some(at) => assert!(
+                            at == odd || at == k(2 * j + 2) || (j == 1499 && at > odd),
+                            "seek GE {odd:?} landed on {at:?}"
+                        ),
+                        None => assert_eq!(j, 1499, "seek GE {odd:?} found nothing"),
+                    }
+                    seeks += 1;
+                }
+                seeks
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for r in readers {
+        assert!(r.join().unwrap() >= 3000);
+    }
+    tree.check_invariants().unwrap();
+    env.db.check_space(&[&tree]).unwrap();
+}
+
+#[test]
 fn before_images_in_the_log_undo_a_transaction() {
     let env = TestDb::new(4096, 16, 8, true).unwrap();
     let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();

@@ -277,20 +277,20 @@ fn a_lazy_flusher_writes_a_half_full_buffer_at_once() {
     let log = Arc::new(Log::open(config).unwrap());
     let flusher = ese_log::LazyFlusher::start(&log, std::time::Duration::from_secs(3600));
     let start = log.head();
+    // Past half the buffer (32 sectors): some append then found it half full. The flush it
+    // asks for may start at once and take the buffer as it is then, so what is checked is
+    // that a flush came and wrote at least the half, not that it wrote the last record.
     let mut i = 0;
-    // Until half the buffer (32 sectors) is pending, then one record more, whose append
-    // finds it half full.
     while log.head().sector < start.sector + 33 {
         log.commit(&record(i), CommitMode::Lazy).unwrap();
         i += 1;
     }
-    let last = log.commit(&record(i), CommitMode::Lazy).unwrap();
     assert!(
-        last.sector < start.sector + 60,
+        log.head().sector < start.sector + 60,
         "the buffer stays short of full"
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while log.flushed() <= last {
+    while log.flushed().sector < start.sector + 31 {
         assert!(
             std::time::Instant::now() < deadline,
             "the half-full buffer was never written"

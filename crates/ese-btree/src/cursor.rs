@@ -25,14 +25,14 @@ use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use ese_cache::{FrameHint, PageRef};
 use ese_core::{Dbtime, Pgno};
 
-use crate::db::Database;
+use crate::db::{Database, kept_search_index};
 use crate::error::{Result, corrupt};
-use crate::node::{Node, NodeFlags, PageShape, TreePage};
+use crate::node::{Node, NodeFlags, PageShape, SearchIndex, TreePage};
 use crate::redo::page_dbtime;
 use crate::tree::{BTree, MAX_DEPTH};
 
@@ -160,6 +160,96 @@ pub struct Cursor<'t> {
     scratch: Node,
     /// Where the cache held the root when a seek last read it (every seek starts there).
     root_hint: Cell<FrameHint>,
+    /// The search indexes of internal pages this cursor's seeks passed, for seeks that pass
+    /// them again under the same tree-lock epoch (built at the first seek).
+    kept: RefCell<Option<Box<KeptLevels>>>,
+}
+
+/// How many internal pages' indexes a cursor keeps: the root and the next level of a tree
+/// of a few hundred thousand rows.
+const KEPT_LEVELS: usize = 64;
+
+/// One kept internal page: its index, current while the tree lock's epoch is `epoch`.
+#[derive(Debug, Default)]
+struct KeptLevel {
+    pgno: Pgno,
+    epoch: u64,
+    index: Option<Arc<SearchIndex>>,
+}
+
+/// Internal pages' search indexes a cursor keeps, by page number (one slot per number modulo
+/// [`KEPT_LEVELS`]).
+///
+/// Under the tree lock held shared no page changes, and every writer advances the lock's
+/// epoch before it changes one ([`crate::latch::TreeLock::epoch`]). An index the cache kept
+/// beside a page was built from the page's bytes as they were then, so while the epoch is
+/// the one it was taken under it still describes the page as it is, on disk or in the cache,
+/// even after the cache let the page go. A seek then passes that page from the index alone:
+/// it takes no latch of the page and writes nothing another thread reads, which is what a
+/// seek on another core, starting from the same root, would otherwise have to wait for.
+#[derive(Debug)]
+struct KeptLevels {
+    slots: [KeptLevel; KEPT_LEVELS],
+}
+
+impl KeptLevels {
+    fn new() -> Box<KeptLevels> {
+        Box::new(KeptLevels {
+            slots: std::array::from_fn(|_| KeptLevel::default()),
+        })
+    }
+
+    /// The index of page `pgno` kept under `epoch`.
+    #[inline]
+    fn get(&self, pgno: Pgno, epoch: u64) -> Option<&SearchIndex> {
+        let slot = self.slots.get(pgno.0 as usize % KEPT_LEVELS)?;
+        if slot.pgno != pgno || slot.epoch != epoch {
+            return None;
+        }
+        slot.index.as_deref()
+    }
+
+    /// Keeps `index`, the cache's index of internal page `pgno` under `epoch`.
+    #[inline]
+    fn keep(&mut self, pgno: Pgno, epoch: u64, index: &Arc<SearchIndex>) {
+        let Some(slot) = self.slots.get_mut(pgno.0 as usize % KEPT_LEVELS) else {
+            return;
+        };
+        let same = slot.pgno == pgno
+            && slot.epoch == epoch
+            && slot.index.as_ref().is_some_and(|i| Arc::ptr_eq(i, index));
+        if !same {
+            *slot = KeptLevel {
+                pgno,
+                epoch,
+                index: Some(Arc::clone(index)),
+            };
+        }
+    }
+
+    /// Where a descent for `key` from `root` of object `objid` leaves the pages kept under
+    /// `epoch`: the first page it would read whose index is not kept (or cannot settle the
+    /// key without the page's bytes). A descent from there reads what one from the root
+    /// would.
+    fn walk(&self, root: Pgno, objid: u32, epoch: u64, key: &[u8]) -> Pgno {
+        let mut pgno = root;
+        for _ in 0..MAX_DEPTH {
+            let Some(index) = self.get(pgno, epoch) else {
+                break;
+            };
+            if !index.is_of(objid, pgno) {
+                break;
+            }
+            let Some(child) = index
+                .lower_bound_by_words(key)
+                .and_then(|(i, _)| index.child(i))
+            else {
+                break;
+            };
+            pgno = child;
+        }
+        pgno
+    }
 }
 
 fn empty_node() -> Node {
@@ -207,6 +297,7 @@ impl BTree {
             current: None,
             scratch: empty_node(),
             root_hint: Cell::new(FrameHint::NONE),
+            kept: RefCell::new(None),
         }
     }
 
@@ -219,6 +310,7 @@ impl BTree {
             current: None,
             scratch: empty_node(),
             root_hint: Cell::new(FrameHint::NONE),
+            kept: RefCell::new(None),
         }
     }
 
@@ -610,17 +702,34 @@ impl<'t> Cursor<'t> {
         // Only the inclusive seeks can stop on the node equal to `key`.
         let inclusive = matches!(op, SeekOp::Eq | SeekOp::Ge | SeekOp::Le);
         let (scratch, leaf) = (&mut self.scratch, &mut self.leaf);
-        let (root, root_hint) = (self.tree.root, &self.root_hint);
+        let (root, root_hint, kept) = (self.tree.root, &self.root_hint, &self.kept);
+        // The pages whose indexes this cursor kept under this epoch are passed without a
+        // read; the descent starts at the first that is not.
+        let epoch = db.lock.epoch();
+        let start = match kept.borrow().as_deref() {
+            Some(levels) => levels.walk(root, self.tree.objid, epoch, key),
+            None => root,
+        };
         // Under the read lock no call is in progress, so the cache holds every page as is.
         let read = |p: Pgno| -> Result<PageRef<'_>> {
-            if p != root {
-                return Ok(db.cache().read(db.id(), p)?);
+            let page = if p != root {
+                db.cache().read(db.id(), p)?
+            } else {
+                let page = db.cache().read_hinted(db.id(), p, root_hint.get())?;
+                root_hint.set(page.hint());
+                page
+            };
+            // An internal page's index, built by an earlier descent: kept for the next seeks.
+            if let Some(index) = kept_search_index(&page)
+                && index.has_children()
+            {
+                kept.borrow_mut()
+                    .get_or_insert_with(KeptLevels::new)
+                    .keep(p, epoch, index);
             }
-            let page = db.cache().read_hinted(db.id(), p, root_hint.get())?;
-            root_hint.set(page.hint());
             Ok(page)
         };
-        let (page, (i, equal, found)) = self.tree.descend_then(key, None, read, |tp| {
+        let (page, (i, equal, found)) = self.tree.descend_from(start, key, None, read, |tp| {
             let (i, equal) = tp.lower_bound(key)?;
             if !(equal && inclusive) {
                 return Ok((i, equal, false));
@@ -1007,6 +1116,71 @@ mod tests {
         let evictions = env.db.cache().stats().evictions;
         assert!(evictions > 100, "the walk evicted {evictions} pages");
         env.db.cache().check_invariants().unwrap();
+    }
+
+    #[test]
+    fn seeks_pass_kept_internal_pages_without_reading_them_until_a_change() {
+        let env = TestDb::new(4096, 2048, 16, false).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        let data = |i: u32| vec![(i % 251) as u8; 100];
+        for i in 0..20_000u32 {
+            tree.insert(Trx::MIN, &k(i * 2), &data(i)).unwrap();
+        }
+        let hits = || env.db.cache().stats().hits;
+        let mut c = tree.cursor();
+        // Pages read by one seek of `key`, which must find it.
+        let mut seek = |key: u32| {
+            let before = hits();
+            let got = c.seek(&k(key * 2), SeekOp::Eq).unwrap().map(|e| e.data);
+            assert_eq!(got, Some(data(key)));
+            hits() - before
+        };
+        let depth = seek(5_000);
+        assert!(
+            depth >= 3,
+            "a tree of 20,000 rows three levels deep, not {depth}"
+        );
+        // The second seek keeps the indexes the first one built; the third passes them.
+        seek(5_000);
+        assert_eq!(seek(5_000), 1, "only the leaf is read");
+        assert_eq!(seek(5_001), 1, "a key beside it passes the same pages");
+        // A change anywhere in the database: every page is read again. A page the change
+        // left with no index (a split's parent) is indexed by that seek and kept by the next.
+        tree.insert(Trx::MIN, &k(1), &data(0)).unwrap();
+        assert_eq!(seek(5_000), depth);
+        assert!(seek(5_000) <= 2);
+        assert_eq!(seek(5_000), 1);
+        // Keys on other branches find their own way, and a miss is still a miss.
+        for key in (0..20_000).step_by(97) {
+            seek(key);
+        }
+        assert_eq!(c.seek(&k(3), SeekOp::Eq).unwrap(), None);
+        assert_eq!(
+            c.seek(&k(3), SeekOp::Ge).unwrap().map(|e| e.key),
+            Some(k(4))
+        );
+    }
+
+    #[test]
+    fn seeks_through_kept_pages_whose_words_tie_read_the_page_and_find_every_key() {
+        // Keys alike in their eight bytes after any shared start: the kept index cannot
+        // settle them, and the seek reads the page to compare the nodes themselves.
+        let env = TestDb::new(4096, 2048, 16, false).unwrap();
+        let tree = BTree::create(&env.db, 2, PageFlags::NONE).unwrap();
+        let key = |i: u32| [vec![(i % 3) as u8], vec![0; 10], k(i)].concat();
+        for i in 0..6_000u32 {
+            tree.insert(Trx::MIN, &key(i), &[5; 60]).unwrap();
+        }
+        let mut c = tree.cursor();
+        for round in 0..3 {
+            for i in (0..6_000u32).step_by(7) {
+                let got = c.seek(&key(i), SeekOp::Eq).unwrap().map(|e| e.key);
+                assert_eq!(got, Some(key(i)), "round {round}");
+            }
+        }
+        let mut gt = tree.cursor();
+        let got = gt.seek(&key(2), SeekOp::Gt).unwrap().map(|e| e.key);
+        assert_eq!(got, Some(key(5)));
     }
 
     #[test]

@@ -293,17 +293,26 @@ pub(crate) trait DescentPage: Deref<Target = [u8]> {
     fn search_index(&self, tp: &TreePage<'_>, objid: u32) -> Option<&SearchIndex>;
 }
 
+/// The search index kept beside `page`, shared: a cursor keeps it to descend through the
+/// page again without reading it while the tree lock's epoch is unchanged.
+#[inline]
+pub(crate) fn kept_search_index<'p>(page: &'p PageRef<'_>) -> Option<&'p Arc<SearchIndex>> {
+    page.derived_if_built()?.downcast_ref()
+}
+
 impl DescentPage for PageRef<'_> {
     #[inline]
     fn kept_index(&self) -> Option<&SearchIndex> {
-        self.derived_if_built()?.downcast_ref()
+        kept_search_index(self).map(|i| &**i)
     }
 
     /// A reader builds the index of a page it descends through, for every later descent.
     #[inline]
     fn search_index(&self, tp: &TreePage<'_>, objid: u32) -> Option<&SearchIndex> {
-        self.derived(|_| SearchIndex::build(tp, objid).map(|i| Box::new(i) as ese_cache::Derived))?
-            .downcast_ref()
+        let built = self.derived(|_| {
+            SearchIndex::build(tp, objid).map(|i| Box::new(Arc::new(i)) as ese_cache::Derived)
+        })?;
+        built.downcast_ref::<Arc<SearchIndex>>().map(|i| &**i)
     }
 }
 

@@ -16,11 +16,15 @@
 //! ```
 //!
 //! The counter's increment and the writer's announcement are sequentially consistent, so of
-//! a reader and a writer that come at once at least one sees the other. Like the lock it
+//! a reader and a writer that come at once at least one sees the other.
+//!
+//! Each writer also advances the lock's epoch once the readers have drained, before it
+//! changes anything. A reader that sees the epoch it saw before knows that no page of the
+//! database has changed since: what it derived from the pages then still holds. Like the lock it
 //! replaces, it is not reentrant: a thread holding it shared must not take it again while a
 //! writer may be waiting.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -40,6 +44,8 @@ pub struct TreeLock {
     readers: [ReaderSlot; READER_SLOTS],
     writers: Mutex<()>,
     writing: AtomicBool,
+    /// How many times the lock was taken exclusively (see the module doc).
+    epoch: AtomicU64,
 }
 
 impl Default for TreeLock {
@@ -75,6 +81,7 @@ impl TreeLock {
             readers: Default::default(),
             writers: Mutex::new(()),
             writing: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
         }
     }
 
@@ -111,10 +118,21 @@ impl TreeLock {
                 }
             }
         }
+        // Before any change: a reader that comes after this writer sees the new epoch, since
+        // it sees the `writing` flag this writer clears last.
+        self.epoch.fetch_add(1, Ordering::Relaxed);
         TreeWriteGuard {
             lock: self,
             _writers: writers,
         }
+    }
+
+    /// The epoch: how many times the lock was taken exclusively. Read under the lock held
+    /// shared, it is the same until the reader lets the lock go, and whatever the reader
+    /// derived from the database's pages under an epoch holds while the epoch is unchanged.
+    #[inline]
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
     }
 
     /// How many readers hold the lock now (a snapshot, for diagnostics and tests).
@@ -169,6 +187,54 @@ mod tests {
         assert!(!lock.writing.load(Ordering::SeqCst));
         let _r = lock.read();
         assert_eq!(lock.reader_count(), 1);
+    }
+
+    #[test]
+    fn each_writer_advances_the_epoch_and_readers_do_not() {
+        let lock = TreeLock::new();
+        let e0 = lock.epoch();
+        drop(lock.read());
+        assert_eq!(lock.epoch(), e0);
+        drop(lock.write());
+        assert_eq!(lock.epoch(), e0 + 1);
+        drop(lock.write());
+        drop(lock.read());
+        assert_eq!(lock.epoch(), e0 + 2);
+    }
+
+    #[test]
+    fn a_value_read_under_an_epoch_is_the_same_whenever_that_epoch_is_seen_again() {
+        // A writer changes `value` under the lock; readers remember what they saw under each
+        // epoch. Whenever a reader sees an epoch again, it must see the same value.
+        let lock = TreeLock::new();
+        let value = AtomicU64::new(0);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 1..=2_000u64 {
+                    let _w = lock.write();
+                    value.store(i, Ordering::Relaxed);
+                }
+                stop.store(true, Ordering::Release);
+            });
+            for _ in 0..2 {
+                s.spawn(|| {
+                    let mut seen: Option<(u64, u64)> = None;
+                    let mut checked = 0u64;
+                    while !stop.load(Ordering::Acquire) || checked == 0 {
+                        let _r = lock.read();
+                        let (epoch, v) = (lock.epoch(), value.load(Ordering::Relaxed));
+                        if let Some((e, was)) = seen
+                            && e == epoch
+                        {
+                            assert_eq!(v, was, "epoch {epoch} showed two values");
+                            checked += 1;
+                        }
+                        seen = Some((epoch, v));
+                    }
+                });
+            }
+        });
     }
 
     #[test]

@@ -1013,14 +1013,37 @@ impl SearchIndex {
         self.children.get(i).copied()
     }
 
+    /// Whether this is an internal page's index, which leads to children.
+    #[inline]
+    pub(crate) fn has_children(&self) -> bool {
+        !self.children.is_empty()
+    }
+
+    /// [`SearchIndex::lower_bound`] from the words alone, without the page: `None` when a
+    /// node's word equals the key's, which only the node's bytes can settle.
+    #[inline]
+    pub(crate) fn lower_bound_by_words(&self, key: &[u8]) -> Option<(usize, bool)> {
+        self.search(key, |_| Err(())).ok()
+    }
+
     /// [`TreePage::lower_bound`] of the page the index was built from, which `full` compares
     /// node `i` of with `key` when the words cannot tell.
     #[inline]
     pub(crate) fn lower_bound(
         &self,
         key: &[u8],
-        mut full: impl FnMut(usize) -> Result<Ordering>,
+        full: impl FnMut(usize) -> Result<Ordering>,
     ) -> Result<(usize, bool)> {
+        self.search(key, full)
+    }
+
+    /// [`SearchIndex::lower_bound`] with the error of `full`, the only one it can fail with.
+    #[inline(always)]
+    fn search<E>(
+        &self,
+        key: &[u8],
+        mut full: impl FnMut(usize) -> std::result::Result<Ordering, E>,
+    ) -> std::result::Result<(usize, bool), E> {
         let keyed = self.words.len();
         let common = self.common.as_slice();
         // Against the bytes every keyed node begins with: a key that differs from them, or

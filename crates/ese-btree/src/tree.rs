@@ -425,11 +425,25 @@ impl BTree {
     pub(crate) fn descend_then<P: DescentPage, T>(
         &self,
         key: &[u8],
+        path: Option<&mut Path>,
+        read: impl Fn(Pgno) -> Result<P>,
+        at_leaf: impl FnOnce(TreePage<'_>) -> Result<T>,
+    ) -> Result<(P, T)> {
+        self.descend_from(self.root, key, path, read, at_leaf)
+    }
+
+    /// [`BTree::descend_then`] from page `start` of the tree rather than its root: a page the
+    /// descent from the root would pass for `key` (the pages above it are not in `path`).
+    #[inline]
+    pub(crate) fn descend_from<P: DescentPage, T>(
+        &self,
+        start: Pgno,
+        key: &[u8],
         mut path: Option<&mut Path>,
         read: impl Fn(Pgno) -> Result<P>,
         at_leaf: impl FnOnce(TreePage<'_>) -> Result<T>,
     ) -> Result<(P, T)> {
-        let mut pgno = self.root;
+        let mut pgno = start;
         for _ in 0..MAX_DEPTH + 2 {
             let page = read(pgno)?;
             // An internal page indexed since it last changed: the checks below passed when the

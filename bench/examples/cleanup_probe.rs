@@ -130,24 +130,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let Some(spec) = ese_bench::engines()
-        .into_iter()
-        .find(|s| s.name == "ese-rs")
-    else {
-        eprintln!("cleanup_probe: no engine ese-rs");
-        return std::process::ExitCode::FAILURE;
-    };
-    let dir = std::env::temp_dir().join(format!("ese-bench-cleanup-{}", std::process::id()));
-    let result = std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::new("cleanup_probe: create dir", e))
-        .and_then(|()| (spec.open)(&dir))
-        .and_then(|engine| run(engine.as_ref(), rows, deletes, mode));
-    let _ = std::fs::remove_dir_all(&dir);
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("cleanup_probe: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    ese_bench::run_example("cleanup_probe", "ese-rs", None, |engine, _| {
+        run(engine, rows, deletes, mode)
+    })
 }

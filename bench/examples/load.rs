@@ -43,25 +43,5 @@ fn main() -> std::process::ExitCode {
     let name = args.next().unwrap_or_else(|| "ese-rs".to_string());
     let rows: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(20_000);
     let keep = args.next().map(std::path::PathBuf::from);
-    let Some(spec) = ese_bench::engines().into_iter().find(|s| s.name == name) else {
-        eprintln!("load: no engine {name}");
-        return std::process::ExitCode::FAILURE;
-    };
-    let dir = keep.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("ese-bench-load-{}", std::process::id()))
-    });
-    let result = std::fs::create_dir_all(&dir)
-        .map_err(|e| ese_bench::Error::new("load: create dir", e))
-        .and_then(|()| (spec.open)(&dir))
-        .and_then(|engine| run(engine.as_ref(), rows));
-    if keep.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("load: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    ese_bench::run_example("load", &name, keep.as_deref(), |engine, _| run(engine, rows))
 }

@@ -217,21 +217,5 @@ fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "ese-rs".to_string());
     let rows: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(20_000);
-    let Some(spec) = ese_bench::engines().into_iter().find(|s| s.name == name) else {
-        eprintln!("phases: no engine {name}");
-        return std::process::ExitCode::FAILURE;
-    };
-    let dir = std::env::temp_dir().join(format!("ese-bench-phases-{}", std::process::id()));
-    let result = std::fs::create_dir_all(&dir)
-        .map_err(|e| ese_bench::Error::new("phases: create dir", e))
-        .and_then(|()| (spec.open)(&dir))
-        .and_then(|engine| run(engine.as_ref(), &dir, rows));
-    let _ = std::fs::remove_dir_all(&dir);
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("phases: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    ese_bench::run_example("phases", &name, None, |engine, dir| run(engine, dir, rows))
 }

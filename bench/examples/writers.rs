@@ -10,7 +10,7 @@
 //! strace -f -c -e trace=pwrite64,fdatasync bench/target/release/examples/writers ese-rs 2000 5
 //! ```
 
-use ese_bench::{Commit, Engine, Error, Result, rng, workloads};
+use ese_bench::{Commit, Engine, Result, rng, workloads};
 use std::time::Duration;
 
 /// Seed of the data, the same as the `phases` example's.
@@ -67,21 +67,7 @@ fn main() -> std::process::ExitCode {
     let rows = number(20_000);
     let rounds = number(10);
     let threads = number(4).clamp(1, COMMITS_PER_ROUND);
-    let Some(spec) = ese_bench::engines().into_iter().find(|s| s.name == name) else {
-        eprintln!("writers: no engine {name}");
-        return std::process::ExitCode::FAILURE;
-    };
-    let dir = std::env::temp_dir().join(format!("ese-bench-writers-{}", std::process::id()));
-    let result = std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::new("writers: create dir", e))
-        .and_then(|()| (spec.open)(&dir))
-        .and_then(|engine| run(engine.as_ref(), rows, rounds, threads));
-    let _ = std::fs::remove_dir_all(&dir);
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("writers: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    ese_bench::run_example("writers", &name, None, |engine, _| {
+        run(engine, rows, rounds, threads)
+    })
 }

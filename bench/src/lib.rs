@@ -162,3 +162,35 @@ pub fn engines() -> Vec<EngineSpec> {
         adapters::fjall::SPEC,
     ]
 }
+
+/// The frame of the examples (`examples/*.rs`): opens engine `name` on `keep`, or on a fresh
+/// temporary directory named after `tool` that is removed afterwards, runs `run` on it with
+/// the directory, and turns the outcome into an exit code, printing `tool: error` on failure.
+pub fn run_example(
+    tool: &str,
+    name: &str,
+    keep: Option<&Path>,
+    run: impl FnOnce(&dyn Engine, &Path) -> Result<()>,
+) -> std::process::ExitCode {
+    let Some(spec) = engines().into_iter().find(|s| s.name == name) else {
+        eprintln!("{tool}: no engine {name}");
+        return std::process::ExitCode::FAILURE;
+    };
+    let dir = keep.map(Path::to_path_buf).unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("ese-bench-{tool}-{}", std::process::id()))
+    });
+    let result = std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::new(format!("{tool}: create dir"), e))
+        .and_then(|()| (spec.open)(&dir))
+        .and_then(|engine| run(engine.as_ref(), &dir));
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{tool}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

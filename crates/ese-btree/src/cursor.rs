@@ -163,6 +163,8 @@ pub struct Cursor<'t> {
     /// The search indexes of internal pages this cursor's seeks passed, for seeks that pass
     /// them again under the same tree-lock epoch (built at the first seek).
     kept: RefCell<Option<Box<KeptLevels>>>,
+    /// Whether the cursor has sought before (from then on its seeks keep pages).
+    sought: bool,
 }
 
 /// How many internal pages' indexes a cursor keeps: the root and the next level of a tree
@@ -298,6 +300,7 @@ impl BTree {
             scratch: empty_node(),
             root_hint: Cell::new(FrameHint::NONE),
             kept: RefCell::new(None),
+            sought: false,
         }
     }
 
@@ -311,6 +314,7 @@ impl BTree {
             scratch: empty_node(),
             root_hint: Cell::new(FrameHint::NONE),
             kept: RefCell::new(None),
+            sought: false,
         }
     }
 
@@ -701,6 +705,9 @@ impl<'t> Cursor<'t> {
     ) -> Result<bool> {
         // Only the inclusive seeks can stop on the node equal to `key`.
         let inclusive = matches!(op, SeekOp::Eq | SeekOp::Ge | SeekOp::Le);
+        // A cursor keeps pages from its second seek on: one made for a single seek (a
+        // look-up, a range read) allocates nothing and shares no index.
+        let keeping = std::mem::replace(&mut self.sought, true);
         let (scratch, leaf) = (&mut self.scratch, &mut self.leaf);
         let (root, root_hint, kept) = (self.tree.root, &self.root_hint, &self.kept);
         // The pages whose indexes this cursor kept under this epoch are passed without a
@@ -720,9 +727,7 @@ impl<'t> Cursor<'t> {
                 page
             };
             // An internal page's index, built by an earlier descent: kept for the next seeks.
-            if let Some(index) = kept_search_index(&page)
-                && index.has_children()
-            {
+            if keeping && let Some(index) = kept_search_index(&page) {
                 kept.borrow_mut()
                     .get_or_insert_with(KeptLevels::new)
                     .keep(p, epoch, index);
@@ -1154,6 +1159,12 @@ mod tests {
         for key in (0..20_000).step_by(97) {
             seek(key);
         }
+        // A cursor that seeks once keeps nothing (its first seek only marks it).
+        let mut once = tree.cursor();
+        assert!(once.seek(&k(0), SeekOp::Eq).unwrap().is_some());
+        assert!(once.kept.borrow().is_none());
+        assert!(once.seek(&k(2), SeekOp::Eq).unwrap().is_some());
+        assert!(once.kept.borrow().is_some());
         assert_eq!(c.seek(&k(3), SeekOp::Eq).unwrap(), None);
         assert_eq!(
             c.seek(&k(3), SeekOp::Ge).unwrap().map(|e| e.key),

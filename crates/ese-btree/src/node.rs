@@ -1013,12 +1013,6 @@ impl SearchIndex {
         self.children.get(i).copied()
     }
 
-    /// Whether this is an internal page's index, which leads to children.
-    #[inline]
-    pub(crate) fn has_children(&self) -> bool {
-        !self.children.is_empty()
-    }
-
     /// [`SearchIndex::lower_bound`] from the words alone, without the page: `None` when a
     /// node's word equals the key's, which only the node's bytes can settle.
     #[inline]

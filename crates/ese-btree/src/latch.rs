@@ -204,33 +204,49 @@ mod tests {
 
     #[test]
     fn a_value_read_under_an_epoch_is_the_same_whenever_that_epoch_is_seen_again() {
-        // A writer changes `value` under the lock; readers remember what they saw under each
-        // epoch. Whenever a reader sees an epoch again, it must see the same value.
+        // A writer changes `value` under the lock, each time only once a reader has seen the
+        // value before, so the readers see every value; they remember what they saw under
+        // each epoch. Whenever a reader sees an epoch again, it must see the same value.
+        const WRITES: u64 = 200;
         let lock = TreeLock::new();
         let value = AtomicU64::new(0);
-        let stop = AtomicBool::new(false);
+        let observed = AtomicU64::new(0);
+        let gave_up = AtomicBool::new(false);
         std::thread::scope(|s| {
             s.spawn(|| {
-                for i in 1..=2_000u64 {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                for i in 1..=WRITES {
+                    // Until a reader has seen the value before, or (the readers failed) the
+                    // deadline passed: the scope then reports the readers' panic.
+                    while observed.load(Ordering::Acquire) < i - 1 {
+                        if std::time::Instant::now() > deadline {
+                            gave_up.store(true, Ordering::Release);
+                            return;
+                        }
+                        std::thread::yield_now();
+                    }
                     let _w = lock.write();
                     value.store(i, Ordering::Relaxed);
                 }
-                stop.store(true, Ordering::Release);
             });
             for _ in 0..2 {
                 s.spawn(|| {
                     let mut seen: Option<(u64, u64)> = None;
-                    let mut checked = 0u64;
-                    while !stop.load(Ordering::Acquire) || checked == 0 {
-                        let _r = lock.read();
-                        let (epoch, v) = (lock.epoch(), value.load(Ordering::Relaxed));
+                    loop {
+                        let (epoch, v) = {
+                            let _r = lock.read();
+                            (lock.epoch(), value.load(Ordering::Relaxed))
+                        };
                         if let Some((e, was)) = seen
                             && e == epoch
                         {
                             assert_eq!(v, was, "epoch {epoch} showed two values");
-                            checked += 1;
                         }
                         seen = Some((epoch, v));
+                        observed.fetch_max(v, Ordering::AcqRel);
+                        if v == WRITES || gave_up.load(Ordering::Acquire) {
+                            break;
+                        }
                     }
                 });
             }
